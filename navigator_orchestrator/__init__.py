@@ -1,0 +1,3 @@
+"""PlanWise Navigator: event-sourced workforce and DC plan simulation."""
+
+__version__ = "0.1.0"
