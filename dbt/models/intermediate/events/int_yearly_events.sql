@@ -1,0 +1,81 @@
+{{ config(tags=["year"]) }}
+
+-- Every event of the simulated year in the published shape, with a deterministic id and a
+-- per-employee sequence (by date, then type priority). fct_yearly_events appends this.
+with workforce_events as (
+    select
+        employee_id, event_type, event_category, effective_date,
+        compensation_amount, null::double as previous_compensation,
+        null::double as employee_deferral_rate, null::double as prev_employee_deferral_rate,
+        level_id,
+        json_object('level_id', level_id) as event_details
+    from {{ ref('int_hiring_events') }}
+
+    union all
+    select
+        employee_id, event_type, event_category, effective_date,
+        compensation_amount, null, null, null, level_id,
+        json_object('hazard_weight', round(hazard_weight, 6))
+    from {{ ref('int_termination_events') }}
+
+    union all
+    select
+        employee_id, event_type, event_category, effective_date,
+        compensation_amount, null, null, null, level_id,
+        json_object('hire_year', {{ var('simulation_year') }})
+    from {{ ref('int_new_hire_termination_events') }}
+
+    union all
+    select
+        employee_id, event_type, event_category, effective_date,
+        compensation_amount, previous_compensation, null, null, level_id,
+        json_object('raise_pct', round(raise_pct, 6), 'from_level_id', starting_level_id,
+                    'to_level_id', level_id)
+    from {{ ref('int_compensation_events') }}
+),
+
+all_events as (
+    select * from workforce_events
+),
+
+priorities as (
+    select * from (values
+        ('hire', 1), ('promotion', 2), ('raise', 3), ('eligibility', 4), ('enrollment', 5),
+        ('deferral_change', 6), ('deferral_escalation', 7), ('opt_out', 8), ('termination', 9)
+    ) as t(event_type, type_priority)
+),
+
+sequenced as (
+    select
+        e.*,
+        row_number() over (
+            partition by e.employee_id
+            order by e.effective_date, p.type_priority, e.event_category
+        ) as event_sequence
+    from all_events as e
+    join priorities as p using (event_type)
+),
+
+final as (
+    select
+        md5(concat_ws('|', '{{ var("scenario_id") }}', '{{ var("plan_design_id") }}',
+            {{ var('simulation_year') }}, employee_id, event_sequence, event_type)) as event_id,
+        '{{ var("scenario_id") }}' as scenario_id,
+        '{{ var("plan_design_id") }}' as plan_design_id,
+        '{{ var("run_id", "manual") }}' as run_id,
+        {{ var('simulation_year') }} as simulation_year,
+        employee_id,
+        event_type,
+        event_category,
+        effective_date,
+        event_sequence,
+        round(compensation_amount, 2)::decimal(14, 2) as compensation_amount,
+        round(previous_compensation, 2)::decimal(14, 2) as previous_compensation,
+        employee_deferral_rate::decimal(8, 6) as employee_deferral_rate,
+        prev_employee_deferral_rate::decimal(8, 6) as prev_employee_deferral_rate,
+        level_id::integer as level_id,
+        event_details::json as event_details
+    from sequenced
+)
+
+select * from final

@@ -1,0 +1,101 @@
+"""In-process dbt: parse the project once, reuse the manifest for every invocation.
+
+A `dbt` subprocess costs seconds of start-up per call; `dbtRunner` with a reused manifest
+costs a fraction of a second and still honours new `--vars` on every call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .config import DBT_PROJECT_DIR
+
+
+class DbtError(RuntimeError):
+    """A dbt invocation failed; the message names the failing node and dbt's error."""
+
+
+@dataclass
+class DbtInvocation:
+    args: list[str]
+    seconds: float
+    node_timings: dict[str, float] = field(default_factory=dict)
+
+
+class DbtRunner:
+    """Runs dbt commands in this process against one DuckDB file."""
+
+    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
+        self.database = Path(database).resolve()
+        self.project_dir = Path(project_dir)
+        self.threads = threads
+        self.invocations: list[DbtInvocation] = []
+        self._manifest = None
+        self._runner = None
+
+    def _env(self) -> None:
+        # The profile reads these; set before every call since tests may run several databases.
+        os.environ["NAVIGATOR_DB_PATH"] = str(self.database)
+        os.environ["NAVIGATOR_DBT_THREADS"] = str(self.threads)
+        os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+
+    def _base_args(self) -> list[str]:
+        return [
+            "--project-dir", str(self.project_dir),
+            "--profiles-dir", str(self.project_dir),
+        ]
+
+    def _ensure_parsed(self, dbt_vars: dict[str, Any]) -> None:
+        if self._runner is not None:
+            return
+        from dbt.cli.main import dbtRunner
+
+        self._env()
+        result = dbtRunner().invoke(
+            ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
+        )
+        if not result.success:
+            raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
+        self._manifest = result.result
+        self._runner = dbtRunner(manifest=self._manifest)
+
+    def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:
+        """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars."""
+        self._ensure_parsed(dbt_vars)
+        self._env()
+        args = [*command, "--quiet", *self._base_args(), "--threads", str(self.threads),
+                "--vars", json.dumps(dbt_vars)]
+        started = time.perf_counter()
+        result = self._runner.invoke(args)
+        elapsed = time.perf_counter() - started
+        timings: dict[str, float] = {}
+        failures: list[str] = []
+        for node_result in getattr(result.result, "results", None) or []:
+            name = getattr(node_result.node, "name", "?")
+            timings[name] = float(getattr(node_result, "execution_time", 0.0) or 0.0)
+            status = str(getattr(node_result, "status", ""))
+            if status.lower() in {"error", "fail", "runstatus.error", "teststatus.fail"}:
+                failures.append(f"{name}: {node_result.message}")
+        invocation = DbtInvocation(args=command, seconds=elapsed, node_timings=timings)
+        self.invocations.append(invocation)
+        if not result.success:
+            detail = "; ".join(failures) or str(result.exception)
+            raise DbtError(f"dbt {' '.join(command)} failed: {detail}")
+        return invocation
+
+    def close(self) -> None:
+        """Release dbt's DuckDB handle so the file can be copied, locked or reopened elsewhere."""
+        if self._runner is None:
+            return
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+        # dbt-duckdb keeps one DuckDB instance open for the whole process by default.
+        with DuckDBConnectionManager._LOCK:
+            if DuckDBConnectionManager._ENV is not None:
+                DuckDBConnectionManager._ENV.close()
+                DuckDBConnectionManager._ENV = None

@@ -1,0 +1,180 @@
+"""The year loop: census -> baseline -> one dbt invocation per simulated year -> publish.
+
+Within a year the order of work is fixed (DESIGN §5): start population, experienced
+terminations, hires, new-hire terminations, promotions and raises, then plan state and money;
+dbt resolves that order from the model DAG. The orchestrator publishes each finished year to
+the fct_* tables in one transaction, so a failure never leaves a half-written year behind.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from . import database
+from .census import CensusError, load_census, validate_census
+from .config import DEFAULT_DATABASE, SimulationConfig
+from .dbt_runner import DbtRunner
+
+
+class SimulationError(RuntimeError):
+    """A run that cannot start or continue; the message says what to do."""
+
+
+@dataclass
+class YearSummary:
+    year: int
+    start_workforce: int
+    hires: int
+    experienced_terminations: int
+    new_hire_terminations: int
+    ending_workforce: int
+    target_ending_workforce: int
+    seconds: float = 0.0
+    row_counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def growth(self) -> float:
+        return self.ending_workforce / self.start_workforce - 1 if self.start_workforce else 0.0
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    years: list[YearSummary]
+    dbt_invocations: int
+    seconds: float
+
+
+def new_run_id() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+@dataclass
+class YearPlan:
+    year: int
+    dbt_command: list[str]
+    dbt_vars: dict
+
+
+class Simulation:
+    """One configured simulation against one DuckDB file."""
+
+    def __init__(
+        self,
+        config: SimulationConfig,
+        database_path: Path | None = None,
+        threads: int = 2,
+        on_year: Callable[[YearSummary], None] | None = None,
+        first_year: int | None = None,
+    ):
+        self.config = config
+        # Years before first_year are already published; the run continues from first_year - 1.
+        self.first_year = first_year or config.simulation.start_year
+        self.database_path = Path(database_path or DEFAULT_DATABASE).resolve()
+        self.threads = threads
+        self.on_year = on_year
+        self.dbt = DbtRunner(self.database_path, threads=threads)
+
+    # ----- planning -------------------------------------------------------
+    @property
+    def census_year(self) -> int:
+        """The first simulated year: the census is as of Dec 31 of the year before."""
+        return self.config.simulation.start_year
+
+    def years(self) -> list[int]:
+        return list(range(self.first_year, self.config.simulation.end_year + 1))
+
+    def plan(self, run_id: str = "planned") -> list[YearPlan]:
+        base = {**self.config.to_dbt_vars(), "run_id": run_id}
+        plans = [YearPlan(0, ["seed"], base)]
+        for year in self.years():
+            select = ["tag:year"] + (["tag:baseline"] if year == self.census_year else [])
+            plans.append(YearPlan(year, ["run", "--select", *select], {**base, "simulation_year": year}))
+        return plans
+
+    # ----- running --------------------------------------------------------
+    def run(self, run_id: str | None = None) -> RunResult:
+        run_id = run_id or new_run_id()
+        started = time.perf_counter()
+        cfg = self.config
+        report = validate_census(cfg.census_path, cfg.census_date)
+        if not report.ok:
+            raise CensusError(report)
+        self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        summaries: list[YearSummary] = []
+        conn = database.connect(self.database_path)
+        try:
+            if cfg.setup.clear_mode == "all":
+                database.drop_all_tables(conn)
+            self._check_continuity(conn)
+            if self.census_year in self.years():
+                load_census(conn, cfg.census_path, cfg.census_date)
+            plans = self.plan(run_id)
+            self.dbt.invoke(plans[0].dbt_command, plans[0].dbt_vars)
+            for plan in plans[1:]:
+                year_started = time.perf_counter()
+                self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
+                counts = database.publish_year(conn, cfg.effective_scenario_id, plan.year)
+                summary = year_summary(conn, cfg.effective_scenario_id, plan.year)
+                summary.seconds = time.perf_counter() - year_started
+                summary.row_counts = counts
+                summaries.append(summary)
+                if self.on_year:
+                    self.on_year(summary)
+        finally:
+            conn.close()
+            self.dbt.close()
+        return RunResult(
+            run_id=run_id,
+            years=summaries,
+            dbt_invocations=len(self.dbt.invocations),
+            seconds=time.perf_counter() - started,
+        )
+
+    def _check_continuity(self, conn: duckdb.DuckDBPyConnection) -> None:
+        first = self.years()[0]
+        if first == self.census_year:
+            return
+        have = database.published_years(conn, self.config.effective_scenario_id)
+        if first - 1 not in have:
+            raise SimulationError(
+                f"year {first} starts from year {first - 1}'s snapshot, which {self.database_path} "
+                f"does not hold for scenario '{self.config.effective_scenario_id}'; "
+                f"run from {self.census_year} (the census year) or from the year after the last one published"
+            )
+
+
+def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> YearSummary:
+    row = conn.execute(
+        """
+        select
+            count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')),
+            count(*) filter (where detailed_status_code in ('new_hire_active', 'new_hire_termination')),
+            count(*) filter (where detailed_status_code = 'experienced_termination'),
+            count(*) filter (where detailed_status_code = 'new_hire_termination'),
+            count(*) filter (where employment_status = 'active')
+        from fct_workforce_snapshot
+        where scenario_id = ? and simulation_year = ?
+        """,
+        [scenario_id, year],
+    ).fetchone()
+    target = conn.execute(
+        "select max(target_ending_workforce) from int_workforce_needs_by_level"
+    ).fetchone()[0]
+    start, hires, exp_terms, nh_terms, ending = row
+    return YearSummary(
+        year=year,
+        start_workforce=start,
+        hires=hires,
+        experienced_terminations=exp_terms,
+        new_hire_terminations=nh_terms,
+        ending_workforce=ending,
+        target_ending_workforce=int(target) if target is not None else ending,
+    )
