@@ -28,14 +28,20 @@ class DbtInvocation:
 
 
 class DbtRunner:
-    """Runs dbt commands in this process against one DuckDB file."""
+    """Runs dbt commands in this process against one DuckDB file.
+
+    The parsed manifest is cached per project directory for the life of the process: it does
+    not depend on the database or on var values (vars are rendered at run time), so several
+    simulations in one process (tests, benchmarks) parse once.
+    """
+
+    _manifests: dict[Path, Any] = {}
 
     def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
         self.database = Path(database).resolve()
         self.project_dir = Path(project_dir)
         self.threads = threads
         self.invocations: list[DbtInvocation] = []
-        self._manifest = None
         self._runner = None
 
     def _env(self) -> None:
@@ -56,13 +62,15 @@ class DbtRunner:
         from dbt.cli.main import dbtRunner
 
         self._env()
-        result = dbtRunner().invoke(
-            ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
-        )
-        if not result.success:
-            raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
-        self._manifest = result.result
-        self._runner = dbtRunner(manifest=self._manifest)
+        manifest = self._manifests.get(self.project_dir)
+        if manifest is None:
+            result = dbtRunner().invoke(
+                ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
+            )
+            if not result.success:
+                raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
+            manifest = self._manifests[self.project_dir] = result.result
+        self._runner = dbtRunner(manifest=manifest)
 
     def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:
         """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars."""

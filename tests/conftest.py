@@ -1,0 +1,69 @@
+"""Shared fixtures: small real simulations on DuckDB files in temp directories."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pytest
+import yaml
+
+from navigator_orchestrator.census import generate_census
+from navigator_orchestrator.config import DEFAULT_CONFIG, SimulationConfig, load_config
+from navigator_orchestrator.pipeline import RunResult, Simulation
+
+
+def deep_merge(base: dict, overrides: dict) -> dict:
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_census(tmp_path_factory) -> Path:
+    """A 400-person census as of 2024-12-31 (shared, read-only)."""
+    path = tmp_path_factory.mktemp("census") / "census.parquet"
+    return generate_census(400, 7, path, date(2024, 12, 31))
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, small_census: Path) -> Callable[..., Path]:
+    """Write a config file: the default scenario, a small census, 2025-2026, plus overrides."""
+
+    def _make(overrides: dict[str, Any] | None = None, name: str = "config.yaml") -> Path:
+        data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+        data = deep_merge(data, {
+            "simulation": {"start_year": 2025, "end_year": 2026},
+            "setup": {"census_parquet_path": str(small_census)},
+        })
+        data = deep_merge(data, overrides or {})
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return _make
+
+
+@pytest.fixture
+def simulate(tmp_path: Path, make_config) -> Callable[..., tuple[RunResult, Path]]:
+    """Run a real simulation in-process; returns the result and the database path."""
+
+    def _simulate(overrides: dict[str, Any] | None = None, database: Path | None = None,
+                  first_year: int | None = None) -> tuple[RunResult, Path]:
+        config: SimulationConfig = load_config(make_config(overrides))
+        db = database or tmp_path / "simulation.duckdb"
+        result = Simulation(config, db, first_year=first_year).run()
+        return result, db
+
+    return _simulate
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db)) as conn:
+        return conn.execute(sql, params or []).fetchall()
