@@ -30,12 +30,13 @@ class DbtInvocation:
 class DbtRunner:
     """Runs dbt commands in this process against one DuckDB file.
 
-    The parsed manifest is cached per project directory for the life of the process: it does
-    not depend on the database or on var values (vars are rendered at run time), so several
-    simulations in one process (tests, benchmarks) parse once.
+    The parsed manifest is cached for the life of the process, per project directory and
+    DuckDB catalog name (the database file's stem, which the manifest records in every node).
+    It does not depend on var values (vars are rendered at run time), so several simulations
+    in one process (tests, benchmarks) parse once.
     """
 
-    _manifests: dict[Path, Any] = {}
+    _manifests: dict[tuple[Path, str], Any] = {}
 
     def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
         self.database = Path(database).resolve()
@@ -62,14 +63,15 @@ class DbtRunner:
         from dbt.cli.main import dbtRunner
 
         self._env()
-        manifest = self._manifests.get(self.project_dir)
+        key = (self.project_dir, self.database.stem)
+        manifest = self._manifests.get(key)
         if manifest is None:
             result = dbtRunner().invoke(
                 ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
             )
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
-            manifest = self._manifests[self.project_dir] = result.result
+            manifest = self._manifests[key] = result.result
         self._runner = dbtRunner(manifest=manifest)
 
     def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:

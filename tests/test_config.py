@@ -1,0 +1,55 @@
+"""The config schema: typos refused with a did-you-mean, slugs enforced, paths resolved."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from navigator_orchestrator.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+
+
+def test_default_config_parses_and_documents_every_key():
+    config = load_config(DEFAULT_CONFIG)
+    assert config.census_path.exists(), "the default census path must point at the bundled census"
+    text = DEFAULT_CONFIG.read_text()
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#") and ":" in stripped and not stripped.endswith(":"):
+            assert "#" in stripped, f"undocumented key in default config: {stripped}"
+
+
+def test_typo_is_refused_with_did_you_mean(tmp_path):
+    with pytest.raises(ConfigError, match=r"simulation\.random_sed.*did you mean 'simulation\.random_seed'"):
+        parse_config({"simulation": {"random_sed": 1}}, tmp_path)
+
+
+def test_unknown_section_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="unknown key 'workforse'.*did you mean 'workforce'"):
+        parse_config({"workforse": {}}, tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["has space", "quote'd", "x" * 65, "semi;colon", ""])
+def test_identifiers_must_be_slugs(tmp_path, bad):
+    with pytest.raises(ConfigError, match="slug"):
+        parse_config({"scenario_id": bad}, tmp_path)
+
+
+def test_out_of_range_values_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match="workforce.new_hire_termination_rate"):
+        parse_config({"workforce": {"new_hire_termination_rate": 1.0}}, tmp_path)
+    with pytest.raises(ConfigError, match="end_year"):
+        parse_config({"simulation": {"start_year": 2026, "end_year": 2025}}, tmp_path)
+
+
+def test_relative_census_path_resolves_from_the_config_directory(tmp_path):
+    (tmp_path / "cfg").mkdir()
+    path = tmp_path / "cfg" / "c.yaml"
+    path.write_text(yaml.safe_dump({"setup": {"census_parquet_path": "../data/x.parquet"}}))
+    assert load_config(path).census_path == (tmp_path / "data" / "x.parquet").resolve()
+
+
+def test_config_hash_tracks_what_sql_sees(tmp_path):
+    a = parse_config({}, tmp_path)
+    b = parse_config({"simulation": {"random_seed": 7}}, tmp_path)
+    assert a.config_hash() == parse_config({}, tmp_path).config_hash()
+    assert a.config_hash() != b.config_hash()
