@@ -193,7 +193,9 @@ def _parsed(col: str, dtype: str, kind: str) -> str:
         return col
     if dtype in _INTEGER_TYPES:
         return f"CASE {col} WHEN 1 THEN true WHEN 0 THEN false END"
-    return f"TRY_CAST(nullif(trim({col}), '') AS BOOLEAN)" if dtype == "VARCHAR" else "NULL::BOOLEAN"
+    if dtype == "VARCHAR":  # DuckDB reads true/false, t/f, yes/no, y/n, 1/0
+        return f"TRY_CAST(nullif(trim({col}), '') AS BOOLEAN)"
+    return "NULL::BOOLEAN"
 
 
 def _normalised_select(columns: dict[str, tuple[str, str]], reader: str) -> str:
@@ -204,7 +206,8 @@ def _normalised_select(columns: dict[str, tuple[str, str]], reader: str) -> str:
             col, dtype = columns[name]
             value = _parsed(col, dtype, kind)
             parts.append(f"{value} AS {name}")
-            parts.append(f"coalesce({_present(col, dtype)} AND {value} IS NULL, false) AS {name}__bad")
+            bad = f"coalesce({_present(col, dtype)} AND {value} IS NULL, false)"
+            parts.append(f"{bad} AS {name}__bad")
         else:
             parts.append(f"NULL::{COLUMN_KINDS[name][1]} AS {name}, false AS {name}__bad")
     return f"SELECT {', '.join(parts)} FROM {reader}"
@@ -217,9 +220,10 @@ def _checks(columns: dict[str, tuple[str, str]], census_date: date,
     levels = ", ".join(str(x) for x in level_ids)
     checks = [("duplicate_employee_id", "id_rows > 1",
                "give each person exactly one row; employee_id must be unique")]
-    # (name, condition, fix); examples come from the same condition except for duplicates
+    # a missing required column is reported once as missing_columns, not as nulls
     checks += [(f"null_{c}", f"{c} IS NULL AND NOT {c}__bad",
-                f"fill {c} on every row (it is required)") for c in REQUIRED_COLUMNS if c in columns]
+                f"fill {c} on every row (it is required)")
+               for c in REQUIRED_COLUMNS if c in columns]
     checks += [
         ("unparseable_date", "employee_birth_date__bad OR employee_hire_date__bad "
          "OR employee_termination_date__bad", "write dates as YYYY-MM-DD (or a Parquet DATE)"),
