@@ -57,7 +57,19 @@ class DbtRunner:
             "--profiles-dir", str(self.project_dir),
         ]
 
-    def _ensure_parsed(self, dbt_vars: dict[str, Any]) -> None:
+    @staticmethod
+    def parse_vars() -> dict[str, Any]:
+        """Fixed vars for parsing. dbt discards its partial-parse cache whenever the parse vars
+        change, so parsing with each run's own vars would re-parse the whole project every run.
+        Models never place refs or configs under var-dependent branches, so any valid values do.
+        """
+        from .config import SimulationConfig
+
+        defaults = SimulationConfig()
+        return {**defaults.to_dbt_vars(), "simulation_year": defaults.simulation.start_year,
+                "run_id": "parse"}
+
+    def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return
         from dbt.cli.main import dbtRunner
@@ -67,7 +79,8 @@ class DbtRunner:
         manifest = self._manifests.get(key)
         if manifest is None:
             result = dbtRunner().invoke(
-                ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
+                ["parse", "--quiet", "--log-level-file", "warn", *self._base_args(),
+                 "--vars", json.dumps(self.parse_vars())]
             )
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
@@ -76,9 +89,12 @@ class DbtRunner:
 
     def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:
         """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars."""
-        self._ensure_parsed(dbt_vars)
+        self._ensure_parsed()
         self._env()
-        args = [*command, "--quiet", *self._base_args(), "--threads", str(self.threads),
+        # Per-invocation costs that a year loop does not need: debug file logs and rewriting
+        # manifest.json / run_results.json on every call.
+        args = [*command, "--quiet", "--log-level-file", "warn", "--no-write-json",
+                "--no-version-check", *self._base_args(), "--threads", str(self.threads),
                 "--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()
         result = self._runner.invoke(args)
