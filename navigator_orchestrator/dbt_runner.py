@@ -35,7 +35,9 @@ class DbtRunner:
     simulations in one process (tests, benchmarks) parse once.
     """
 
-    _manifests: dict[Path, Any] = {}
+    # Keyed by project and database file stem: dbt-duckdb names the catalog after the file stem
+    # and the parsed relations carry that name, so another stem needs its own parse.
+    _manifests: dict[tuple[Path, str], Any] = {}
 
     def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
         self.database = Path(database).resolve()
@@ -62,14 +64,15 @@ class DbtRunner:
         from dbt.cli.main import dbtRunner
 
         self._env()
-        manifest = self._manifests.get(self.project_dir)
+        key = (self.project_dir, self.database.stem)
+        manifest = self._manifests.get(key)
         if manifest is None:
             result = dbtRunner().invoke(
                 ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
             )
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
-            manifest = self._manifests[self.project_dir] = result.result
+            manifest = self._manifests[key] = result.result
         self._runner = dbtRunner(manifest=manifest)
 
     def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:

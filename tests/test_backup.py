@@ -77,9 +77,10 @@ def test_restore_from_a_file_that_is_not_a_database_changes_nothing(tmp_path, ca
 
 
 def test_every_run_on_an_existing_database_backs_it_up_first(simulate, tmp_path):
-    _, db = simulate()
+    one_year = {"simulation": {"end_year": 2025}}
+    _, db = simulate(one_year)
     before = counts(db)
-    result, _ = simulate()
+    result, _ = simulate(one_year)
     assert result.backup is not None and result.backup.path == backup_path(db)
     assert counts(backup_path(db)) == before
 
@@ -88,9 +89,9 @@ def test_backup_can_be_switched_off_with_a_warning(simulate, make_config, tmp_pa
     from navigator_orchestrator.config import load_config
     from navigator_orchestrator.pipeline import Simulation
 
-    _, db = simulate()
+    _, db = simulate({"simulation": {"end_year": 2025}})
     messages: list[str] = []
-    config = load_config(make_config({"setup": {"backup": {"enabled": False}}}))
+    config = load_config(make_config({"simulation": {"end_year": 2025}, "setup": {"backup": {"enabled": False}}}))
     result = Simulation(config, db, notify=messages.append).run()
     assert result.backup is None and not backup_path(db).exists()
     assert any("without a backup" in m for m in messages)
