@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import duckdb
+
 from .census import CensusError, validate_census
 from .config import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
 from .dbt_runner import DbtError
@@ -40,6 +42,9 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             return _fail(f"census refused: {exc}")
         except (ConfigError, SimulationError, SafetyError, DbtError, FileNotFoundError, ValueError) as exc:
             return _fail(str(exc))
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return _fail(f"database: {first_line}")
         except KeyboardInterrupt:
             return _fail("interrupted; the database holds every year published before the interruption")
 
@@ -199,7 +204,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
           f"{'started (UTC)':<20} {'secs':>7}  config   census   code")
     for r in rows:
         secs = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
-        years = f"{r['first_year']}-{r['end_year']}"
+        years = f"{r['first_year']}-{r['end_year']}" if r["first_year"] <= r["end_year"] else "none"
         print(f"{r['run_id']:<26} {r['status']:<11} {r['scenario_id']:<14} {r['plan_design_id']:<16} "
               f"{years:<10} {r['random_seed']:>6} {r['started_at']:%Y-%m-%d %H:%M:%S}  "
               f"{(f'{secs:7.1f}' if secs is not None else '      -')}  {r['config_hash'][:8]} "

@@ -12,6 +12,7 @@ publish a checkpoint and a run-log update; at the end the run-log row is closed 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -206,8 +207,10 @@ class Simulation:
                 if self.on_year:
                     self.on_year(summary)
         except BaseException as exc:
-            message = str(exc) or type(exc).__name__
-            runlog.finish(conn, run_id, error=message.splitlines()[0][:2000])
+            message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
+            # Never let a broken connection hide the error that broke the run.
+            with contextlib.suppress(duckdb.Error):
+                runlog.finish(conn, run_id, error=message)
             raise
         runlog.finish(conn, run_id)
         return RunResult(
