@@ -38,6 +38,23 @@ def test_a_completed_run_records_its_inputs_versions_and_per_year_figures(simula
     counts = json.loads(row["year_row_counts"])
     snapshot_2026 = query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2026")[0][0]
     assert counts["2026"]["fct_workforce_snapshot"] == snapshot_2026
+    for table in ("fct_yearly_events", "fct_workforce_snapshot"):  # identifiers on every row
+        assert query(db, f"select distinct scenario_id, plan_design_id, run_id from {table}") == [
+            ("baseline", "standard_401k", result.run_id)]
+
+
+def test_a_year_that_fails_midway_leaves_a_failed_row_with_the_years_done(make_config, tmp_path):
+    config = load_config(make_config())
+    db = tmp_path / "sim.duckdb"
+
+    def fail_after_first_year(summary) -> None:
+        raise RuntimeError(f"stopped after {summary.year}")
+
+    with pytest.raises(RuntimeError):
+        Simulation(config, db, on_year=fail_after_first_year).run()
+    [row] = run_log(db)
+    assert row["status"] == "failed" and row["error"] == "stopped after 2025"
+    assert set(json.loads(row["year_row_counts"])) == {"2025"}
 
 
 def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(simulate, make_config, tmp_path, capsys):
