@@ -44,6 +44,8 @@ class Checkpoint:
     census_hash: str
     created_at: str
     tables: dict[str, dict[str, object]] = field(default_factory=dict)
+    # hash() is stable within a DuckDB version (pinned), not across versions.
+    duckdb_version: str = ""
     checksum: str = ""
 
     def body_checksum(self) -> str:
@@ -91,7 +93,7 @@ def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, database: Pa
         year=year, database=str(Path(database).resolve()), scenario_id=scenario_id,
         plan_design_id=plan_design_id, run_id=run_id, config_hash=config_hash,
         census_hash=census_hash, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        tables=year_digests(conn, scenario_id, year),
+        tables=year_digests(conn, scenario_id, year), duckdb_version=duckdb.__version__,
     )
     cp.checksum = cp.body_checksum()
     directory = Path(directory)
@@ -152,6 +154,9 @@ def verify(conn: duckdb.DuckDBPyConnection, verdict: Verdict) -> Verdict:
     if not verdict.ok or verdict.checkpoint is None:
         return verdict
     cp = verdict.checkpoint
+    if cp.duckdb_version and cp.duckdb_version != duckdb.__version__:
+        return Verdict(verdict.path, cp, False, f"written with DuckDB {cp.duckdb_version}, this is "
+                       f"{duckdb.__version__}; content digests only compare within one version")
     actual = year_digests(conn, cp.scenario_id, cp.year)
     for table, expected in cp.tables.items():
         got = actual.get(table, {"rows": 0, "digest": "0"})

@@ -84,6 +84,10 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
         for rule in RULES:
             if fnmatch.fnmatchcase(key, rule.key) and rule.check(value):
                 findings.append(Finding(key, value, rule.message))
+    if not config.census_path.exists():
+        findings.append(Finding("setup.census_parquet_path", str(config.setup.census_parquet_path),
+                                f"no file at {config.census_path}; fix the path or create one with "
+                                "`navigator census generate`"))
     findings.extend(_years(config, today or date.today()))
     return findings
 

@@ -35,6 +35,11 @@ def test_a_start_year_far_from_the_census_and_today_is_warned_about(make_config)
     assert "from today" in messages and "latest hire or termination" in messages
 
 
+def test_a_missing_census_file_is_warned_about(make_config, tmp_path):
+    config = load_config(make_config({"setup": {"census_parquet_path": str(tmp_path / "none.parquet")}}))
+    assert [f.key for f in lint(config, today=date(2025, 6, 1))] == ["setup.census_parquet_path"]
+
+
 def test_rules_with_wildcards_cover_every_entry_of_a_mapping():
     rule = next(r for r in RULES if r.key.startswith("employer_match.formulas.*"))
     import fnmatch
