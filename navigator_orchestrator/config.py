@@ -179,6 +179,14 @@ class SimulationConfig(_Section):
         }
 
 
+# Config fields the orchestrator consumes itself and that never reach SQL (dotted paths; `*`
+# matches any key). Every other leaf must change `to_dbt_vars()` when changed: a test proves it.
+PYTHON_ONLY_FIELDS: tuple[str, ...] = (
+    "simulation.end_year",  # the year loop lives in Python; each year gets simulation_year
+    "setup.*",              # census path, clear_mode, backup options: files and run control
+)
+
+
 # ----- loading -------------------------------------------------------------
 
 def _known_keys(model: type[BaseModel]) -> list[str]:
