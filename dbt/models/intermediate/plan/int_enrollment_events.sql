@@ -13,8 +13,8 @@
 --   * voluntary: eligible non-participants outside auto-enrollment who never opted out enroll
 --     with an annual probability by age x income band (higher in the year they become
 --     eligible), at an elected rate.
---   * deferral change: participants enrolled on Jan 1 re-elect a rate with an annual
---     probability.
+--   * deferral change: participants on Jan 1 (census participants in the first year) re-elect
+--     a rate with an annual probability, on a day drawn inside their employment.
 -- Draws about one auto-enrollment episode are keyed by the year its window opens, so an
 -- episode spanning a year end draws the same numbers in both years.
 {% set year = var('simulation_year') | int %}
@@ -210,16 +210,16 @@ deferral_changes as (
         (p.employment_start + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
             * (date_diff('day', p.employment_start, p.employment_end) + 1)) as integer)) as effective_date,
         r.deferral_rate as employee_deferral_rate,
-        json_object('previous_election', p.rate_at_start) as event_details
+        json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details
     from people as p
     join elected_rates as r
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} < r.cum_to
-    where p.enrolled_at_start
-      and p.rate_at_start > 0
+    -- Participants on Jan 1: carried over, or census participants in the first year.
+    where coalesce(p.census_deferral_rate, p.rate_at_start) > 0
       and {{ uniform('p.employee_id', 'deferral_change') }} < {{ var('deferral_change_probability') }}
-      and r.deferral_rate <> p.rate_at_start
+      and r.deferral_rate <> coalesce(p.census_deferral_rate, p.rate_at_start)
 ),
 
 all_events as (
