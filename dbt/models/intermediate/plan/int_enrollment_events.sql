@@ -21,6 +21,15 @@
 {% set sim_start = "make_date(" ~ var('start_year') ~ ", 1, 1)" %}
 {% set sweep = year in var('re_enrollment_sweep_years') %}
 {% set sweep_date = month_day_date(var('re_enrollment_sweep_day')) %}
+{#- Who is in auto-enrollment scope by hire date: the configured cutoff; without one, hires of
+    the simulation (new_hires_only) or everyone (all_eligible_employees). -#}
+{% if var('auto_enrollment_hire_date_cutoff') %}
+  {% set ae_cutoff = "date '" ~ var('auto_enrollment_hire_date_cutoff') ~ "'" %}
+{% elif var('auto_enrollment_scope') == 'new_hires_only' %}
+  {% set ae_cutoff = sim_start %}
+{% else %}
+  {% set ae_cutoff = "date '1900-01-01'" %}
+{% endif %}
 
 with people as (
     select
@@ -78,11 +87,7 @@ in_scope as (
     from non_participants
     where {{ var('auto_enrollment_enabled') }}
       and not ever_opted_out
-      {% if var('auto_enrollment_scope') == 'new_hires_only' -%}
-      and employee_hire_date >= coalesce({{ "'" ~ var('auto_enrollment_hire_date_cutoff') ~ "'" if var('auto_enrollment_hire_date_cutoff') else "null" }}::date, {{ sim_start }})
-      {%- elif var('auto_enrollment_hire_date_cutoff') -%}
-      and employee_hire_date >= '{{ var("auto_enrollment_hire_date_cutoff") }}'::date
-      {%- endif %}
+      and employee_hire_date >= {{ ae_cutoff }}
 ),
 
 episodes as (
