@@ -7,6 +7,7 @@ file. Fields the orchestrator consumes itself are listed in config.PYTHON_ONLY_F
 from __future__ import annotations
 
 import copy
+from datetime import date, timedelta
 import fnmatch
 import re
 import typing
@@ -57,6 +58,10 @@ def literal_options(path: tuple) -> list[Any]:
     model: Any = SimulationConfig
     ann: Any = None
     for key in path:
+        origin = typing.get_origin(model)
+        if origin in (dict, list):  # dict[str, Model] / list[Model]: the key or index picks an item
+            ann = model = typing.get_args(model)[-1]
+            continue
         if not (isinstance(model, type) and issubclass(model, BaseModel)) or key not in model.model_fields:
             return []
         ann = model.model_fields[key].annotation
@@ -64,17 +69,35 @@ def literal_options(path: tuple) -> list[Any]:
     return list(typing.get_args(ann)) if typing.get_origin(ann) is typing.Literal else []
 
 
-def candidates(path: tuple, value: Any) -> list[Any]:
+def sibling_ids(data: dict, path: tuple) -> list[str]:
+    """Ids a string field may refer to: keys of mappings beside it (e.g. active_formula -> formulas)."""
+    parent: Any = data
+    for key in path[:-1]:
+        parent = parent[key]
+    ids: list[str] = []
+    if isinstance(parent, dict):
+        for child in parent.values():
+            if isinstance(child, dict):
+                ids.extend(str(k) for k in child)
+    return ids
+
+
+def candidates(path: tuple, value: Any, data: dict | None = None) -> list[Any]:
     if isinstance(value, bool):
         return [not value]
     if isinstance(value, int):
         return [value + 1, value - 1]
     if isinstance(value, float):
-        return [v for v in (value + 0.01, value - 0.01, value / 2, 0.5) if v != value]
+        return [v for v in (value + 0.01, value - 0.01, value + 0.001, value / 2, 0.5) if v != value]
+    if isinstance(value, str) and re.fullmatch(r"\d\d-\d\d", value):
+        return [v for v in ("06-15", "01-01") if v != value]
     if isinstance(value, str):
-        return [v for v in literal_options(path) if v != value] or [value + "x", "perturbed"]
+        options = [*literal_options(path), *sibling_ids(data or {}, path)]
+        return [v for v in options if v != value] or [value + "x", "perturbed"]
+    if isinstance(value, date):
+        return [value + timedelta(days=1)]
     if value is None:
-        return ["perturbed", 1, 0.5, True, *literal_options(path)]
+        return ["perturbed", 1, 0.5, True, "2024-06-30", *literal_options(path)]
     return []
 
 
@@ -108,18 +131,23 @@ def test_every_config_field_reaches_the_dbt_vars():
     original = base.to_dbt_vars()
     silent: list[str] = []
     for path, value in leaves(data):
-        if python_only(path):
-            continue
+        if python_only(path) or literal_options(path) == [value]:
+            continue  # a single-valued Literal has no other value to try
+        start, reference = data, original
+        if path[:2] == ("employer_match", "formulas"):
+            # A formula template reaches SQL when it is the active one.
+            start = set_path(data, ("employer_match", "active_formula"), path[2])
+            reference = parse_config(start, base.config_dir).to_dbt_vars()
         changed = None
-        for candidate in candidates(path, value):
+        for candidate in candidates(path, value, start):
             try:
-                changed = parse_config(set_path(data, path, candidate), base.config_dir)
+                changed = parse_config(set_path(start, path, candidate), base.config_dir)
                 break
             except ConfigError:
                 continue
         dotted = ".".join(str(p) for p in path)
         assert changed is not None, f"could not find another valid value for {dotted}"
-        if changed.to_dbt_vars() == original:
+        if changed.to_dbt_vars() == reference:
             silent.append(dotted)
     assert not silent, f"config fields that never reach SQL (add to PYTHON_ONLY_FIELDS if intended): {silent}"
 
