@@ -17,7 +17,7 @@ from typing import Callable
 from .census import CensusError, validate_census
 from .config import ConfigError, SimulationConfig, load_config
 from .dbt_runner import DbtError
-from .pipeline import Simulation, SimulationError, YearSummary
+from .pipeline import Simulation, SimulationError
 
 EXIT_ERROR = 1
 
@@ -77,30 +77,20 @@ def _configured(args: argparse.Namespace) -> tuple[SimulationConfig, int]:
     return config, first
 
 
-def _print_year(summary: YearSummary) -> None:
-    print(
-        f"{summary.year}: actives {summary.start_workforce:,} -> {summary.ending_workforce:,} "
-        f"(target {summary.target_ending_workforce:,}, growth {summary.growth:+.2%}) | "
-        f"hires {summary.hires:,} | terminations {summary.experienced_terminations:,} experienced, "
-        f"{summary.new_hire_terminations:,} new-hire | {summary.seconds:.2f}s"
-    )
-
-
-# ----- commands --------------------------------------------------------------
-
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
+    from .console import console_observer
+    from .logs import JsonlLog
+    from .observe import Observers
+    from .report_files import ReportFiles
+
     config, first = _configured(args)
-    sim = Simulation(config, args.database, threads=args.threads, on_year=_print_year, first_year=first)
-    print(
-        f"Simulating {first}-{config.simulation.end_year} | scenario {config.effective_scenario_id} | "
-        f"plan {config.effective_plan_design_id} | database {sim.database_path}"
-    )
-    result = sim.run()
-    print(
-        f"Done: {len(result.years)} year(s) in {result.seconds:.1f}s, "
-        f"{result.dbt_invocations} dbt invocations, run {result.run_id}"
-    )
+    log, files = JsonlLog(), ReportFiles()
+    observer = Observers([console_observer(), log, files])
+    sim = Simulation(config, args.database, threads=args.threads, first_year=first, observer=observer)
+    sim.run()
+    if files.csv_file:
+        print(f"Reports: {files.csv_file} and {files.directory}/year_*.json | log: {log.path}")
     return 0
 
 

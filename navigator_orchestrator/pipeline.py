@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -21,6 +22,8 @@ from . import database
 from .census import CensusError, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
 from .dbt_runner import DbtRunner
+from .observe import RunInfo, RunObserver, RunOutcome
+from .summary import year_audit
 
 
 class SimulationError(RuntimeError):
@@ -73,6 +76,7 @@ class Simulation:
         threads: int = 2,
         on_year: Callable[[YearSummary], None] | None = None,
         first_year: int | None = None,
+        observer: RunObserver | None = None,
     ):
         self.config = config
         # Years before first_year are already published; the run continues from first_year - 1.
@@ -80,6 +84,7 @@ class Simulation:
         self.database_path = Path(database_path or DEFAULT_DATABASE).resolve()
         self.threads = threads
         self.on_year = on_year
+        self.observer = observer or RunObserver()
         self.dbt = DbtRunner(self.database_path, threads=threads)
 
     # ----- planning -------------------------------------------------------
@@ -108,35 +113,68 @@ class Simulation:
         if not report.ok:
             raise CensusError(report)
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        obs = self.observer
+        obs.run_started(RunInfo(
+            run_id=run_id, scenario_id=cfg.effective_scenario_id,
+            plan_design_id=cfg.effective_plan_design_id, years=self.years(),
+            start_year=self.census_year, end_year=cfg.simulation.end_year,
+            database=str(self.database_path),
+        ))
         summaries: list[YearSummary] = []
+        outcome = RunOutcome()
         conn = database.connect(self.database_path)
         try:
             if cfg.setup.clear_mode == "all":
                 database.drop_all_tables(conn)
             self._check_continuity(conn)
             if self.census_year in self.years():
-                load_census(conn, cfg.census_path, cfg.census_date)
+                with self._stage(None, "census_load") as rows:
+                    load_census(conn, cfg.census_path, cfg.census_date)
+                    rows["raw_census"] = conn.execute("select count(*) from raw_census").fetchone()[0]
             plans = self.plan(run_id)
-            self.dbt.invoke(plans[0].dbt_command, plans[0].dbt_vars)
+            with self._stage(None, "dbt_seed") as rows:
+                rows["nodes"] = len(self.dbt.invoke(plans[0].dbt_command, plans[0].dbt_vars).node_timings)
             for plan in plans[1:]:
                 year_started = time.perf_counter()
-                self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
-                counts = database.publish_year(conn, cfg.effective_scenario_id, plan.year)
+                with self._stage(plan.year, "dbt_build") as rows:
+                    rows["models"] = len(self.dbt.invoke(plan.dbt_command, plan.dbt_vars).node_timings)
+                with self._stage(plan.year, "publish") as rows:
+                    counts = database.publish_year(conn, cfg.effective_scenario_id, plan.year)
+                    rows.update(counts)
                 summary = year_summary(conn, cfg.effective_scenario_id, plan.year)
                 summary.seconds = time.perf_counter() - year_started
                 summary.row_counts = counts
+                with self._stage(plan.year, "audit") as rows:
+                    audit = year_audit(conn, cfg.effective_scenario_id, plan.year, self.census_year)
+                    rows["years_summarised"] = len(audit.history)
                 summaries.append(summary)
+                obs.year_finished(summary, audit)
                 if self.on_year:
                     self.on_year(summary)
+        except BaseException as exc:
+            outcome.error = (str(exc) or type(exc).__name__).splitlines()[0][:500]
+            raise
         finally:
             conn.close()
             self.dbt.close()
-        return RunResult(
-            run_id=run_id,
-            years=summaries,
-            dbt_invocations=len(self.dbt.invocations),
-            seconds=time.perf_counter() - started,
-        )
+            result = RunResult(
+                run_id=run_id,
+                years=summaries,
+                dbt_invocations=len(self.dbt.invocations),
+                seconds=time.perf_counter() - started,
+            )
+            outcome.result, outcome.seconds = result, result.seconds
+            obs.run_finished(outcome)
+        return result
+
+    @contextmanager
+    def _stage(self, year: int | None, stage: str) -> Iterator[dict[str, int]]:
+        """Time one stage and report it with the row counts the block fills in."""
+        rows: dict[str, int] = {}
+        self.observer.stage_started(year, stage)
+        started = time.perf_counter()
+        yield rows
+        self.observer.stage_finished(year, stage, time.perf_counter() - started, rows)
 
     def _check_continuity(self, conn: duckdb.DuckDBPyConnection) -> None:
         first = self.years()[0]

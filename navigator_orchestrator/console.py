@@ -1,0 +1,143 @@
+"""Console output of a run: progress over years x stages, and a year-end audit per year.
+
+On a terminal: a rich progress bar with elapsed time and one audit table per year. Otherwise
+(CI, a log file): plain lines, one per stage and a short block per year, with no control codes.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from .observe import RunInfo, RunObserver, RunOutcome
+from .summary import YearAudit
+
+STAGE_LABELS = {
+    "census_load": "load census", "dbt_seed": "dbt seed", "dbt_build": "dbt build",
+    "publish": "publish", "audit": "audit",
+}
+
+
+def _money(v: float | None) -> str:
+    return "n/a" if v is None else f"${v:,.0f}"
+
+
+def _pct(v: float | None, digits: int = 1) -> str:
+    return "n/a" if v is None else f"{v:.{digits}%}"
+
+
+def audit_lines(audit: YearAudit, target: int | None = None) -> list[tuple[str, str]]:
+    """The year-end audit as (label, value) pairs: the same content on every kind of output."""
+    f = audit.figures
+    mix = ", ".join(f"{k} {v:,}" for k, v in audit.status_mix.items()) or "none"
+    events = ", ".join(f"{k} {v:,}" for k, v in audit.events_by_type.items()) or "none"
+    growth = f"{f.start_actives:,} -> {f.end_actives:,} ({_pct(f.growth_pct, 2)})"
+    if target is not None:
+        growth += f", target {target:,}" + (" (on target)" if target == f.end_actives else
+                                            f" (off by {f.end_actives - target:+,})")
+    if f.eligible is None:
+        participation = "n/a (no plan columns in the snapshot)"
+    else:
+        participation = f"{f.participants:,} of {f.eligible:,} eligible ({_pct(f.participation_rate)})"
+    if audit.dq is None:
+        dq = "no data-quality results recorded"
+    else:
+        failed = [d for d in audit.dq if str(d.get("status", "")).lower() not in {"pass", "passed", "ok"}]
+        dq = f"{len(audit.dq)} checks, {len(failed)} not passing" + (
+            ": " + ", ".join(str(d.get("check_name")) for d in failed) if failed else "")
+    return [
+        ("Active mix", mix),
+        ("Events", events),
+        ("Growth", growth),
+        ("Participation", participation),
+        ("Average deferral", _pct(f.average_deferral_rate, 2)),
+        ("Employee deferrals", _money(f.employee_deferrals)),
+        ("Employer match", _money(f.employer_match)),
+        ("Employer core", _money(f.employer_core)),
+        ("Employer cost", f"{_money(f.total_employer_cost)} ({_pct(f.cost_pct_of_pay, 2)} of pay "
+                          f"{_money(f.total_pay)})"),
+        ("Data quality", dq),
+    ]
+
+
+class PlainConsole(RunObserver):
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream or sys.stdout
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.stream, flush=True)
+
+    def run_started(self, info: RunInfo) -> None:
+        years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
+        self._print(f"Simulating {years} | scenario {info.scenario_id} | plan {info.plan_design_id} "
+                    f"| database {info.database} | run {info.run_id}")
+
+    def stage_finished(self, year, stage, seconds, rows=None) -> None:
+        where = f"{year}" if year is not None else "setup"
+        counts = ", ".join(f"{k} {v:,}" for k, v in (rows or {}).items())
+        self._print(f"  [{where}] {STAGE_LABELS.get(stage, stage)}: {seconds:.2f}s"
+                    + (f" ({counts})" if counts else ""))
+
+    def year_finished(self, summary, audit: YearAudit) -> None:
+        self._print(f"Year-end audit {audit.year} ({summary.seconds:.2f}s)")
+        for label, value in audit_lines(audit, summary.target_ending_workforce):
+            self._print(f"  {label + ':':<20}{value}")
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        if outcome.ok and outcome.result is not None:
+            r = outcome.result
+            self._print(f"Done: {len(r.years)} year(s) in {r.seconds:.1f}s, "
+                        f"{r.dbt_invocations} dbt invocations, run {r.run_id}")
+
+
+class RichConsole(RunObserver):
+    def __init__(self):
+        from rich.console import Console
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                   TimeElapsedColumn)
+
+        self.console = Console()
+        self.progress = Progress(
+            TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("stages"), TimeElapsedColumn(), console=self.console, transient=True,
+        )
+        self.task = None
+
+    def run_started(self, info: RunInfo) -> None:
+        years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
+        self.console.print(f"Simulating [bold]{years}[/] | scenario {info.scenario_id} | plan "
+                           f"{info.plan_design_id} | database {info.database} | run {info.run_id}")
+        self.progress.start()
+        self.task = self.progress.add_task("starting", total=len(info.years) * len(info.stages))
+
+    def stage_started(self, year, stage) -> None:
+        where = str(year) if year is not None else "setup"
+        self.progress.update(self.task, description=f"{where} {STAGE_LABELS.get(stage, stage)}")
+
+    def stage_finished(self, year, stage, seconds, rows=None) -> None:
+        if year is not None:
+            self.progress.advance(self.task)
+
+    def year_finished(self, summary, audit: YearAudit) -> None:
+        from rich.table import Table
+
+        table = Table(title=f"Year-end audit {audit.year}", title_justify="left", show_header=False,
+                      caption=f"{summary.seconds:.2f}s", caption_justify="right")
+        table.add_column(style="bold")
+        table.add_column()
+        for label, value in audit_lines(audit, summary.target_ending_workforce):
+            table.add_row(label, value)
+        self.progress.console.print(table)
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        self.progress.stop()
+        if outcome.ok and outcome.result is not None:
+            r = outcome.result
+            self.console.print(f"Done: {len(r.years)} year(s) in {r.seconds:.1f}s, "
+                               f"{r.dbt_invocations} dbt invocations, run {r.run_id}")
+
+
+def console_observer(stream: TextIO | None = None) -> RunObserver:
+    """Rich on a terminal, plain text otherwise."""
+    out = stream or sys.stdout
+    return RichConsole() if out.isatty() else PlainConsole(out)
