@@ -77,6 +77,8 @@ def _configured(args: argparse.Namespace) -> tuple[SimulationConfig, int]:
     return config, first
 
 
+# ----- commands --------------------------------------------------------------
+
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
     from .console import console_observer

@@ -26,7 +26,18 @@ def _pct(v: float | None, digits: int = 1) -> str:
     return "n/a" if v is None else f"{v:.{digits}%}"
 
 
-def audit_lines(audit: YearAudit, target: int | None = None) -> list[tuple[str, str]]:
+def headline(summary) -> str:
+    """One line per year, the same on every output (scripts grep it)."""
+    return (
+        f"{summary.year}: actives {summary.start_workforce:,} -> {summary.ending_workforce:,} "
+        f"(target {summary.target_ending_workforce:,}, growth {summary.growth:+.2%}) | "
+        f"hires {summary.hires:,} | terminations {summary.experienced_terminations:,} experienced, "
+        f"{summary.new_hire_terminations:,} new-hire | {summary.seconds:.2f}s"
+    )
+
+
+def audit_lines(audit: YearAudit, target: int | None = None,
+                notes: list[str] | None = None) -> list[tuple[str, str]]:
     """The year-end audit as (label, value) pairs: the same content on every kind of output."""
     f = audit.figures
     mix = ", ".join(f"{k} {v:,}" for k, v in audit.status_mix.items()) or "none"
@@ -57,7 +68,7 @@ def audit_lines(audit: YearAudit, target: int | None = None) -> list[tuple[str, 
         ("Employer cost", f"{_money(f.total_employer_cost)} ({_pct(f.cost_pct_of_pay, 2)} of pay "
                           f"{_money(f.total_pay)})"),
         ("Data quality", dq),
-    ]
+    ] + [("Note", note) for note in notes or []]
 
 
 class PlainConsole(RunObserver):
@@ -79,8 +90,8 @@ class PlainConsole(RunObserver):
                     + (f" ({counts})" if counts else ""))
 
     def year_finished(self, summary, audit: YearAudit) -> None:
-        self._print(f"Year-end audit {audit.year} ({summary.seconds:.2f}s)")
-        for label, value in audit_lines(audit, summary.target_ending_workforce):
+        self._print(headline(summary))
+        for label, value in audit_lines(audit, summary.target_ending_workforce, summary.notes):
             self._print(f"  {label + ':':<20}{value}")
 
     def run_finished(self, outcome: RunOutcome) -> None:
@@ -122,10 +133,10 @@ class RichConsole(RunObserver):
         from rich.table import Table
 
         table = Table(title=f"Year-end audit {audit.year}", title_justify="left", show_header=False,
-                      caption=f"{summary.seconds:.2f}s", caption_justify="right")
+                      caption=headline(summary), caption_justify="left")
         table.add_column(style="bold")
         table.add_column()
-        for label, value in audit_lines(audit, summary.target_ending_workforce):
+        for label, value in audit_lines(audit, summary.target_ending_workforce, summary.notes):
             table.add_row(label, value)
         self.progress.console.print(table)
 
