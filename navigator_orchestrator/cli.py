@@ -133,6 +133,41 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_database(args: argparse.Namespace):
+    """The scenario id and a read-only connection to an existing database."""
+    import duckdb
+
+    from .config import DEFAULT_DATABASE
+
+    config = load_config(args.config)
+    path = Path(args.database or DEFAULT_DATABASE).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
+    return config.effective_scenario_id, path, duckdb.connect(str(path), read_only=True)
+
+
+@guarded
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_html import write_report
+
+    scenario, path, conn = _read_database(args)
+    with conn:
+        out = write_report(conn, scenario, str(path), args.out)
+    print(f"Wrote {out}")
+    return 0
+
+
+@guarded
+def cmd_employee(args: argparse.Namespace) -> int:
+    from .timeline import load_timeline, print_timeline
+
+    scenario, _, conn = _read_database(args)
+    with conn:
+        timeline = load_timeline(conn, scenario, args.employee_id)
+    print_timeline(timeline)
+    return 0
+
+
 @guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     config = load_config(args.config)
@@ -186,6 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
     config_option(dv)
     dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
     dv.set_defaults(func=cmd_dbt_vars)
+
+    def database_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", type=Path, default=None,
+                       help="DuckDB file to read (default: dbt/simulation.duckdb)")
+
+    rep = sub.add_parser("report", help="write a self-contained HTML report of the scenario's years")
+    config_option(rep)
+    database_option(rep)
+    rep.add_argument("--out", type=Path, default=None,
+                     help="HTML file (default: reports/simulation_report_FIRST_LAST.html)")
+    rep.set_defaults(func=cmd_report)
+
+    emp = sub.add_parser("employee", help="show one employee's events and year-end state per year")
+    emp.add_argument("employee_id", metavar="ID")
+    config_option(emp)
+    database_option(emp)
+    emp.set_defaults(func=cmd_employee)
     return parser
 
 

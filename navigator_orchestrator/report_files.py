@@ -60,7 +60,12 @@ class ReportFiles(RunObserver):
         meta = {"run_id": info.run_id, "plan_design_id": info.plan_design_id} if info else {}
         meta["target_ending_workforce"] = summary.target_ending_workforce
         self.written.append(write_year_json(self.directory, audit, meta))
+        previous = self.csv_file
         path = write_csv(self.directory, audit.history)
+        if previous is not None and previous != path:
+            # The range grew by a year: the file for the shorter range was this run's own.
+            previous.unlink(missing_ok=True)
+            self.written.remove(previous)
         if path not in self.written:
             self.written.append(path)
 

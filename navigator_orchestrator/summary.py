@@ -8,7 +8,8 @@ at once. Definitions (docs/reports.md):
 - total pay: prorated pay of everyone employed in the year; average pay: mean year-end pay rate
   of year-end actives.
 - eligible / participants: year-end actives with is_eligible / is_enrolled_flag;
-  participation rate = participants / eligible.
+  participation rate = enrolled eligible actives / eligible actives (a census participant who
+  does not meet this plan's eligibility yet counts as a participant but not in the rate).
 - average deferral rate: mean current_deferral_rate of enrolled year-end actives.
 - employee deferrals, match, core: sums over everyone employed in the year;
   employer cost = match + core; cost % of pay = employer cost / total pay.
@@ -139,6 +140,7 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
                 avg(current_compensation) filter (where {active}) as average_pay,
                 {col(f"count(*) filter (where {active} and coalesce(is_eligible, false))", "bigint")} as eligible,
                 {col(f"count(*) filter (where {enrolled})", "bigint")} as participants,
+                {col(f"count(*) filter (where {enrolled} and coalesce(is_eligible, false))", "bigint")} as eligible_participants,
                 {col(f"avg(current_deferral_rate) filter (where {enrolled})", "double")} as average_deferral_rate,
                 {col("coalesce(sum(prorated_annual_contributions), 0)", "double")} as employee_deferrals,
                 {col("coalesce(sum(employer_match_amount), 0)", "double")} as employer_match,
@@ -152,7 +154,7 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
             p.new_hire_terminations, coalesce(e.promotions, 0) as promotions,
             case when p.start_actives > 0 then p.end_actives / p.start_actives - 1 end as growth_pct,
             p.total_pay, p.average_pay, p.eligible, p.participants,
-            case when p.eligible > 0 then p.participants / p.eligible end as participation_rate,
+            case when p.eligible > 0 then p.eligible_participants / p.eligible end as participation_rate,
             p.average_deferral_rate, p.employee_deferrals, p.employer_match, p.employer_core,
             p.employer_match + p.employer_core as total_employer_cost,
             case when p.total_pay > 0 then (p.employer_match + p.employer_core) / p.total_pay end as cost_pct_of_pay
