@@ -53,9 +53,7 @@ def audit_lines(audit: YearAudit, target: int | None = None,
     if audit.dq is None:
         dq = "no data-quality results recorded"
     else:
-        failed = [d for d in audit.dq if str(d.get("status", "")).lower() not in {"pass", "passed", "ok"}]
-        dq = f"{len(audit.dq)} checks, {len(failed)} not passing" + (
-            ": " + ", ".join(str(d.get("check_name")) for d in failed) if failed else "")
+        dq = dq_line(audit.dq)
     return [
         ("Active mix", mix),
         ("Events", events),
@@ -69,6 +67,22 @@ def audit_lines(audit: YearAudit, target: int | None = None,
                           f"{_money(f.total_pay)})"),
         ("Data quality", dq),
     ] + [("Note", note) for note in notes or []]
+
+
+def dq_line(results: list[dict]) -> str:
+    """'6 checks: 5 passed, 1 warning (headcount_swing)' from recorded data-quality results."""
+    if not results:
+        return "no checks applied"
+    by: dict[str, list[str]] = {}
+    for r in results:
+        by.setdefault(str(r.get("status", "?")).lower(), []).append(str(r.get("check_name")))
+    parts = [f"{len(by.pop('pass', []))} passed"]
+    for status, label in (("warn", "warning"), ("fail", "failed")):
+        if status in by:
+            names = by.pop(status)
+            parts.append(f"{len(names)} {label} ({', '.join(names)})")
+    parts += [f"{len(names)} {status} ({', '.join(names)})" for status, names in by.items()]
+    return f"{len(results)} checks: " + ", ".join(parts)
 
 
 class PlainConsole(RunObserver):

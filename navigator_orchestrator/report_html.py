@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import duckdb
 
+from .console import dq_line
 from .summary import DEFERRAL_BUCKETS, YearFigures, deferral_distribution, dq_results, scenario_figures
 
 COLORS = ["#1f6feb", "#d1242f", "#f0883e", "#2da44e", "#8250df", "#6e7781"]
@@ -167,13 +168,11 @@ def _dq_section(dq: list[dict[str, Any]] | None) -> str:
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)
     rows = []
     for d in dq:
-        status = str(d.get("status", "")).lower()
-        cls = "pass" if status in {"pass", "passed", "ok"} else "fail"
+        cls = "pass" if str(d.get("status", "")).lower() == "pass" else "fail"
         rows.append("<tr>" + "".join(
             f'<td class="{cls if c == "status" else ""}">{escape("" if d[c] is None else str(d[c]))}</td>'
             for c in cols) + "</tr>")
-    failing = sum(1 for d in dq if str(d.get("status", "")).lower() not in {"pass", "passed", "ok"})
-    return (f"<p>{len(dq)} checks, {failing} not passing.</p>"
+    return (f"<p>{escape(dq_line(dq))}.</p>"
             f"<table><tr>{head}</tr>{''.join(rows)}</table>")
 
 

@@ -202,22 +202,26 @@ def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str,
     if not database.table_exists(conn, DQ_TABLE):
         return None
     wanted = ["run_id", "scenario_id", "simulation_year", "check_name", "severity", "status",
-              "observed", "message"]
-    present = [c for c in wanted if c in _columns(conn, DQ_TABLE)]
+              "observed", "message", "recovery"]
+    have = _columns(conn, DQ_TABLE)
+    present = [c for c in wanted if c in have]
     if not {"run_id", "scenario_id", "simulation_year"} <= set(present):
         return None
+    # The latest recording per year wins: a run's guard or a later `navigator dq` audit.
+    when = "max(recorded_at)" if "recorded_at" in have else "max(run_id)"
     cols = ", ".join(present)
     rows = conn.execute(
         f"""
-        with r as (select {cols} from {DQ_TABLE} where scenario_id = $s
-                   and ($y is null or simulation_year = $y)),
-        latest as (select simulation_year, max(run_id) as run_id from r group by 1)
-        select r.* from r join latest using (simulation_year, run_id)
+        with r as (select {cols}{", recorded_at" if "recorded_at" in have else ""} from {DQ_TABLE}
+                   where scenario_id = $s and ($y is null or simulation_year = $y)),
+        latest as (select simulation_year, arg_max(run_id, {when.removeprefix("max(").removesuffix(")")}) as run_id
+                   from r group by 1)
+        select {", ".join("r." + c for c in present)} from r join latest using (simulation_year, run_id)
         order by r.simulation_year, r.check_name
         """,
         {"s": scenario_id, "y": year},
     ).fetchall()
-    return [{k: _plain(v) for k, v in zip(present, row)} for row in rows]
+    return [{k: _plain(v) for k, v in zip(present, row)} for row in rows] or None
 
 
 def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[int, dict[str, int]]:

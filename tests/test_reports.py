@@ -229,7 +229,7 @@ def test_html_report_lists_recorded_data_quality_results(run2, tmp_path):
             ('r1', 'baseline', 2026, 'match_present', 'warn', 'fail', 0.0, 'no match events')
         ) t(run_id, scenario_id, simulation_year, check_name, severity, status, observed, message)""")
         html = write_report(conn, SCENARIO, str(db), tmp_path / "r.html").read_text()
-    assert "2 checks, 1 not passing." in html
+    assert "2 checks: 1 passed, 1 failed (match_present)." in html
     assert "match_present" in html and "no match events" in html
 
 
