@@ -269,3 +269,22 @@ def test_figures_without_plan_columns_report_none_for_plan_money(tmp_path):
         (f,) = scenario_figures(conn, "s")
     assert (f.start_actives, f.end_actives, f.growth_pct, f.total_pay) == (2, 1, -0.5, 150.0)
     assert f.eligible is None and f.participation_rate is None and f.total_employer_cost is None
+
+
+def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_log_line(
+        tmp_path, small_census):
+    from navigator_orchestrator.observe import RunObserver
+
+    class FailSecondYear(RunObserver):
+        def stage_started(self, year, stage):
+            if (year, stage) == (2026, "dbt_build"):
+                raise RuntimeError("simulated failure before building 2026")
+
+    config = load_config(write_config(tmp_path, small_census, 2026))
+    log, files = JsonlLog(tmp_path / "logs"), ReportFiles(tmp_path / "reports")
+    with pytest.raises(RuntimeError):
+        Simulation(config, tmp_path / "f.duckdb", observer=Observers([log, files, FailSecondYear()])).run()
+    assert [int(r["year"]) for r in read_csv(tmp_path / "reports" / "multi_year_summary_2025_2025.csv")] == [2025]
+    last = json.loads(log.path.read_text().splitlines()[-1])
+    assert last["event"] == "run_finished" and last["status"] == "failed"
+    assert last["error"] == "simulated failure before building 2026" and last["years_completed"] == [2025]
