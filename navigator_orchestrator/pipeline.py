@@ -133,7 +133,7 @@ class Simulation:
             self._check_continuity(conn)
             if self.census_year in self.years():
                 with self._stage(None, "census_load") as rows:
-                    load_census(conn, cfg.census_path, cfg.census_date)
+                    load_census(conn, cfg.census_path, cfg.census_date, report=report)
                     rows["raw_census"] = conn.execute("select count(*) from raw_census").fetchone()[0]
             plans = self.plan(run_id)
             with self._stage(None, "dbt_seed") as rows:
