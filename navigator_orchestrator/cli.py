@@ -143,7 +143,12 @@ def _read_database(args: argparse.Namespace):
     path = Path(args.database or DEFAULT_DATABASE).resolve()
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
-    return config.effective_scenario_id, path, duckdb.connect(str(path), read_only=True)
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SimulationError(f"cannot open {path} for reading ({exc}); if a run is writing it, "
+                              "wait for it to finish") from None
+    return config.effective_scenario_id, path, conn
 
 
 @guarded

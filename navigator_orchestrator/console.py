@@ -133,7 +133,7 @@ class RichConsole(RunObserver):
         self.console.print(f"Simulating [bold]{years}[/] | scenario {info.scenario_id} | plan "
                            f"{info.plan_design_id} | database {info.database} | run {info.run_id}")
         self.progress.start()
-        self.task = self.progress.add_task("starting", total=len(info.years) * len(info.stages))
+        self.task = self.progress.add_task("starting", total=len(info.years) * len(info.stages) or None)
 
     def stage_started(self, year, stage) -> None:
         where = str(year) if year is not None else "setup"

@@ -24,7 +24,7 @@ class RunInfo:
     start_year: int  # the census year; report ranges start here
     end_year: int
     database: str
-    stages: tuple[str, ...] = ("dbt_build", "publish", "audit")
+    stages: tuple[str, ...] = ()  # the timed stages of each year (Simulation.YEAR_STAGES)
 
 
 @dataclass

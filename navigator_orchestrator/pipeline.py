@@ -73,6 +73,9 @@ class YearPlan:
 class Simulation:
     """One configured simulation against one DuckDB file."""
 
+    # The timed stages of every simulated year, in order, as observers see them (progress total).
+    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "publish", "audit")
+
     def __init__(
         self,
         config: SimulationConfig,
@@ -122,7 +125,7 @@ class Simulation:
             run_id=run_id, scenario_id=cfg.effective_scenario_id,
             plan_design_id=cfg.effective_plan_design_id, years=self.years(),
             start_year=self.census_year, end_year=cfg.simulation.end_year,
-            database=str(self.database_path),
+            database=str(self.database_path), stages=self.YEAR_STAGES,
         ))
         summaries: list[YearSummary] = []
         outcome = RunOutcome()

@@ -152,7 +152,7 @@ def test_log_lines_parse_time_every_stage_and_carry_no_pii(run2):
     assert {line["run_id"] for line in lines} == {run2["result"].run_id}
     stages = {(line["year"], line["stage"]): line for line in lines if line["event"] == "stage"}
     for year in (2025, 2026):
-        for stage in ("dbt_build", "publish", "audit"):
+        for stage in Simulation.YEAR_STAGES:
             assert stages[(year, stage)]["seconds"] >= 0
         assert stages[(year, "publish")]["rows"]["fct_workforce_snapshot"] == query(
             run2["db"], "select count(*) from fct_workforce_snapshot where simulation_year = ?", [year])[0][0]
