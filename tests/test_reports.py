@@ -267,8 +267,11 @@ def test_figures_without_plan_columns_report_none_for_plan_money(tmp_path):
         ) t(scenario_id, simulation_year, employee_id, employment_status, detailed_status_code,
             prorated_annual_compensation, current_compensation)""")
         (f,) = scenario_figures(conn, "s")
+        html = write_report(conn, "s", "w.duckdb", tmp_path / "w.html").read_text()
     assert (f.start_actives, f.end_actives, f.growth_pct, f.total_pay) == (2, 1, -0.5, 150.0)
     assert f.eligible is None and f.participation_rate is None and f.total_employer_cost is None
+    # Workforce charts only, and the report says why the plan charts are missing.
+    assert html.count('<svg class="chart"') == 2 and "has no plan columns" in html
 
 
 def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_log_line(
