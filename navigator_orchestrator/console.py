@@ -49,7 +49,8 @@ def audit_lines(audit: YearAudit, target: int | None = None,
     if f.eligible is None:
         participation = "n/a (no plan columns in the snapshot)"
     else:
-        participation = f"{f.participants:,} of {f.eligible:,} eligible ({_pct(f.participation_rate)})"
+        participation = (f"{f.eligible_participants:,} of {f.eligible:,} eligible enrolled "
+                         f"({_pct(f.participation_rate)}); {f.participants:,} participants in all")
     if audit.dq is None:
         dq = "no data-quality results recorded"
     else:

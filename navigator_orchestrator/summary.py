@@ -49,6 +49,7 @@ class YearFigures:
     average_pay: float | None
     eligible: int | None
     participants: int | None
+    eligible_participants: int | None
     participation_rate: float | None
     average_deferral_rate: float | None
     employee_deferrals: float | None
@@ -153,7 +154,7 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
             p.year, p.start_actives, p.end_actives, p.hires, p.experienced_terminations,
             p.new_hire_terminations, coalesce(e.promotions, 0) as promotions,
             case when p.start_actives > 0 then p.end_actives / p.start_actives - 1 end as growth_pct,
-            p.total_pay, p.average_pay, p.eligible, p.participants,
+            p.total_pay, p.average_pay, p.eligible, p.participants, p.eligible_participants,
             case when p.eligible > 0 then p.eligible_participants / p.eligible end as participation_rate,
             p.average_deferral_rate, p.employee_deferrals, p.employer_match, p.employer_core,
             p.employer_match + p.employer_core as total_employer_cost,

@@ -95,7 +95,7 @@ def expected_figures(db: Path) -> dict[int, dict[str, float]]:
             year=year, start_actives=previous_end, end_actives=end, hires=e["hires"],
             experienced_terminations=e["exp"], new_hire_terminations=e["nh"], promotions=e["promo"],
             growth_pct=end / previous_end - 1, total_pay=pay, average_pay=float(avg_pay), eligible=elig,
-            participants=part, participation_rate=elig_part / elig, average_deferral_rate=avg_def,
+            participants=part, eligible_participants=elig_part, participation_rate=elig_part / elig, average_deferral_rate=avg_def,
             employee_deferrals=ee, employer_match=match, employer_core=core,
             total_employer_cost=match + core, cost_pct_of_pay=(match + core) / pay,
         )
@@ -126,6 +126,7 @@ def test_plan_figures_are_present_and_consistent(run2):
         assert float(row["total_employer_cost"]) == pytest.approx(
             float(row["employer_match"]) + float(row["employer_core"]), abs=0.011)
         assert 0 < float(row["participation_rate"]) <= 1
+        assert int(row["eligible_participants"]) <= min(int(row["participants"]), int(row["eligible"]))
 
 
 def test_year_json_carries_the_same_figures_events_and_dq_state(run2):
@@ -170,7 +171,8 @@ def test_console_audit_is_plain_text_with_the_year_figures(run2):
     for year in (2025, 2026):
         f = figures[year]
         assert f"{year}: actives {f.start_actives:,} -> {f.end_actives:,}" in out
-        assert f"{f.participants:,} of {f.eligible:,} eligible" in out
+        assert f"{f.eligible_participants:,} of {f.eligible:,} eligible enrolled" in out
+        assert f"{f.participants:,} participants in all" in out
         assert f"${f.employer_match:,.0f}" in out and f"${f.employer_core:,.0f}" in out
         assert f"  [{year}] dbt build:" in out and f"  [{year}] publish:" in out
     assert "no data-quality results recorded" in out
