@@ -20,7 +20,7 @@ from .census import CensusError, validate_census
 from .config import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
 from .dbt_runner import DbtError
 from .errors import SafetyError
-from .pipeline import Simulation, SimulationError, YearSummary
+from .pipeline import Simulation, SimulationError
 
 EXIT_ERROR = 1
 
@@ -83,22 +83,6 @@ def _configured(args: argparse.Namespace) -> tuple[SimulationConfig, int]:
     return config, first
 
 
-def _print_year(summary: YearSummary) -> None:
-    print(
-        f"{summary.year}: actives {summary.start_workforce:,} -> {summary.ending_workforce:,} "
-        f"(target {summary.target_ending_workforce:,}, growth {summary.growth:+.2%}) | "
-        f"hires {summary.hires:,} | terminations {summary.experienced_terminations:,} experienced, "
-        f"{summary.new_hire_terminations:,} new-hire | {summary.seconds:.2f}s"
-    )
-    if summary.participation_rate is not None:
-        print(
-            f"      plan: participation {summary.participation_rate:.1%} of eligible actives, "
-            f"average deferral {summary.average_deferral_rate or 0:.2%}"
-        )
-    for note in summary.notes:
-        print(f"      note: {note}")
-
-
 def _identifiers(config: SimulationConfig, args: argparse.Namespace) -> None:
     """Missing identifiers: an error with --enforce-identifiers, otherwise a hint."""
     from .lint import enforce_identifiers, identifier_hints
@@ -120,24 +104,24 @@ def _print_dry_run(sim: Simulation, verbose: bool) -> None:
 
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
+    from .console import console_observer
+    from .logs import JsonlLog
+    from .observe import Observers
+    from .report_files import ReportFiles
+
     config, first = _configured(args)
     _identifiers(config, args)
-    sim = Simulation(config, args.database, threads=args.threads, on_year=_print_year, first_year=first,
-                     resume=args.resume, notify=print)
-    end = config.simulation.end_year
-    years = "after the latest valid checkpoint" if args.resume else f"{first}-{end}"
-    print(
-        f"Simulating {years} (through {end}) | scenario {config.effective_scenario_id} | "
-        f"plan {config.effective_plan_design_id} | database {sim.database_path}"
-    )
     if args.dry_run:
+        sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume)
         _print_dry_run(sim, args.verbose)
         return 0
-    result = sim.run()
-    print(
-        f"Done: {len(result.years)} year(s) in {result.seconds:.1f}s, "
-        f"{result.dbt_invocations} dbt invocations, run {result.run_id}"
-    )
+    log, files = JsonlLog(), ReportFiles()
+    observer = Observers([console_observer(), log, files])
+    sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,
+                     notify=print, observer=observer)
+    sim.run()
+    if files.csv_file:
+        print(f"Reports: {files.csv_file} and {files.directory}/year_*.json | log: {log.path}")
     return 0
 
 
@@ -263,6 +247,46 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_database(args: argparse.Namespace):
+    """The scenario id and a read-only connection to an existing database."""
+    import duckdb
+
+    from .config import DEFAULT_DATABASE
+
+    config = load_config(args.config)
+    path = Path(args.database or DEFAULT_DATABASE).resolve()
+    if not path.exists():
+        raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
+    try:
+        conn = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        raise SimulationError(f"cannot open {path} for reading ({exc}); if a run is writing it, "
+                              "wait for it to finish") from None
+    return config.effective_scenario_id, path, conn
+
+
+@guarded
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report_html import write_report
+
+    scenario, path, conn = _read_database(args)
+    with conn:
+        out = write_report(conn, scenario, str(path), args.out)
+    print(f"Wrote {out}")
+    return 0
+
+
+@guarded
+def cmd_employee(args: argparse.Namespace) -> int:
+    from .timeline import load_timeline, print_timeline
+
+    scenario, _, conn = _read_database(args)
+    with conn:
+        timeline = load_timeline(conn, scenario, args.employee_id)
+    print_timeline(timeline)
+    return 0
+
+
 @guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     config = load_config(args.config)
@@ -352,6 +376,23 @@ def build_parser() -> argparse.ArgumentParser:
     config_option(dv)
     dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
     dv.set_defaults(func=cmd_dbt_vars)
+
+    def database_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", type=Path, default=None,
+                       help="DuckDB file to read (default: dbt/simulation.duckdb)")
+
+    rep = sub.add_parser("report", help="write a self-contained HTML report of the scenario's years")
+    config_option(rep)
+    database_option(rep)
+    rep.add_argument("--out", type=Path, default=None,
+                     help="HTML file (default: reports/simulation_report_FIRST_LAST.html)")
+    rep.set_defaults(func=cmd_report)
+
+    emp = sub.add_parser("employee", help="show one employee's events and year-end state per year")
+    emp.add_argument("employee_id", metavar="ID")
+    config_option(emp)
+    database_option(emp)
+    emp.set_defaults(func=cmd_employee)
     return parser
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 
@@ -28,6 +29,8 @@ from .census import CensusError, CensusReport, census_file_hash, load_census, va
 from .config import DEFAULT_DATABASE, SimulationConfig
 from .dbt_runner import DbtRunner
 from .lock import database_lock, lock_path
+from .observe import RunInfo, RunObserver, RunOutcome
+from .summary import year_audit
 
 
 class SimulationError(RuntimeError):
@@ -80,6 +83,9 @@ class YearPlan:
 class Simulation:
     """One configured simulation against one DuckDB file."""
 
+    # The timed stages of every simulated year, in order, as observers see them (progress total).
+    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "publish", "checkpoint", "audit")
+
     def __init__(
         self,
         config: SimulationConfig,
@@ -90,6 +96,7 @@ class Simulation:
         resume: bool = False,
         checkpoint_dir: Path = checkpoints.CHECKPOINT_DIR,
         notify: Callable[[str], None] | None = None,
+        observer: RunObserver | None = None,
     ):
         self.config = config
         # Years before first_year are already published; the run continues from first_year - 1.
@@ -101,6 +108,8 @@ class Simulation:
         self.resume = resume
         self.checkpoint_dir = Path(checkpoint_dir)
         self.notify = notify or (lambda message: None)
+        self.observer = observer or RunObserver()
+        self._last_stage_seconds = 0.0
         self.dbt = DbtRunner(self.database_path, threads=threads)
 
     # ----- planning -------------------------------------------------------
@@ -181,8 +190,16 @@ class Simulation:
             config_hash=config_hash, census_hash=census_hash, resumed_after_year=resumed_after,
         )
         runlog.start(conn, record)
+        obs = self.observer
+        obs.run_started(RunInfo(
+            run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
+            years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
+            database=str(self.database_path), stages=self.YEAR_STAGES,
+        ))
+        started = time.perf_counter()
         summaries: list[YearSummary] = []
         checkpoint_seconds = 0.0
+        outcome = RunOutcome()
         try:
             if cfg.setup.clear_mode == "all" and not self.resume:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
@@ -190,41 +207,66 @@ class Simulation:
             if year_plans:
                 self._check_continuity(conn)
                 if self.census_year in self.years():
-                    load_census(conn, cfg.census_path, cfg.census_date, report=report)
-                self.dbt.invoke(seed.dbt_command, seed.dbt_vars)
+                    with self._stage(None, "census_load") as rows:
+                        load_census(conn, cfg.census_path, cfg.census_date, report=report)
+                        rows["raw_census"] = report.row_count
+                with self._stage(None, "dbt_seed") as rows:
+                    rows["nodes"] = len(self.dbt.invoke(seed.dbt_command, seed.dbt_vars).node_timings)
             for plan in year_plans:
                 year_started = time.perf_counter()
-                self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
-                counts = database.publish_year(conn, scenario, plan.year)
+                with self._stage(plan.year, "dbt_build") as rows:
+                    rows["models"] = len(self.dbt.invoke(plan.dbt_command, plan.dbt_vars).node_timings)
+                with self._stage(plan.year, "publish") as rows:
+                    counts = database.publish_year(conn, scenario, plan.year)
+                    rows.update(counts)
                 summary = year_summary(conn, scenario, plan.year)
-                summary.seconds = time.perf_counter() - year_started
                 summary.row_counts = counts
-                cp_started = time.perf_counter()
-                checkpoints.write_checkpoint(
-                    conn, year=plan.year, database=self.database_path, scenario_id=scenario,
-                    plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
-                    config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
-                )
-                checkpoint_seconds += time.perf_counter() - cp_started
+                with self._stage(plan.year, "checkpoint") as rows:
+                    checkpoints.write_checkpoint(
+                        conn, year=plan.year, database=self.database_path, scenario_id=scenario,
+                        plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
+                        config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
+                    )
+                checkpoint_seconds += self._last_stage_seconds
+                summary.seconds = time.perf_counter() - year_started
                 runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
+                with self._stage(plan.year, "audit") as rows:
+                    audit = year_audit(conn, scenario, plan.year, self.census_year)
+                    rows["years_summarised"] = len(audit.history)
                 summaries.append(summary)
+                obs.year_finished(summary, audit)
                 if self.on_year:
                     self.on_year(summary)
+            runlog.finish(conn, run_id)
         except BaseException as exc:
             message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
+            outcome.error = message[:500]
             # Never let a broken connection hide the error that broke the run.
             with contextlib.suppress(duckdb.Error):
                 runlog.finish(conn, run_id, error=message)
             raise
-        runlog.finish(conn, run_id)
-        return RunResult(
-            run_id=run_id,
-            years=summaries,
-            dbt_invocations=len(self.dbt.invocations),
-            seconds=0.0,
-            resumed_after_year=resumed_after,
-            checkpoint_seconds=checkpoint_seconds,
-        )
+        finally:
+            result = RunResult(
+                run_id=run_id,
+                years=summaries,
+                dbt_invocations=len(self.dbt.invocations),
+                seconds=time.perf_counter() - started,
+                resumed_after_year=resumed_after,
+                checkpoint_seconds=checkpoint_seconds,
+            )
+            outcome.result, outcome.seconds = result, result.seconds
+            obs.run_finished(outcome)
+        return result
+
+    @contextmanager
+    def _stage(self, year: int | None, stage: str) -> Iterator[dict[str, int]]:
+        """Time one stage and report it with the row counts the block fills in."""
+        rows: dict[str, int] = {}
+        self.observer.stage_started(year, stage)
+        started = time.perf_counter()
+        yield rows
+        self._last_stage_seconds = time.perf_counter() - started
+        self.observer.stage_finished(year, stage, self._last_stage_seconds, rows)
 
     def _resume_after(self, conn: duckdb.DuckDBPyConnection, config_hash: str, census_hash: str) -> int:
         """Move first_year to just after the latest valid checkpoint; completed years stay untouched."""

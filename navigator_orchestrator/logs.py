@@ -1,0 +1,60 @@
+"""Structured run log: `logs/run_<run_id>.jsonl`, one JSON object per line.
+
+Lines: `run_started`, one `stage` line per stage and year (seconds, row counts), one
+`year_finished` line with the year's aggregate figures, and `run_finished` (status, error).
+Only identifiers of the run, counts, timings and aggregates are logged: never an employee
+id, a date of birth, a pay figure of a person or any census column.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .observe import RunInfo, RunObserver, RunOutcome
+
+LOGS_DIR = Path("logs")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+class JsonlLog(RunObserver):
+    def __init__(self, directory: Path = LOGS_DIR):
+        self.directory = Path(directory)
+        self.path: Path | None = None
+        self.run_id: str | None = None
+
+    def _write(self, event: str, **fields: Any) -> None:
+        if self.path is None:
+            return
+        line = {"ts": _now(), "run_id": self.run_id, "event": event, **fields}
+        with self.path.open("a") as fh:
+            fh.write(json.dumps(line, default=str) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def run_started(self, info: RunInfo) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.run_id = info.run_id
+        self.path = self.directory / f"run_{info.run_id}.jsonl"
+        self._write("run_started", scenario_id=info.scenario_id, plan_design_id=info.plan_design_id,
+                    years=info.years, database=info.database, pid=os.getpid())
+
+    def stage_finished(self, year: int | None, stage: str, seconds: float,
+                       rows: dict[str, int] | None = None) -> None:
+        self._write("stage", year=year, stage=stage, seconds=round(seconds, 4), rows=rows or {})
+
+    def year_finished(self, summary, audit) -> None:
+        self._write("year_finished", year=audit.year, seconds=round(summary.seconds, 4),
+                    figures=asdict(audit.figures), events_by_type=audit.events_by_type)
+
+    def run_finished(self, outcome: RunOutcome) -> None:
+        self._write("run_finished", status="success" if outcome.ok else "failed",
+                    seconds=round(outcome.seconds, 4), error=outcome.error,
+                    years_completed=[y.year for y in outcome.result.years] if outcome.result else [])
