@@ -18,6 +18,7 @@ from .census import CensusError, validate_census
 from .config import ConfigError, SimulationConfig, load_config
 from .dbt_runner import DbtError
 from .pipeline import Simulation, SimulationError, YearSummary
+from .tripwires import TripwireError
 
 EXIT_ERROR = 1
 
@@ -37,6 +38,10 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except CensusError as exc:
             print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
             return _fail(f"census refused: {exc}")
+        except TripwireError as exc:
+            for result in exc.results:
+                print(result.line(), file=sys.stderr)
+            return _fail(str(exc))
         except (ConfigError, SimulationError, DbtError, FileNotFoundError, ValueError) as exc:
             return _fail(str(exc))
         except KeyboardInterrupt:
@@ -91,6 +96,9 @@ def _print_year(summary: YearSummary) -> None:
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
     config, first = _configured(args)
+    if args.fail_on_validation_error:
+        dq = config.data_quality.model_copy(update={"fail_on_warning": True})
+        config = config.model_copy(update={"data_quality": dq})
     sim = Simulation(config, args.database, threads=args.threads, on_year=_print_year, first_year=first)
     print(
         f"Simulating {first}-{config.simulation.end_year} | scenario {config.effective_scenario_id} | "
@@ -142,6 +150,32 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
 
 
 @guarded
+def cmd_dq(args: argparse.Namespace) -> int:
+    from .dq import run_dq
+
+    config = load_config(args.config)
+    database = args.database or Simulation(config).database_path
+    summary = run_dq(config, database, year=args.year, threads=args.threads)
+    groups: dict[tuple[str, str], dict] = {}
+    for row in summary.rows:
+        group = groups.setdefault((row.kind, row.name), {"pass": 0, "warn": 0, "fail": 0, "detail": ""})
+        group[row.status] += 1
+        if row.status != "pass" and not group["detail"]:
+            group["detail"] = f"{row.year}: {row.detail}" if row.year != "all" else row.detail
+    width = max([len(name) for _, name in groups] + [5])
+    print(f"{'kind':<9} {'check':<{width}} {'pass':>5} {'warn':>5} {'fail':>5}  detail")
+    for (kind, name), g in groups.items():
+        print(f"{kind:<9} {name:<{width}} {g['pass']:>5} {g['warn']:>5} {g['fail']:>5}  {g['detail']}")
+    print(
+        f"Data quality: {summary.count('pass')} pass, {summary.count('warn')} warn, "
+        f"{summary.count('fail')} fail ({summary.skipped} not applicable) | recorded as {summary.run_id}"
+    )
+    if not summary.ok:
+        return _fail(f"{summary.count('fail')} data-quality check(s) failed; see the fixes above")
+    return 0
+
+
+@guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     dbt_vars = {**config.to_dbt_vars(), "simulation_year": args.year or config.simulation.start_year}
@@ -171,7 +205,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="DuckDB file (default: dbt/simulation.duckdb)")
     run.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
     run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("--fail-on-validation-error", action="store_true",
+                     help="treat data-quality warnings as errors: the year is not published")
     run.set_defaults(func=cmd_run)
+
+    dq = sub.add_parser("dq", help="run the dbt tests and data-quality tripwires on an existing database")
+    config_option(dq)
+    dq.add_argument("--database", type=Path, default=None,
+                    help="DuckDB file (default: dbt/simulation.duckdb)")
+    dq.add_argument("--year", type=int, help="check only this published year (default: all)")
+    dq.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
+    dq.set_defaults(func=cmd_dq)
 
     validate = sub.add_parser("validate", help="check a config file")
     config_option(validate)

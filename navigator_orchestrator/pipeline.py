@@ -17,7 +17,7 @@ from typing import Callable
 
 import duckdb
 
-from . import database
+from . import database, tripwires
 from .census import CensusError, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
 from .dbt_runner import DbtRunner
@@ -121,6 +121,8 @@ class Simulation:
             for plan in plans[1:]:
                 year_started = time.perf_counter()
                 self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
+                # Data-quality tripwires on the unpublished year: an error stops before publish.
+                tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path)
                 counts = database.publish_year(conn, cfg.effective_scenario_id, plan.year)
                 summary = year_summary(conn, cfg.effective_scenario_id, plan.year)
                 summary.seconds = time.perf_counter() - year_started

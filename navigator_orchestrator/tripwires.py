@@ -1,0 +1,447 @@
+"""Data-quality tripwires: fast set-based checks of a simulated year before it is published.
+
+After dbt has built year Y into the year-only `int_*` tables and before `publish_year` copies
+them to the `fct_*` tables, `guard_year` runs every check once. A tripped `error` raises
+`TripwireError`, so year Y is never published and the database stays at the end of year Y-1;
+a tripped `warning` is printed (check, numbers, fix) and the run continues, unless
+`data_quality.fail_on_warning` (or `navigator run --fail-on-validation-error`) escalates it.
+`navigator dq` runs the same checks over already published years.
+
+Each check is one SQL query over a few named relations (`dq_events`, `dq_snapshot`,
+`dq_prev_snapshot`, ...), which point at the year-only tables while guarding a run and at the
+published tables when auditing; the query returns one row of observed numbers. Every result,
+passing or not, is recorded in `int_data_quality_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import duckdb
+
+from . import database
+from .config import DBT_PROJECT_DIR, DEFAULT_CONFIG, ConfigError, DataQualitySettings, SimulationConfig
+
+Severity = Literal["error", "warning"]
+Status = Literal["pass", "warn", "fail"]
+RESULTS_TABLE = "int_data_quality_results"
+
+
+class TripwireError(RuntimeError):
+    """An error-level check failed: the year was not published."""
+
+    def __init__(self, year: int, results: list["CheckResult"]):
+        self.year = year
+        self.results = results
+        names = ", ".join(r.check_name for r in results)
+        super().__init__(
+            f"year {year} not published: data-quality check(s) failed: {names}; "
+            f"the database still ends at year {year - 1} (details and fixes above)"
+        )
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may know besides the data: the year, the mode and the configuration."""
+
+    config: SimulationConfig
+    year: int
+    mode: Literal["year", "published"]
+    database_path: Path
+    tables: frozenset[str]
+
+    @property
+    def settings(self) -> DataQualitySettings:
+        return self.config.data_quality
+
+    @property
+    def scenario(self) -> str:
+        return self.config.effective_scenario_id
+
+    @property
+    def is_census_year(self) -> bool:
+        return self.year == self.config.simulation.start_year
+
+    # ----- recovery commands ------------------------------------------------
+    def _config_arg(self) -> str:
+        return str(self.config.source_path or DEFAULT_CONFIG)
+
+    def dbt_run(self, *models: str) -> str:
+        return (
+            f'cd {DBT_PROJECT_DIR} && NAVIGATOR_DB_PATH={self.database_path} dbt run --profiles-dir . '
+            f'--select {" ".join(models)} --vars "$(navigator dbt-vars -c {self._config_arg()} --year {self.year})"'
+        )
+
+    def rerun(self) -> str:
+        end = max(self.config.simulation.end_year, self.year)
+        return f"navigator run -c {self._config_arg()} --database {self.database_path} --years {self.year}-{end}"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: Severity
+    sql: str                                   # one row of observed numbers; {placeholders} from params()
+    trips: Callable[[dict[str, Any], DataQualitySettings], bool]
+    message: str                               # formatted with the observed numbers and the settings
+    recovery: Callable[[Context], str]
+    requires: tuple[str, ...] = ()             # tables that must exist, else the check does not apply
+    applies: Callable[[Context], bool] = lambda ctx: True
+
+
+@dataclass
+class CheckResult:
+    check_name: str
+    severity: Severity
+    status: Status
+    observed: dict[str, Any]
+    message: str
+    recovery: str
+    simulation_year: int
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        label = {"pass": "PASS", "warn": "WARNING", "fail": "FAILED"}[self.status]
+        text = f"[{label}] {self.simulation_year} {self.check_name}: {self.message}"
+        return text if self.status == "pass" else f"{text} | fix: {self.recovery}"
+
+
+@dataclass
+class TripwireReport:
+    year: int
+    results: list[CheckResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    @property
+    def warned(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "warn"]
+
+
+# ----- the relations a check reads -------------------------------------------
+
+def relations(ctx: Context) -> dict[str, str]:
+    """Name -> SQL of the year under test, for the mode (year-only tables or published ones)."""
+    scen, year = f"'{ctx.scenario}'", ctx.year
+
+    def published(table: str, y: int) -> str:
+        return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}"
+
+    rels = {
+        "dq_prev_snapshot": published("fct_workforce_snapshot", year - 1),
+        "dq_prev_events": published("fct_yearly_events", year - 1),
+    }
+    if ctx.mode == "year":
+        rels["dq_events"] = "select * from int_yearly_events"
+        rels["dq_snapshot"] = "select * from int_yearly_snapshot"
+    else:
+        rels["dq_events"] = published("fct_yearly_events", year)
+        rels["dq_snapshot"] = published("fct_workforce_snapshot", year)
+    return rels
+
+
+def _needed_tables(ctx: Context, check: Check) -> list[str]:
+    base = ["fct_workforce_snapshot", "fct_yearly_events"] if ctx.mode == "published" else [
+        "int_yearly_events", "int_yearly_snapshot"]
+    return [t for t in (*base, *check.requires) if t not in ctx.tables]
+
+
+def _query(ctx: Context, check: Check) -> str:
+    rels = relations(ctx)
+    # Before the first publish there is no previous year: read it as empty, not as an error.
+    for name, current, table in (("dq_prev_snapshot", "dq_snapshot", "fct_workforce_snapshot"),
+                                 ("dq_prev_events", "dq_events", "fct_yearly_events")):
+        if table not in ctx.tables:
+            rels[name] = f"select * from ({rels[current]}) where false"
+    prefix = ",\n".join(f"{name} as ({sql})" for name, sql in rels.items())
+    s = ctx.settings
+    body = check.sql.format(
+        growth=f"({ctx.config.simulation.target_growth_rate!r})::decimal(18, 8)",
+        max_event_count_change=s.max_event_count_change,
+        event_count_min_base=s.event_count_min_base,
+    )
+    return f"with {prefix},\nobserved as ({body})\nselect * from observed"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# ----- the checks -------------------------------------------------------------
+
+_ROUND = "(sign(({x})::decimal(38, 10)) * floor(abs(({x})::decimal(38, 10)) + 0.5))::bigint"
+
+_HEADCOUNT = f"""
+    select
+        count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination'))
+            as start_workforce,
+        count(*) filter (where detailed_status_code = 'experienced_termination') as experienced_terminations,
+        count(*) filter (where employment_status = 'active') as ending_workforce,
+        {_ROUND.format(x="count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')) * (1 + {growth})")}
+            as target_ending_workforce,
+        (select count(*) from dq_events where event_type = 'hire') as hires
+    from dq_snapshot
+"""
+
+CHECKS: list[Check] = [
+    Check(
+        name="hiring_demand_without_hires",
+        severity="error",
+        sql=f"""
+            select *, greatest(target_ending_workforce - (start_workforce - experienced_terminations), 0)
+                as net_hires_needed
+            from ({_HEADCOUNT})
+        """,
+        trips=lambda o, s: o["net_hires_needed"] > 0 and o["hires"] == 0,
+        message="{net_hires_needed:,} net hires needed to reach {target_ending_workforce:,} actives "
+                "(start {start_workforce:,}, {experienced_terminations:,} experienced terminations); "
+                "{hires:,} hire events",
+        recovery=lambda c: (
+            "check that dbt/seeds/config_hiring_mix.csv has a share > 0 and config_job_levels.csv lists "
+            f"those levels; rebuild: {c.dbt_run('int_workforce_needs_by_level', 'int_hiring_events')}; "
+            f"then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="growth_off_target",
+        severity="error",
+        sql=_HEADCOUNT,
+        trips=lambda o, s: o["start_workforce"] > 0 and o["ending_workforce"] != o["target_ending_workforce"],
+        message="year-end actives {ending_workforce:,} vs target {target_ending_workforce:,} "
+                "(start {start_workforce:,}, {hires:,} hires)",
+        recovery=lambda c: (
+            "check simulation.target_growth_rate and workforce.new_hire_termination_rate; rebuild: "
+            + c.dbt_run("int_termination_events", "int_workforce_needs_by_level", "int_hiring_events",
+                        "int_new_hire_termination_events", "int_workforce_snapshot_optimized")
+            + f"; then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="hires_without_pay",
+        severity="error",
+        sql="""
+            select
+                count(*) filter (where event_type = 'hire') as hires,
+                count(*) filter (where event_type = 'hire' and compensation_amount is null) as null_pay,
+                count(*) filter (where event_type = 'hire' and compensation_amount <= 0) as zero_pay,
+                (select count(*) from dq_snapshot
+                  where detailed_status_code in ('new_hire_active', 'new_hire_termination')
+                    and coalesce(current_compensation, 0) <= 0) as snapshot_hires_without_pay,
+                coalesce(list(employee_id order by employee_id)
+                    filter (where event_type = 'hire' and coalesce(compensation_amount, 0) <= 0), [])[1:3]
+                    as example_ids
+            from dq_events
+        """,
+        trips=lambda o, s: (o["null_pay"] + o["zero_pay"] + o["snapshot_hires_without_pay"]) > 0,
+        message="{null_pay:,} hires with NULL pay and {zero_pay:,} with pay <= 0 of {hires:,} "
+                "({snapshot_hires_without_pay:,} new-hire snapshot rows without pay), e.g. {example_ids}",
+        recovery=lambda c: (
+            "check min_compensation/max_compensation > 0 for every level in dbt/seeds/config_job_levels.csv "
+            "(then dbt seed) and hiring.pay_band_position; rebuild: "
+            f"{c.dbt_run('int_workforce_needs_by_level', 'int_hiring_events')}; then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="census_rows_lost",
+        severity="error",
+        sql="""
+            select *,
+                greatest(
+                    case when raw_rows > 0 then (raw_rows - staged_rows) / raw_rows else 0 end,
+                    case when raw_active > 0 then (raw_active - baseline_rows) / raw_active else 0 end
+                )::double as loss_fraction
+            from (
+                select
+                    (select count(*) from raw_census) as raw_rows,
+                    (select count(*) from stg_census_data) as staged_rows,
+                    (select count(*) from raw_census where active) as raw_active,
+                    (select count(*) from int_baseline_workforce) as baseline_rows
+            )
+        """,
+        trips=lambda o, s: o["loss_fraction"] > s.raw_to_staged_loss_tolerance,
+        message="census rows raw {raw_rows:,} -> staged {staged_rows:,}, actives {raw_active:,} -> "
+                "baseline {baseline_rows:,}: {loss_fraction:.2%} lost (tolerance "
+                "{raw_to_staged_loss_tolerance:.2%})",
+        recovery=lambda c: (
+            f"check the census with `navigator census validate {c.config.census_path}`; rebuild: "
+            f"{c.dbt_run('stg_census_data', 'int_baseline_workforce')}; then {c.rerun()} "
+            "(tolerance: data_quality.raw_to_staged_loss_tolerance)"
+        ),
+        requires=("raw_census", "stg_census_data", "int_baseline_workforce"),
+        applies=lambda ctx: ctx.is_census_year,
+    ),
+    Check(
+        name="headcount_swing",
+        severity="warning",
+        sql=f"""
+            select *,
+                case when start_workforce > 0 then ending_workforce / start_workforce - 1 end::double as change
+            from ({_HEADCOUNT})
+        """,
+        trips=lambda o, s: o["change"] is not None and abs(o["change"]) > s.max_headcount_change,
+        message="actives {start_workforce:,} -> {ending_workforce:,} ({change:+.1%}), bound "
+                "±{max_headcount_change:.0%}",
+        recovery=lambda c: (
+            "check simulation.target_growth_rate and workforce.total_termination_rate; if the change is "
+            "intended, raise data_quality.max_headcount_change"
+        ),
+    ),
+    Check(
+        name="event_count_swing",
+        severity="warning",
+        sql="""
+            with cur as (select event_type, count(*) as n from dq_events group by 1),
+            prev as (select event_type, count(*) as n from dq_prev_events group by 1),
+            joined as (
+                select event_type, coalesce(cur.n, 0) as current, coalesce(prev.n, 0) as previous
+                from cur full outer join prev using (event_type)
+            ),
+            compared as (
+                select *, case when previous > 0 then current / previous - 1 end::double as change
+                from joined
+                where greatest(current, previous) >= {event_count_min_base}
+            ),
+            flagged as (
+                select * from compared where change is null or abs(change) > {max_event_count_change}
+            )
+            select
+                (select count(*) from prev) as previous_event_types,
+                (select count(*) from compared) as compared_types,
+                (select count(*) from flagged) as types_out_of_bounds,
+                coalesce((select list(struct_pack(event_type, previous, current, change) order by event_type)
+                          from flagged), []) as out_of_bounds,
+                coalesce((select string_agg(event_type || ' ' || previous || ' -> ' || current, ', '
+                                            order by event_type) from flagged), 'none') as summary
+        """,
+        trips=lambda o, s: o["previous_event_types"] > 0 and o["types_out_of_bounds"] > 0,
+        message="{types_out_of_bounds} of {compared_types} event types moved more than "
+                "±{max_event_count_change:.0%} vs last year: {summary}",
+        recovery=lambda c: (
+            "compare this config with last year's (promotion.base_rate, compensation.*, workforce.*); if "
+            "the change is intended, raise data_quality.max_event_count_change or data_quality.event_count_min_base"
+        ),
+        applies=lambda ctx: not ctx.is_census_year,
+    ),
+]
+
+CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
+
+
+# ----- running -----------------------------------------------------------------
+
+def _tables(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    rows = conn.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+    ).fetchall()
+    return frozenset(r[0] for r in rows)
+
+
+def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int,
+             mode: Literal["year", "published"], database_path: Path) -> TripwireReport:
+    """Run every applicable check for one year; nothing is recorded or raised here."""
+    unknown = sorted(set(config.data_quality.skip_checks) - set(CHECK_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"data_quality.skip_checks names unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECK_NAMES)}"
+        )
+    started = time.perf_counter()
+    ctx = Context(config, year, mode, Path(database_path), _tables(conn))
+    report = TripwireReport(year)
+    settings = config.data_quality
+    for check in CHECKS:
+        if check.name in settings.skip_checks or not check.applies(ctx) or _needed_tables(ctx, check):
+            report.skipped.append(check.name)
+            continue
+        t0 = time.perf_counter()
+        cursor = conn.execute(_query(ctx, check))
+        columns = [d[0] for d in cursor.description]
+        observed = _jsonable(dict(zip(columns, cursor.fetchone())))
+        tripped = bool(check.trips(observed, settings))
+        if not tripped:
+            status: Status = "pass"
+        elif check.severity == "error" or settings.fail_on_warning:
+            status = "fail"
+        else:
+            status = "warn"
+        message = check.message.format(**observed, **settings.model_dump(exclude={"skip_checks"}))
+        report.results.append(CheckResult(
+            check_name=check.name, severity=check.severity, status=status, observed=observed,
+            message=message, recovery=check.recovery(ctx), simulation_year=year,
+            seconds=time.perf_counter() - t0,
+        ))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str) -> None:
+    """Append every result (pass too) to int_data_quality_results."""
+    conn.execute(f"""
+        create table if not exists {RESULTS_TABLE} (
+            run_id varchar not null,
+            scenario_id varchar not null,
+            simulation_year integer not null,
+            check_name varchar not null,
+            severity varchar not null,
+            status varchar not null,
+            observed json,
+            message varchar,
+            recovery varchar,
+            recorded_at timestamp with time zone not null
+        )
+    """)
+    now = datetime.now(timezone.utc)
+    rows = [
+        (run_id, scenario_id, r.simulation_year, r.check_name, r.severity, r.status,
+         json.dumps(r.observed), r.message, r.recovery, now)
+        for r in report.results
+    ]
+    if rows:
+        conn.executemany(f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int, run_id: str,
+               database_path: Path, echo: Callable[[str], None] = _stderr) -> TripwireReport:
+    """Check the freshly built (unpublished) year; raise TripwireError if it must not be published."""
+    report = evaluate(conn, config, year, "year", database_path)
+    record(conn, report, run_id, config.effective_scenario_id)
+    for result in report.results:
+        if result.status != "pass":
+            echo(result.line())
+    if report.failed:
+        raise TripwireError(year, report.failed)
+    return report
+
+
+def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, database_path: Path,
+                    run_id: str, years: list[int] | None = None) -> list[TripwireReport]:
+    """Run the checks over published years (navigator dq) and record the results."""
+    have = database.published_years(conn, config.effective_scenario_id)
+    reports = []
+    for year in years if years is not None else have:
+        report = evaluate(conn, config, year, "published", database_path)
+        record(conn, report, run_id, config.effective_scenario_id)
+        reports.append(report)
+    return reports
