@@ -162,9 +162,10 @@ def cmd_dq(args: argparse.Namespace) -> int:
         group[row.status] += 1
         if row.status != "pass" and not group["detail"]:
             group["detail"] = f"{row.year}: {row.detail}" if row.year != "all" else row.detail
-    width = max([len(name) for _, name in groups] + [5])
+    width = min(max([len(name) for _, name in groups] + [5]), 64)
     print(f"{'kind':<9} {'check':<{width}} {'pass':>5} {'warn':>5} {'fail':>5}  detail")
     for (kind, name), g in groups.items():
+        name = name if len(name) <= width else name[: width - 1] + "…"
         print(f"{kind:<9} {name:<{width}} {g['pass']:>5} {g['warn']:>5} {g['fail']:>5}  {g['detail']}")
     print(
         f"Data quality: {summary.count('pass')} pass, {summary.count('warn')} warn, "
