@@ -89,6 +89,13 @@ def _print_year(summary: YearSummary) -> None:
         f"hires {summary.hires:,} | terminations {summary.experienced_terminations:,} experienced, "
         f"{summary.new_hire_terminations:,} new-hire | {summary.seconds:.2f}s"
     )
+    if summary.participation_rate is not None:
+        print(
+            f"      plan: participation {summary.participation_rate:.1%} of eligible actives, "
+            f"average deferral {summary.average_deferral_rate or 0:.2%}"
+        )
+    for note in summary.notes:
+        print(f"      note: {note}")
 
 
 # ----- commands --------------------------------------------------------------

@@ -41,6 +41,11 @@ class _Section(BaseModel):
 Rate = Field(ge=0.0, le=1.0)
 
 
+def Rate_default(default: float) -> Any:
+    """A fraction in [0, 1] with a default."""
+    return Field(default, ge=0.0, le=1.0)
+
+
 class SimulationSettings(_Section):
     start_year: int = Field(2025, ge=1990, le=2200)
     end_year: int = Field(2029, ge=1990, le=2200)
@@ -97,6 +102,158 @@ class PromotionSettings(_Section):
     raise_rate: float = Field(0.12, ge=0.0, le=1.0)
 
 
+# ----- DC plan ---------------------------------------------------------------
+
+MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+
+
+class EligibilitySettings(_Section):
+    minimum_age: int = Field(21, ge=0, le=100)
+    waiting_period_days: int = Field(0, ge=0, le=3650)
+    entry_dates: Literal["immediate", "monthly", "quarterly"] = "immediate"
+
+
+class AutoEnrollmentSettings(_Section):
+    enabled: bool = True
+    scope: Literal["new_hires_only", "all_eligible_employees"] = "all_eligible_employees"
+    hire_date_cutoff: date | None = None
+    window_days: int = Field(45, ge=0, le=365)
+    default_deferral_rate: float = Field(0.06, gt=0.0, le=1.0)
+    opt_out_grace_period_days: int = Field(90, ge=0, le=365)
+    opt_out_rate_multiplier: float = Field(1.0, ge=0.0, le=10.0)
+    re_enrollment_sweep_years: list[int] = Field(default_factory=list)
+    re_enrollment_sweep_day: str = "01-01"
+
+    @field_validator("re_enrollment_sweep_day")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        if not MONTH_DAY.match(value):
+            raise ValueError(f"{value!r} is not a month-day; write it as MM-DD, e.g. 01-01")
+        return value
+
+
+class ProactiveEnrollmentSettings(_Section):
+    enabled: bool = True
+    probability: float = Rate_default(0.25)
+
+
+class VoluntaryEnrollmentSettings(_Section):
+    enabled: bool = True
+    probability_multiplier: float = Field(1.0, ge=0.0, le=10.0)
+
+
+class DeferralChangeSettings(_Section):
+    annual_probability: float = Rate_default(0.04)
+
+
+class EnrollmentSettings(_Section):
+    auto_enrollment: AutoEnrollmentSettings = AutoEnrollmentSettings()
+    proactive_enrollment: ProactiveEnrollmentSettings = ProactiveEnrollmentSettings()
+    voluntary_enrollment: VoluntaryEnrollmentSettings = VoluntaryEnrollmentSettings()
+    deferral_change: DeferralChangeSettings = DeferralChangeSettings()
+
+
+class EscalationSettings(_Section):
+    enabled: bool = True
+    effective_day: str = "01-01"
+    increment_amount: float = Field(0.01, gt=0.0, le=1.0)
+    maximum_rate: float = Field(0.10, gt=0.0, le=1.0)
+    hire_date_cutoff: date | None = None
+    first_escalation_delay_days: int = Field(0, ge=0, le=3650)
+
+    @field_validator("effective_day")
+    @classmethod
+    def _month_day(cls, value: str) -> str:
+        if not MONTH_DAY.match(value):
+            raise ValueError(f"{value!r} is not a month-day; write it as MM-DD, e.g. 01-01")
+        return value
+
+
+class IrsLimitSettings(_Section):
+    index_rate: float = Field(0.025, ge=0.0, le=0.5)
+    catch_up_60_63_enabled: bool = True
+
+
+class ContributionEligibility(_Section):
+    minimum_tenure_years: int = Field(0, ge=0, le=50)
+    require_active_at_year_end: bool = True
+    minimum_hours_annual: int = Field(1000, ge=0, le=2080)
+
+
+class MatchTier(_Section):
+    tier: int = Field(ge=1)
+    employee_min: float = Rate_default(0.0)
+    employee_max: float = Rate_default(1.0)
+    match_rate: float = Field(ge=0.0, le=10.0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "MatchTier":
+        if self.employee_max <= self.employee_min:
+            raise ValueError(f"tier {self.tier}: employee_max must be above employee_min")
+        return self
+
+
+class MatchFormula(_Section):
+    name: str
+    type: Literal["tiered"] = "tiered"
+    tiers: list[MatchTier] = Field(min_length=1)
+    max_match_percentage: float = Rate_default(1.0)
+
+    @model_validator(mode="after")
+    def _tiers_do_not_overlap(self) -> "MatchFormula":
+        tiers = sorted(self.tiers, key=lambda t: t.employee_min)
+        for before, after in zip(tiers, tiers[1:]):
+            if after.employee_min < before.employee_max:
+                raise ValueError(f"tiers {before.tier} and {after.tier} overlap")
+        return self
+
+
+def _default_formulas() -> dict[str, MatchFormula]:
+    def formula(name: str, tiers: list[tuple[float, float, float]], cap: float) -> MatchFormula:
+        return MatchFormula(name=name, max_match_percentage=cap, tiers=[
+            MatchTier(tier=i + 1, employee_min=lo, employee_max=hi, match_rate=r)
+            for i, (lo, hi, r) in enumerate(tiers)
+        ])
+
+    return {
+        "simple_match": formula("50% of the first 6%", [(0.0, 0.06, 0.5)], 0.03),
+        "safe_harbor_basic": formula("Safe harbor basic: 100% of 3% + 50% of the next 2%",
+                                     [(0.0, 0.03, 1.0), (0.03, 0.05, 0.5)], 0.04),
+        "enhanced_safe_harbor": formula("Enhanced safe harbor: 100% of 4%", [(0.0, 0.04, 1.0)], 0.04),
+        "qaca_safe_harbor": formula("QACA safe harbor: 100% of 1% + 50% of the next 5%",
+                                    [(0.0, 0.01, 1.0), (0.01, 0.06, 0.5)], 0.035),
+        "stretch_match": formula("Stretch: 25% of the first 12%", [(0.0, 0.12, 0.25)], 0.03),
+    }
+
+
+class EmployerMatchSettings(_Section):
+    enabled: bool = True
+    active_formula: str = "simple_match"
+    formulas: dict[str, MatchFormula] = Field(default_factory=_default_formulas)
+    eligibility: ContributionEligibility = ContributionEligibility()
+
+    @model_validator(mode="after")
+    def _active_known(self) -> "EmployerMatchSettings":
+        if self.active_formula not in self.formulas:
+            known = ", ".join(sorted(self.formulas)) or "(none defined)"
+            raise ValueError(
+                f"active_formula {self.active_formula!r} is not among employer_match.formulas ({known})"
+            )
+        return self
+
+
+class ServiceRate(_Section):
+    min_years: int = Field(ge=0, le=80)
+    rate: float = Rate_default(0.0)
+
+
+class EmployerCoreSettings(_Section):
+    enabled: bool = True
+    contribution_rate: float = Rate_default(0.02)
+    graded_by_service: list[ServiceRate] = Field(default_factory=list)
+    eligibility: ContributionEligibility = ContributionEligibility()
+
+
 class DataQualitySettings(_Section):
     """Bounds of the data-quality tripwires run after each simulated year (Python only)."""
 
@@ -117,6 +274,12 @@ class SimulationConfig(_Section):
     hiring: HiringSettings = HiringSettings()
     compensation: CompensationSettings = CompensationSettings()
     promotion: PromotionSettings = PromotionSettings()
+    eligibility: EligibilitySettings = EligibilitySettings()
+    enrollment: EnrollmentSettings = EnrollmentSettings()
+    deferral_auto_escalation: EscalationSettings = EscalationSettings()
+    irs_limits: IrsLimitSettings = IrsLimitSettings()
+    employer_match: EmployerMatchSettings = EmployerMatchSettings()
+    employer_core_contribution: EmployerCoreSettings = EmployerCoreSettings()
     data_quality: DataQualitySettings = DataQualitySettings()
 
     # Where the file lives; relative paths inside it resolve from here.
@@ -198,6 +361,54 @@ class SimulationConfig(_Section):
             "promotion_enabled": p.enabled,
             "promotion_base_rate": p.base_rate,
             "promotion_raise_rate": p.raise_rate,
+            **self._plan_vars(),
+        }
+
+    def _plan_vars(self) -> dict[str, Any]:
+        el, en, esc = self.eligibility, self.enrollment, self.deferral_auto_escalation
+        ae, m, core = en.auto_enrollment, self.employer_match, self.employer_core_contribution
+        formula = m.formulas[m.active_formula]
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {
+            "eligibility_minimum_age": el.minimum_age,
+            "eligibility_waiting_period_days": el.waiting_period_days,
+            "eligibility_entry_dates": el.entry_dates,
+            "auto_enrollment_enabled": ae.enabled,
+            "auto_enrollment_scope": ae.scope,
+            "auto_enrollment_hire_date_cutoff": iso(ae.hire_date_cutoff),
+            "auto_enrollment_window_days": ae.window_days,
+            "auto_enrollment_default_deferral_rate": ae.default_deferral_rate,
+            "opt_out_grace_period_days": ae.opt_out_grace_period_days,
+            "opt_out_rate_multiplier": ae.opt_out_rate_multiplier,
+            "re_enrollment_sweep_years": sorted(set(ae.re_enrollment_sweep_years)),
+            "re_enrollment_sweep_day": ae.re_enrollment_sweep_day,
+            "proactive_enrollment_enabled": en.proactive_enrollment.enabled,
+            "proactive_enrollment_probability": en.proactive_enrollment.probability,
+            "voluntary_enrollment_enabled": en.voluntary_enrollment.enabled,
+            "voluntary_enrollment_multiplier": en.voluntary_enrollment.probability_multiplier,
+            "deferral_change_probability": en.deferral_change.annual_probability,
+            "escalation_enabled": esc.enabled,
+            "escalation_effective_day": esc.effective_day,
+            "escalation_increment": esc.increment_amount,
+            "escalation_maximum_rate": esc.maximum_rate,
+            "escalation_hire_date_cutoff": iso(esc.hire_date_cutoff),
+            "escalation_delay_days": esc.first_escalation_delay_days,
+            "irs_limit_index_rate": self.irs_limits.index_rate,
+            "catch_up_60_63_enabled": self.irs_limits.catch_up_60_63_enabled,
+            "match_enabled": m.enabled,
+            "match_formula_id": m.active_formula,
+            "match_formula_name": formula.name,
+            "match_tiers": [t.model_dump() for t in formula.tiers],
+            "match_max_percentage": formula.max_match_percentage,
+            "match_minimum_tenure_years": m.eligibility.minimum_tenure_years,
+            "match_require_active_at_year_end": m.eligibility.require_active_at_year_end,
+            "match_minimum_hours": m.eligibility.minimum_hours_annual,
+            "core_enabled": core.enabled,
+            "core_contribution_rate": core.contribution_rate,
+            "core_graded_by_service": [g.model_dump() for g in sorted(core.graded_by_service, key=lambda g: g.min_years)],
+            "core_minimum_tenure_years": core.eligibility.minimum_tenure_years,
+            "core_require_active_at_year_end": core.eligibility.require_active_at_year_end,
+            "core_minimum_hours": core.eligibility.minimum_hours_annual,
         }
 
 

@@ -18,6 +18,7 @@ import duckdb
 PUBLISHED_TABLES: dict[str, str] = {
     "fct_yearly_events": "int_yearly_events",
     "fct_workforce_snapshot": "int_yearly_snapshot",
+    "fct_employer_match_events": "int_employer_match_events",
 }
 
 

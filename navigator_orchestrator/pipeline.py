@@ -38,6 +38,10 @@ class YearSummary:
     target_ending_workforce: int
     seconds: float = 0.0
     row_counts: dict[str, int] = field(default_factory=dict)
+    # Share of eligible year-end actives who participate, and their average deferral rate.
+    participation_rate: float | None = None
+    average_deferral_rate: float | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def growth(self) -> float:
@@ -171,7 +175,17 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
         "select max(target_ending_workforce) from int_workforce_needs_by_level"
     ).fetchone()[0]
     start, hires, exp_terms, nh_terms, ending = row
-    return YearSummary(
+    participation, avg_rate = conn.execute(
+        """
+        select
+            avg(is_enrolled_flag::integer) filter (where is_eligible),
+            avg(current_deferral_rate::double) filter (where is_enrolled_flag)
+        from fct_workforce_snapshot
+        where scenario_id = ? and simulation_year = ? and employment_status = 'active'
+        """,
+        [scenario_id, year],
+    ).fetchone()
+    summary = YearSummary(
         year=year,
         start_workforce=start,
         hires=hires,
@@ -179,4 +193,22 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
         new_hire_terminations=nh_terms,
         ending_workforce=ending,
         target_ending_workforce=int(target) if target is not None else ending,
+        participation_rate=participation,
+        average_deferral_rate=avg_rate,
     )
+    summary.notes.extend(_limit_notes(conn, year))
+    return summary
+
+
+def _limit_notes(conn: duckdb.DuckDBPyConnection, year: int) -> list[str]:
+    """A note when the year's IRS limits are projected rather than published."""
+    row = conn.execute(
+        "select is_estimate, elective_deferral_limit, compensation_limit from int_irs_limits where limit_year = ?",
+        [year],
+    ).fetchone()
+    if not row or not row[0]:
+        return []
+    return [
+        f"{year} uses estimated IRS limits (projected from the last published year: "
+        f"402(g) ${row[1]:,.0f}, 401(a)(17) ${row[2]:,.0f}); replace them when the IRS publishes {year}"
+    ]

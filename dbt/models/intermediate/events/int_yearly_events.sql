@@ -34,8 +34,20 @@ with workforce_events as (
     from {{ ref('int_compensation_events') }}
 ),
 
+plan_events as (
+    select
+        p.employee_id, p.event_type, p.event_category, p.effective_date,
+        null::double as compensation_amount, null::double as previous_compensation,
+        p.employee_deferral_rate, p.prev_employee_deferral_rate, w.level_id,
+        p.event_details
+    from {{ ref('int_plan_events') }} as p
+    join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
+),
+
 all_events as (
     select * from workforce_events
+    union all
+    select * from plan_events
 ),
 
 priorities as (

@@ -6,6 +6,26 @@ with workforce as (
     select * from {{ ref('int_workforce_snapshot_optimized') }}
 ),
 
+start_state as (
+    select * from {{ ref('int_plan_start_state') }}
+),
+
+year_end_rate as (
+    select employee_id, arg_max(deferral_rate, period_start) as deferral_rate
+    from {{ ref('int_deferral_rate_periods') }}
+    group by employee_id
+),
+
+plan_events as (
+    select
+        employee_id,
+        max(effective_date) filter (where event_type = 'enrollment') as enrollment_date,
+        arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category,
+        max(effective_date) filter (where event_type = 'opt_out') as opt_out_date
+    from {{ ref('int_plan_events') }}
+    group by employee_id
+),
+
 final as (
     select
         '{{ var("scenario_id") }}' as scenario_id,
@@ -25,8 +45,28 @@ final as (
         w.days_employed,
         w.current_age,
         w.current_tenure,
-        w.level_id
+        w.level_id,
+        e.is_eligible,
+        e.eligibility_date,
+        coalesce(r.deferral_rate, 0) > 0 as is_enrolled_flag,
+        coalesce(r.deferral_rate, 0)::decimal(8, 6) as current_deferral_rate,
+        coalesce(pe.enrollment_date, s.enrollment_date) as enrollment_date,
+        coalesce(pe.enrollment_category, s.enrollment_category) as enrollment_category,
+        coalesce(s.ever_opted_out, false) or pe.opt_out_date is not null as ever_opted_out,
+        pe.opt_out_date,
+        c.is_hce,
+        c.employee_deferral::decimal(14, 2) as prorated_annual_contributions,
+        c.catch_up_contribution::decimal(14, 2) as catch_up_contribution,
+        c.employer_match_amount::decimal(14, 2) as employer_match_amount,
+        c.employer_core_amount::decimal(14, 2) as employer_core_amount,
+        c.irs_limit_reached,
+        c.annual_additions_limited
     from workforce as w
+    join {{ ref('int_plan_eligibility') }} as e using (employee_id)
+    join {{ ref('int_employee_contributions') }} as c using (employee_id)
+    left join start_state as s using (employee_id)
+    left join year_end_rate as r using (employee_id)
+    left join plan_events as pe using (employee_id)
 )
 
 select * from final

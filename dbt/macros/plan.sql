@@ -1,0 +1,59 @@
+{#- Demographic bands shared by the enrollment assumption seeds (config_plan_*.csv). -#}
+{% macro plan_age_band(age) -%}
+  case
+    when {{ age }} < 30 then 'under_30'
+    when {{ age }} < 45 then '30_to_44'
+    when {{ age }} < 55 then '45_to_54'
+    else '55_plus'
+  end
+{%- endmacro %}
+
+{% macro plan_income_band(pay) -%}
+  case
+    when {{ pay }} < 50000 then 'under_50k'
+    when {{ pay }} < 100000 then '50k_to_100k'
+    when {{ pay }} < 150000 then '100k_to_150k'
+    else '150k_plus'
+  end
+{%- endmacro %}
+
+{#- A configured MM-DD day inside a year. Feb 29 in a common year falls on Mar 1. -#}
+{% macro month_day_date(month_day, year=none) -%}
+  (make_date({{ year if year is not none else var("simulation_year") }}, {{ month_day[0:2] | int }}, 1)
+   + interval ({{ month_day[3:5] | int - 1 }}) day)::date
+{%- endmacro %}
+
+{#- Hours credited for a year: days employed at 2,080 hours per full year (40 h x 52 weeks). -#}
+{% macro hours_from_days(days) -%}
+  round({{ days }} * 2080.0 / {{ days_in_year() }})
+{%- endmacro %}
+
+{#-
+  Employee deferral limit for a participant attaining `age` by Dec 31: 402(g)(1) plus the
+  414(v) catch-up (age 50+), or the SECURE 2.0 amount for ages 60-63 where the plan offers it
+  and the year has one (2025 on). The year a participant attains 64 the 50+ amount applies.
+-#}
+{% macro deferral_limit(age, elective, catch_up, catch_up_60_63) -%}
+  ({{ elective }} + case
+      when {{ var('catch_up_60_63_enabled') }} and {{ age }} between 60 and 63
+           and {{ catch_up_60_63 }} is not null then {{ catch_up_60_63 }}
+      when {{ age }} >= 50 then {{ catch_up }}
+      else 0
+  end)
+{%- endmacro %}
+
+{#-
+  Tiered match on a year's deferrals: each tier matches match_rate x the deferral dollars that
+  fall between employee_min and employee_max of the (401(a)(17)-capped) match pay; the total is
+  capped at max_match_percentage of that pay. Tiers come from employer_match.active_formula.
+-#}
+{% macro tiered_match(deferral, match_pay) -%}
+  least(
+    0
+    {%- for t in var('match_tiers') %}
+    + {{ t['match_rate'] }} * greatest(0, least({{ deferral }}, {{ t['employee_max'] }} * {{ match_pay }})
+                                        - {{ t['employee_min'] }} * {{ match_pay }})
+    {%- endfor %},
+    {{ var('match_max_percentage') }} * {{ match_pay }}
+  )
+{%- endmacro %}

@@ -1,0 +1,50 @@
+{{ config(tags=["year"]) }}
+
+-- Everything the contribution formulas need, one row per employee-year: pay earned in the
+-- year, deferrals before any limit (sum over each pay-rate period intersected with each
+-- deferral-rate period of annual_rate x deferral_rate x days / days-in-year), age and tenure at
+-- Dec 31, days employed, status, plan eligibility and HCE status.
+with workforce as (
+    select * from {{ ref('int_workforce_snapshot_optimized') }}
+),
+
+period_overlaps as (
+    select
+        c.employee_id,
+        c.annual_rate * r.deferral_rate
+            * (date_diff('day', greatest(c.period_start, r.period_start), least(c.period_end, r.period_end)) + 1)
+            / {{ days_in_year() }} as deferral
+    from {{ ref('int_compensation_periods') }} as c
+    join {{ ref('int_deferral_rate_periods') }} as r
+      on r.employee_id = c.employee_id
+     and r.period_start <= c.period_end
+     and r.period_end >= c.period_start
+    where r.deferral_rate > 0
+),
+
+deferrals as (
+    select employee_id, sum(deferral) as requested_deferral
+    from period_overlaps
+    group by employee_id
+),
+
+final as (
+    select
+        w.employee_id,
+        w.simulation_year,
+        w.employment_status,
+        w.current_age,
+        w.current_tenure,
+        w.days_employed,
+        {{ hours_from_days('w.days_employed') }} as hours_worked,
+        coalesce(w.prorated_annual_compensation, 0)::double as plan_compensation,
+        round(coalesce(d.requested_deferral, 0), 2)::double as requested_deferral,
+        e.is_eligible,
+        coalesce(s.is_hce, false) as is_hce
+    from workforce as w
+    join {{ ref('int_plan_eligibility') }} as e using (employee_id)
+    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
+    left join deferrals as d using (employee_id)
+)
+
+select * from final

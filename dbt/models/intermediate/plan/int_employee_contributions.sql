@@ -1,0 +1,122 @@
+{{ config(tags=["year"]) }}
+
+-- Employee deferrals and employer money per employee-year (DESIGN §5 steps 9-10), in order:
+--   1. deferrals = requested deferrals capped at 402(g) plus the age-based catch-up (age
+--      attained by Dec 31; ages 60-63 get the SECURE 2.0 amount where offered);
+--   2. match pay and core pay = plan compensation capped at 401(a)(17);
+--   3. match = tiered formula on the capped deferrals (catch-up included) for plan-eligible
+--      participants who meet the match eligibility (active at year end, hours, tenure);
+--   4. core = rate (graded by service when configured) x core pay for plan-eligible employees
+--      who meet the core eligibility;
+--   5. 415(c): deferrals excluding catch-up + match + core may not exceed the lesser of the
+--      415(c)(1)(A) limit and plan compensation; any excess reduces the match first, then core.
+with inputs as (
+    select * from {{ ref('int_contribution_inputs') }}
+),
+
+limits as (
+    select * from {{ ref('int_irs_limits') }} where limit_year = {{ var('simulation_year') }}
+),
+
+capped as (
+    select
+        i.*,
+        l.elective_deferral_limit,
+        l.annual_additions_limit,
+        l.compensation_limit,
+        l.is_estimate as limits_are_estimates,
+        {{ deferral_limit('i.current_age', 'l.elective_deferral_limit', 'l.catch_up_limit', 'l.catch_up_60_63_limit') }}
+            as deferral_limit,
+        least(i.plan_compensation, l.compensation_limit) as capped_compensation
+    from inputs as i
+    cross join limits as l
+),
+
+deferrals as (
+    select
+        *,
+        least(requested_deferral, deferral_limit) as employee_deferral,
+        requested_deferral > deferral_limit as deferral_limit_reached
+    from capped
+),
+
+employer as (
+    select
+        d.*,
+        greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_contribution,
+        {{ var('match_enabled') }}
+            and d.is_eligible
+            and d.employee_deferral > 0
+            and d.current_tenure >= {{ var('match_minimum_tenure_years') }}
+            and d.hours_worked >= {{ var('match_minimum_hours') }}
+            {% if var('match_require_active_at_year_end') %}and d.employment_status = 'active'{% endif %}
+            as is_match_eligible,
+        {{ var('core_enabled') }}
+            and d.is_eligible
+            and d.current_tenure >= {{ var('core_minimum_tenure_years') }}
+            and d.hours_worked >= {{ var('core_minimum_hours') }}
+            {% if var('core_require_active_at_year_end') %}and d.employment_status = 'active'{% endif %}
+            as is_core_eligible,
+        {% if var('core_graded_by_service') | length > 0 -%}
+        case
+            {%- for g in var('core_graded_by_service') | reverse %}
+            when d.current_tenure >= {{ g['min_years'] }} then {{ g['rate'] }}
+            {%- endfor %}
+            else {{ var('core_contribution_rate') }}
+        end
+        {%- else -%}
+        {{ var('core_contribution_rate') }}
+        {%- endif %} as core_rate
+    from deferrals as d
+),
+
+formulas as (
+    select
+        *,
+        case when is_match_eligible
+             then round({{ tiered_match('employee_deferral', 'capped_compensation') }}, 2) else 0 end as formula_match,
+        case when is_core_eligible then round(core_rate * capped_compensation, 2) else 0 end as formula_core
+    from employer
+),
+
+annual_additions as (
+    select
+        *,
+        least(annual_additions_limit, plan_compensation) as annual_additions_cap,
+        greatest(0, employee_deferral - catch_up_contribution + formula_match + formula_core
+                    - least(annual_additions_limit, plan_compensation)) as excess_additions
+    from formulas
+),
+
+final as (
+    select
+        employee_id,
+        simulation_year,
+        employment_status,
+        current_age,
+        current_tenure,
+        hours_worked,
+        is_eligible,
+        is_hce,
+        plan_compensation,
+        capped_compensation,
+        requested_deferral,
+        deferral_limit,
+        round(employee_deferral, 2) as employee_deferral,
+        round(catch_up_contribution, 2) as catch_up_contribution,
+        deferral_limit_reached,
+        is_match_eligible,
+        is_core_eligible,
+        case when is_core_eligible then core_rate else 0 end as core_rate,
+        formula_match,
+        formula_core,
+        greatest(0, formula_match - excess_additions) as employer_match_amount,
+        greatest(0, formula_core - greatest(0, excess_additions - formula_match)) as employer_core_amount,
+        annual_additions_cap,
+        excess_additions > 0 as annual_additions_limited,
+        deferral_limit_reached or excess_additions > 0 as irs_limit_reached,
+        limits_are_estimates
+    from annual_additions
+)
+
+select * from final

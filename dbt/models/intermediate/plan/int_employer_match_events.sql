@@ -1,0 +1,39 @@
+{{ config(tags=["year"]) }}
+
+-- One row per employee-year with a match: the amount, the formula and the inputs it used.
+-- fct_employer_match_events appends this.
+with contributions as (
+    select * from {{ ref('int_employee_contributions') }} where employer_match_amount > 0
+),
+
+final as (
+    select
+        md5(concat_ws('|', '{{ var("scenario_id") }}', '{{ var("plan_design_id") }}',
+            {{ var('simulation_year') }}, employee_id, 'employer_match')) as event_id,
+        '{{ var("scenario_id") }}' as scenario_id,
+        '{{ var("plan_design_id") }}' as plan_design_id,
+        '{{ var("run_id", "manual") }}' as run_id,
+        {{ var('simulation_year') }} as simulation_year,
+        employee_id,
+        'employer_match' as event_type,
+        {{ year_end() }} as effective_date,
+        '{{ var("match_formula_id") }}' as formula_id,
+        employer_match_amount::decimal(14, 2) as amount,
+        json_object(
+            'formula_id', '{{ var("match_formula_id") }}',
+            'formula_name', {{ "'" ~ (var('match_formula_name') | replace("'", "''")) ~ "'" }},
+            'tiers', {{ "'" ~ (tojson(var('match_tiers')) | replace("'", "''")) ~ "'" }}::json,
+            'max_match_percentage', {{ var('match_max_percentage') }},
+            'employee_deferral', employee_deferral,
+            'plan_compensation', round(plan_compensation, 2),
+            'match_compensation', round(capped_compensation, 2),
+            'effective_deferral_rate', round(employee_deferral / nullif(plan_compensation, 0), 6),
+            'formula_match', formula_match,
+            'reduced_by_415c', annual_additions_limited,
+            'hours_worked', hours_worked,
+            'tenure_years', current_tenure
+        ) as event_details
+    from contributions
+)
+
+select * from final

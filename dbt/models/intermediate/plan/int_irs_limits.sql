@@ -1,0 +1,57 @@
+{{ config(tags=["year"]) }}
+
+-- IRS dollar limits for every year from the first published one through the simulated year,
+-- one row per year. Published values come from config_irs_limits (each with its IRS reference);
+-- a later year is the latest published value x (1 + irs_limit_index_rate)^(years since),
+-- rounded DOWN to the statute's step, and flagged is_estimate.
+with published as (
+    select limit_year, limit_name, amount, rounding_step from {{ ref('config_irs_limits') }}
+),
+
+latest as (
+    select limit_name, max(limit_year) as latest_year, arg_max(amount, limit_year) as latest_amount,
+           any_value(rounding_step) as rounding_step
+    from published
+    group by limit_name
+),
+
+years as (
+    select range::integer as limit_year
+    from range((select min(limit_year) from published), {{ var('simulation_year') }} + 1)
+),
+
+grid as (
+    select y.limit_year, l.limit_name, l.latest_year, l.latest_amount, l.rounding_step
+    from years as y
+    cross join latest as l
+),
+
+valued as (
+    select
+        g.limit_year,
+        g.limit_name,
+        case
+            when g.limit_year <= g.latest_year then p.amount
+            else floor(g.latest_amount * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - g.latest_year)
+                       / g.rounding_step) * g.rounding_step
+        end as amount,
+        g.limit_year > g.latest_year as is_estimate
+    from grid as g
+    left join published as p using (limit_year, limit_name)
+),
+
+final as (
+    select
+        limit_year,
+        max(amount) filter (where limit_name = 'elective_deferral') as elective_deferral_limit,
+        max(amount) filter (where limit_name = 'catch_up') as catch_up_limit,
+        max(amount) filter (where limit_name = 'catch_up_60_63') as catch_up_60_63_limit,
+        max(amount) filter (where limit_name = 'compensation_limit') as compensation_limit,
+        max(amount) filter (where limit_name = 'annual_additions') as annual_additions_limit,
+        max(amount) filter (where limit_name = 'hce_threshold') as hce_threshold,
+        bool_or(is_estimate) as is_estimate
+    from valued
+    group by limit_year
+)
+
+select * from final

@@ -1,0 +1,77 @@
+"""Plan configuration: schema errors name the key, templates match DESIGN §4.3, and every plan
+key reaches SQL through to_dbt_vars (and every var the SQL reads comes from it)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from navigator_orchestrator.config import DBT_PROJECT_DIR, ConfigError, SimulationConfig, parse_config
+
+RUNTIME_VARS = {"simulation_year", "run_id"}
+
+
+def _vars_read_by_dbt() -> set[str]:
+    found: set[str] = set()
+    for path in list(DBT_PROJECT_DIR.glob("models/**/*.sql")) + list(DBT_PROJECT_DIR.glob("macros/**/*.sql")):
+        found |= set(re.findall(r"""(?:var|rate)\(\s*['"](\w+)['"]""", path.read_text()))
+    return found
+
+
+def test_every_dbt_var_comes_from_the_config_and_every_config_var_is_read():
+    config_vars = set(SimulationConfig().to_dbt_vars())
+    read = _vars_read_by_dbt()
+    assert read - config_vars - RUNTIME_VARS == set()
+    assert config_vars - read == set()
+
+
+def test_unknown_plan_key_is_refused_with_a_suggestion(tmp_path):
+    with pytest.raises(ConfigError, match=r"did you mean 'employer_match.active_formula'"):
+        parse_config({"employer_match": {"active_formla": "stretch_match"}}, tmp_path)
+
+
+def test_active_formula_must_be_defined(tmp_path):
+    with pytest.raises(ConfigError, match="active_formula 'nope' is not among"):
+        parse_config({"employer_match": {"active_formula": "nope"}}, tmp_path)
+
+
+@pytest.mark.parametrize("section,key", [("deferral_auto_escalation", "effective_day")])
+def test_month_day_keys_are_validated(tmp_path, section, key):
+    with pytest.raises(ConfigError, match="MM-DD"):
+        parse_config({section: {key: "1/1"}}, tmp_path)
+
+
+def test_overlapping_match_tiers_are_refused(tmp_path):
+    formula = {"name": "x", "type": "tiered", "max_match_percentage": 0.1, "tiers": [
+        {"tier": 1, "employee_min": 0.0, "employee_max": 0.04, "match_rate": 1.0},
+        {"tier": 2, "employee_min": 0.03, "employee_max": 0.06, "match_rate": 0.5}]}
+    with pytest.raises(ConfigError, match="overlap"):
+        parse_config({"employer_match": {"active_formula": "x", "formulas": {"x": formula}}}, tmp_path)
+
+
+@pytest.mark.parametrize("formula_id,tiers,cap", [
+    ("simple_match", [(0.0, 0.06, 0.5)], 0.03),
+    ("safe_harbor_basic", [(0.0, 0.03, 1.0), (0.03, 0.05, 0.5)], 0.04),   # IRC 401(k)(12)(B)(i)
+    ("enhanced_safe_harbor", [(0.0, 0.04, 1.0)], 0.04),                    # IRC 401(k)(12)(B)(ii)
+    ("qaca_safe_harbor", [(0.0, 0.01, 1.0), (0.01, 0.06, 0.5)], 0.035),    # IRC 401(k)(13)(D)(i)(I)
+    ("stretch_match", [(0.0, 0.12, 0.25)], 0.03),
+])
+def test_default_match_templates(formula_id, tiers, cap):
+    vars_ = SimulationConfig(employer_match={"active_formula": formula_id}).to_dbt_vars()
+    assert [(t["employee_min"], t["employee_max"], t["match_rate"]) for t in vars_["match_tiers"]] == tiers
+    assert vars_["match_max_percentage"] == cap
+
+
+def test_every_behaviour_can_be_switched_off(tmp_path):
+    config = parse_config({
+        "enrollment": {"auto_enrollment": {"enabled": False}, "proactive_enrollment": {"enabled": False},
+                       "voluntary_enrollment": {"enabled": False}, "deferral_change": {"annual_probability": 0}},
+        "deferral_auto_escalation": {"enabled": False},
+        "employer_match": {"enabled": False},
+        "employer_core_contribution": {"enabled": False},
+    }, tmp_path)
+    v = config.to_dbt_vars()
+    assert not any(v[k] for k in ("auto_enrollment_enabled", "proactive_enrollment_enabled",
+                                  "voluntary_enrollment_enabled", "escalation_enabled",
+                                  "match_enabled", "core_enabled", "deferral_change_probability"))
