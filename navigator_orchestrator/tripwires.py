@@ -56,6 +56,7 @@ class Context:
     mode: Literal["year", "published"]
     database_path: Path
     tables: frozenset[str]
+    columns: dict[str, frozenset[str]]
 
     @property
     def settings(self) -> DataQualitySettings:
@@ -92,7 +93,8 @@ class Check:
     trips: Callable[[dict[str, Any], DataQualitySettings], bool]
     message: str                               # formatted with the observed numbers and the settings
     recovery: Callable[[Context], str]
-    requires: tuple[str, ...] = ()             # tables that must exist, else the check does not apply
+    requires: tuple[str, ...] = ()             # further tables that must exist, else the check does not apply
+    snapshot_columns: tuple[str, ...] = ()     # snapshot columns it reads beyond the workforce ones
     applies: Callable[[Context], bool] = lambda ctx: True
 
 
@@ -131,47 +133,65 @@ class TripwireReport:
 
 # ----- the relations a check reads -------------------------------------------
 
-def relations(ctx: Context) -> dict[str, str]:
-    """Name -> SQL of the year under test, for the mode (year-only tables or published ones)."""
+def relations(ctx: Context) -> dict[str, tuple[str, str]]:
+    """Name -> (SQL, table it reads) of the year under test, for the mode."""
     scen, year = f"'{ctx.scenario}'", ctx.year
 
-    def published(table: str, y: int) -> str:
-        return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}"
+    def published(table: str, y: int) -> tuple[str, str]:
+        return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}", table
+
+    def year_only(table: str) -> tuple[str, str]:
+        return f"select * from {table}", table
 
     rels = {
         "dq_prev_snapshot": published("fct_workforce_snapshot", year - 1),
         "dq_prev_events": published("fct_yearly_events", year - 1),
     }
     if ctx.mode == "year":
-        rels["dq_events"] = "select * from int_yearly_events"
-        rels["dq_snapshot"] = "select * from int_yearly_snapshot"
+        rels["dq_events"] = year_only("int_yearly_events")
+        rels["dq_snapshot"] = year_only("int_yearly_snapshot")
+        rels["dq_match_events"] = year_only("int_employer_match_events")
     else:
         rels["dq_events"] = published("fct_yearly_events", year)
         rels["dq_snapshot"] = published("fct_workforce_snapshot", year)
+        rels["dq_match_events"] = published("fct_employer_match_events", year)
+    # Before the first publish there is no previous year: read it as empty, not as an error.
+    for name, current in (("dq_prev_snapshot", "dq_snapshot"), ("dq_prev_events", "dq_events")):
+        if rels[name][1] not in ctx.tables:
+            rels[name] = (f"select * from ({rels[current][0]}) where false", rels[current][1])
     return rels
 
 
-def _needed_tables(ctx: Context, check: Check) -> list[str]:
-    base = ["fct_workforce_snapshot", "fct_yearly_events"] if ctx.mode == "published" else [
-        "int_yearly_events", "int_yearly_snapshot"]
-    return [t for t in (*base, *check.requires) if t not in ctx.tables]
+def _used(check: Check, rels: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    return {name: rel for name, rel in rels.items() if name in check.sql}
+
+
+def _missing(ctx: Context, check: Check) -> list[str]:
+    """Tables or snapshot columns the check needs that this database does not have."""
+    rels = _used(check, relations(ctx))
+    missing = [t for t in sorted({table for _, table in rels.values()} | set(check.requires))
+               if t not in ctx.tables]
+    snapshot_table = relations(ctx)["dq_snapshot"][1]
+    have = ctx.columns.get(snapshot_table, frozenset())
+    missing += [f"{snapshot_table}.{c}" for c in check.snapshot_columns if c not in have]
+    return missing
 
 
 def _query(ctx: Context, check: Check) -> str:
-    rels = relations(ctx)
-    # Before the first publish there is no previous year: read it as empty, not as an error.
-    for name, current, table in (("dq_prev_snapshot", "dq_snapshot", "fct_workforce_snapshot"),
-                                 ("dq_prev_events", "dq_events", "fct_yearly_events")):
-        if table not in ctx.tables:
-            rels[name] = f"select * from ({rels[current]}) where false"
-    prefix = ",\n".join(f"{name} as ({sql})" for name, sql in rels.items())
+    rels = _used(check, relations(ctx))
+    prefix = "".join(f"{name} as ({sql}),\n" for name, (sql, _) in rels.items())
     s = ctx.settings
+    m = ctx.config.employer_match
+    formula = m.formulas[m.active_formula]
+    match_active = m.enabled and formula.max_match_percentage > 0 and any(t.match_rate > 0 for t in formula.tiers)
     body = check.sql.format(
         growth=f"({ctx.config.simulation.target_growth_rate!r})::decimal(18, 8)",
         max_event_count_change=s.max_event_count_change,
         event_count_min_base=s.event_count_min_base,
+        previous_is_census_year=str(ctx.year - 1 == ctx.config.simulation.start_year).lower(),
+        match_active=str(match_active).lower(),
     )
-    return f"with {prefix},\nobserved as ({body})\nselect * from observed"
+    return f"with {prefix}observed as ({body})\nselect * from observed"
 
 
 def _jsonable(value: Any) -> Any:
@@ -319,6 +339,10 @@ CHECKS: list[Check] = [
                 select *, case when previous > 0 then current / previous - 1 end::double as change
                 from joined
                 where greatest(current, previous) >= {event_count_min_base}
+                  -- The census year's plan events are one-off (census enrollments, the first
+                  -- auto-enrollment wave), so against it only workforce events are compared.
+                  and (not {previous_is_census_year}
+                       or event_type in ('hire', 'termination', 'promotion', 'raise'))
             ),
             flagged as (
                 select * from compared where change is null or abs(change) > {max_event_count_change}
@@ -341,6 +365,94 @@ CHECKS: list[Check] = [
         ),
         applies=lambda ctx: not ctx.is_census_year,
     ),
+    Check(
+        name="contributions_without_match",
+        severity="error",
+        sql="""
+            select
+                {match_active} as match_formula_active,
+                count(*) filter (where prorated_annual_contributions > 0) as deferring_employees,
+                coalesce(sum(prorated_annual_contributions), 0) as total_deferrals,
+                coalesce(sum(employer_match_amount), 0) as snapshot_match_total,
+                (select count(*) from dq_match_events) as match_events,
+                (select coalesce(sum(amount), 0) from dq_match_events) as match_events_total
+            from dq_snapshot
+        """,
+        trips=lambda o, s: o["match_formula_active"] and o["total_deferrals"] > 0 and o["match_events"] == 0,
+        message="{deferring_employees:,} employees deferred ${total_deferrals:,.0f} with a match formula "
+                "active; {match_events:,} match events (${match_events_total:,.0f})",
+        recovery=lambda c: (
+            "check employer_match.enabled, employer_match.active_formula (tiers with match_rate > 0, "
+            "max_match_percentage > 0) and employer_match.eligibility (minimum_tenure_years, "
+            "minimum_hours_annual, require_active_at_year_end); rebuild: "
+            f"{c.dbt_run('int_employee_contributions', 'int_employer_match_events')}; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "employer_match_amount"),
+    ),
+    Check(
+        name="deferrals_for_non_participants",
+        severity="error",
+        sql="""
+            with rated as (
+                -- Anyone with a deferral rate above 0 at some time in the year: a rate event
+                -- (enrollment, escalation, change, opt-out from a rate) or last year-end's rate.
+                select employee_id from dq_events
+                where coalesce(employee_deferral_rate, 0) > 0 or coalesce(prev_employee_deferral_rate, 0) > 0
+                union
+                select employee_id from dq_prev_snapshot where current_deferral_rate > 0
+            ),
+            offenders as (
+                select s.employee_id, s.prorated_annual_contributions
+                from dq_snapshot as s
+                left join rated as r using (employee_id)
+                where s.prorated_annual_contributions > 0
+                  and coalesce(s.current_deferral_rate, 0) = 0
+                  and r.employee_id is null
+            )
+            select
+                (select count(*) from dq_snapshot where prorated_annual_contributions > 0) as deferring_employees,
+                count(*) as non_participants_deferring,
+                coalesce(sum(prorated_annual_contributions), 0) as amount,
+                coalesce(list(employee_id order by employee_id), [])[1:3] as example_ids
+            from offenders
+        """,
+        trips=lambda o, s: o["non_participants_deferring"] > 0,
+        message="{non_participants_deferring:,} employees who never had a deferral rate this year "
+                "deferred ${amount:,.2f} (of {deferring_employees:,} deferring), e.g. {example_ids}",
+        recovery=lambda c: (
+            "check the enrollment keys (enrollment.*, deferral_auto_escalation.*) and the census "
+            "employee_deferral_rate column; rebuild: "
+            + c.dbt_run("int_plan_events", "int_deferral_rate_periods", "int_contribution_inputs",
+                        "int_employee_contributions")
+            + f"; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "current_deferral_rate"),
+    ),
+    Check(
+        name="participants_without_deferrals",
+        severity="warning",
+        sql="""
+            select
+                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0)
+                    as participants,
+                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
+                                 and coalesce(prorated_annual_contributions, 0) <= 0) as without_deferrals,
+                coalesce(list(employee_id order by employee_id)
+                    filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
+                            and coalesce(prorated_annual_contributions, 0) <= 0), [])[1:3] as example_ids
+            from dq_snapshot
+        """,
+        trips=lambda o, s: o["without_deferrals"] > 0,
+        message="{without_deferrals:,} of {participants:,} paid participants with a deferral rate "
+                "deferred nothing, e.g. {example_ids}",
+        recovery=lambda c: (
+            "check the IRS limit seed dbt/seeds/config_irs_limits.csv for the year; rebuild: "
+            + c.dbt_run("int_irs_limits", "int_deferral_rate_periods", "int_contribution_inputs",
+                        "int_employee_contributions")
+            + f"; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "current_deferral_rate"),
+    ),
 ]
 
 CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
@@ -348,11 +460,12 @@ CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
 
 # ----- running -----------------------------------------------------------------
 
-def _tables(conn: duckdb.DuckDBPyConnection) -> frozenset[str]:
+def _catalog(conn: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
     rows = conn.execute(
-        "select table_name from information_schema.tables where table_schema = 'main'"
+        "select table_name, list(column_name) from information_schema.columns "
+        "where table_schema = 'main' group by table_name"
     ).fetchall()
-    return frozenset(r[0] for r in rows)
+    return frozenset(r[0] for r in rows), {r[0]: frozenset(r[1]) for r in rows}
 
 
 def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int,
@@ -364,11 +477,11 @@ def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: in
             f"data_quality.skip_checks names unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECK_NAMES)}"
         )
     started = time.perf_counter()
-    ctx = Context(config, year, mode, Path(database_path), _tables(conn))
+    ctx = Context(config, year, mode, Path(database_path), *_catalog(conn))
     report = TripwireReport(year)
     settings = config.data_quality
     for check in CHECKS:
-        if check.name in settings.skip_checks or not check.applies(ctx) or _needed_tables(ctx, check):
+        if check.name in settings.skip_checks or not check.applies(ctx) or _missing(ctx, check):
             report.skipped.append(check.name)
             continue
         t0 = time.perf_counter()

@@ -78,7 +78,8 @@ def test_clean_year_passes_every_check_and_is_recorded(db_copy, built):
     report = guard(db_copy, built[1])
     assert {r.check_name: r.status for r in report.results} == {
         "hiring_demand_without_hires": "pass", "growth_off_target": "pass", "hires_without_pay": "pass",
-        "headcount_swing": "pass", "event_count_swing": "pass",
+        "headcount_swing": "pass", "event_count_swing": "pass", "contributions_without_match": "pass",
+        "deferrals_for_non_participants": "pass", "participants_without_deferrals": "pass",
     }
     assert report.skipped == ["census_rows_lost"]  # only in the census year
     rows = query(db_copy, """
@@ -172,6 +173,40 @@ def test_event_count_swing_names_the_event_type(db_copy, built):
     assert result.status == "warn"
     assert [t["event_type"] for t in result.observed["out_of_bounds"]] == ["raise"]
     assert "raise " in result.message and "data_quality.max_event_count_change" in result.recovery
+
+
+def test_contributions_without_match_events_name_the_match_keys(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="delete from int_employer_match_events")
+    result = tripped(err.value, "contributions_without_match")
+    assert result.observed["match_events"] == 0 and result.observed["total_deferrals"] > 0
+    assert "employer_match.active_formula" in result.recovery
+    assert "--select int_employee_contributions int_employer_match_events" in result.recovery
+
+
+def test_no_match_events_pass_when_the_match_is_off(db_copy, built, tmp_path):
+    config = load_config(built[1])
+    config = config.model_copy(update={"employer_match": config.employer_match.model_copy(update={"enabled": False})})
+    with duckdb.connect(str(db_copy)) as conn:
+        conn.execute("delete from int_employer_match_events")
+        report = tripwires.evaluate(conn, config, 2026, "year", db_copy)
+    assert next(r for r in report.results if r.check_name == "contributions_without_match").status == "pass"
+
+
+def test_deferrals_for_a_non_participant_trip(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="""
+            update int_yearly_snapshot set prorated_annual_contributions = 1234.56
+            where employee_id = (
+                select min(s.employee_id) from int_yearly_snapshot as s
+                where s.current_deferral_rate = 0
+                  and s.employee_id not in (select employee_id from int_yearly_events
+                                            where employee_deferral_rate > 0 or prev_employee_deferral_rate > 0)
+                  and s.employee_id not in (select employee_id from fct_workforce_snapshot
+                                            where simulation_year = 2025 and current_deferral_rate > 0))""")
+    result = tripped(err.value, "deferrals_for_non_participants")
+    assert result.observed["non_participants_deferring"] == 1 and result.observed["amount"] == 1234.56
+    assert "int_employee_contributions" in result.recovery
 
 
 def test_unknown_skip_check_is_refused(db_copy, built):
