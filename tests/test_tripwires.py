@@ -158,6 +158,9 @@ def test_headcount_swing_beyond_bounds_warns_and_continues(db_copy, built):
     status = query(db_copy, "select status from int_data_quality_results "
                             "where run_id = 'test-run' and check_name = 'headcount_swing'")
     assert status == [("warn",)]
+    with duckdb.connect(str(db_copy)) as conn:
+        summary = tripwires.run_summary(conn, "test-run")
+    assert summary["warn"] == 1 and summary["fail"] == 0 and summary["tripped"] == ["2026:headcount_swing:warn"]
 
 
 def test_fail_on_warning_escalates_a_swing_to_an_error(db_copy, built):
