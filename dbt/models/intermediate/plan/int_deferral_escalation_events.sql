@@ -30,7 +30,10 @@ before_effective as (
     -- The last election on or before the effective day (a same-day election comes first).
     select
         employee_id,
-        arg_max(employee_deferral_rate, effective_date) as rate,
+        -- Order key: the day, then enrollment before deferral_change on the same day.
+        arg_max(employee_deferral_rate,
+                date_diff('day', date '1900-01-01', effective_date) * 10
+                + case event_type when 'enrollment' then 1 else 2 end) as rate,
         max(effective_date) filter (where event_type = 'enrollment') as enrolled_on,
         arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category
     from events

@@ -13,14 +13,23 @@
 --   * voluntary: eligible non-participants outside auto-enrollment who never opted out enroll
 --     with an annual probability by age x income band (higher in the year they become
 --     eligible), at an elected rate.
---   * deferral change: participants enrolled on Jan 1 re-elect a rate with an annual
---     probability.
+--   * deferral change: participants on Jan 1 (census participants in the first year) re-elect
+--     a rate with an annual probability, on a day drawn inside their employment.
 -- Draws about one auto-enrollment episode are keyed by the year its window opens, so an
 -- episode spanning a year end draws the same numbers in both years.
 {% set year = var('simulation_year') | int %}
 {% set sim_start = "make_date(" ~ var('start_year') ~ ", 1, 1)" %}
 {% set sweep = year in var('re_enrollment_sweep_years') %}
 {% set sweep_date = month_day_date(var('re_enrollment_sweep_day')) %}
+{#- Who is in auto-enrollment scope by hire date: the configured cutoff; without one, hires of
+    the simulation (new_hires_only) or everyone (all_eligible_employees). -#}
+{% if var('auto_enrollment_hire_date_cutoff') %}
+  {% set ae_cutoff = "date '" ~ var('auto_enrollment_hire_date_cutoff') ~ "'" %}
+{% elif var('auto_enrollment_scope') == 'new_hires_only' %}
+  {% set ae_cutoff = sim_start %}
+{% else %}
+  {% set ae_cutoff = "date '1900-01-01'" %}
+{% endif %}
 
 with people as (
     select
@@ -78,11 +87,7 @@ in_scope as (
     from non_participants
     where {{ var('auto_enrollment_enabled') }}
       and not ever_opted_out
-      {% if var('auto_enrollment_scope') == 'new_hires_only' -%}
-      and employee_hire_date >= coalesce({{ "'" ~ var('auto_enrollment_hire_date_cutoff') ~ "'" if var('auto_enrollment_hire_date_cutoff') else "null" }}::date, {{ sim_start }})
-      {%- elif var('auto_enrollment_hire_date_cutoff') -%}
-      and employee_hire_date >= '{{ var("auto_enrollment_hire_date_cutoff") }}'::date
-      {%- endif %}
+      and employee_hire_date >= {{ ae_cutoff }}
 ),
 
 episodes as (
@@ -210,16 +215,16 @@ deferral_changes as (
         (p.employment_start + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
             * (date_diff('day', p.employment_start, p.employment_end) + 1)) as integer)) as effective_date,
         r.deferral_rate as employee_deferral_rate,
-        json_object('previous_election', p.rate_at_start) as event_details
+        json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details
     from people as p
     join elected_rates as r
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} < r.cum_to
-    where p.enrolled_at_start
-      and p.rate_at_start > 0
+    -- Participants on Jan 1: carried over, or census participants in the first year.
+    where coalesce(p.census_deferral_rate, p.rate_at_start) > 0
       and {{ uniform('p.employee_id', 'deferral_change') }} < {{ var('deferral_change_probability') }}
-      and r.deferral_rate <> p.rate_at_start
+      and r.deferral_rate <> coalesce(p.census_deferral_rate, p.rate_at_start)
 ),
 
 all_events as (
