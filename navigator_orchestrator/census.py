@@ -322,15 +322,17 @@ def validate_census(path: Path | str, census_date: date) -> CensusReport:
 
 
 def load_census(conn: duckdb.DuckDBPyConnection, path: Path | str, census_date: date,
-                table: str = "raw_census") -> CensusReport:
+                table: str = "raw_census", report: CensusReport | None = None) -> CensusReport:
     """Validate, then (only if valid) replace `table` with the typed contract columns.
 
-    An invalid census raises CensusError before anything is written to `conn`.
+    An invalid census raises CensusError before anything is written to `conn`. A caller that
+    has just validated the same file may pass its `report` to skip a second pass.
     """
     if not _TABLE_NAME.match(table):
         raise ValueError(f"invalid table name {table!r}")
     path = Path(path)
-    report = validate_census(path, census_date)
+    if report is None or report.path != str(path):
+        report = validate_census(path, census_date)
     if not report.ok:
         raise CensusError(report)
     # create-or-replace is a single statement: on any failure the old table stays as it was

@@ -16,6 +16,27 @@ from typing import Any
 from .config import DBT_PROJECT_DIR
 
 
+# The catalog name DuckDB gives a database file is its stem; the manifest records it in every
+# node. Parsing always happens against this name.
+CANONICAL_DATABASE = "simulation.duckdb"
+
+
+def _retarget(manifest: Any, catalog: str) -> None:
+    """Point every model, seed, test and source of a parsed manifest at `catalog`."""
+    current = getattr(manifest, "_navigator_catalog", Path(CANONICAL_DATABASE).stem)
+    if current == catalog:
+        return
+    for node in [*manifest.nodes.values(), *manifest.sources.values(), *manifest.unit_tests.values()]:
+        if getattr(node, "database", None) == current:
+            node.database = catalog
+        relation_name = getattr(node, "relation_name", None)
+        if relation_name and relation_name.startswith(f'"{current}".'):
+            node.relation_name = f'"{catalog}".' + relation_name[len(current) + 3:]
+    manifest._navigator_catalog = catalog
+    if manifest.flat_graph:
+        manifest.build_flat_graph()
+
+
 class DbtError(RuntimeError):
     """A dbt invocation failed; the message names the failing node and dbt's error."""
 
@@ -39,13 +60,12 @@ class DbtInvocation:
 class DbtRunner:
     """Runs dbt commands in this process against one DuckDB file.
 
-    The parsed manifest is cached for the life of the process, per project directory and
-    DuckDB catalog name (the database file's stem, which the manifest records in every node).
-    It does not depend on var values (vars are rendered at run time), so several simulations
-    in one process (tests, benchmarks) parse once.
+    The parsed manifest is cached for the life of the process, per project directory. It does
+    not depend on var values (vars are rendered at run time) and is pointed at the current
+    database's catalog before each use, so several simulations in one process parse once.
     """
 
-    _manifests: dict[tuple[Path, str], Any] = {}
+    _manifests: dict[Path, Any] = {}
 
     def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
         self.database = Path(database).resolve()
@@ -66,21 +86,38 @@ class DbtRunner:
             "--profiles-dir", str(self.project_dir),
         ]
 
-    def _ensure_parsed(self, dbt_vars: dict[str, Any]) -> None:
+    @staticmethod
+    def parse_vars() -> dict[str, Any]:
+        """Fixed vars for parsing. dbt discards its partial-parse cache whenever the parse vars
+        change, so parsing with each run's own vars would re-parse the whole project every run.
+        Models never place refs or configs under var-dependent branches, so any valid values do.
+        """
+        from .config import SimulationConfig
+
+        defaults = SimulationConfig()
+        return {**defaults.to_dbt_vars(), "simulation_year": defaults.simulation.start_year,
+                "run_id": "parse"}
+
+    def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return
         from dbt.cli.main import dbtRunner
 
-        self._env()
-        key = (self.project_dir, self.database.stem)
-        manifest = self._manifests.get(key)
+        manifest = self._manifests.get(self.project_dir)
         if manifest is None:
+            # Parse against the canonical database path: dbt also discards its partial-parse
+            # cache when the profile (the database path) changes, and the manifest only differs
+            # in the catalog name, which _retarget rewrites below.
+            os.environ["NAVIGATOR_DB_PATH"] = str(self.project_dir / CANONICAL_DATABASE)
             result = dbtRunner().invoke(
-                ["parse", "--quiet", *self._base_args(), "--vars", json.dumps(dbt_vars)]
+                ["parse", "--quiet", "--log-level-file", "warn", *self._base_args(),
+                 "--vars", json.dumps(self.parse_vars())]
             )
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
-            manifest = self._manifests[key] = result.result
+            manifest = self._manifests[self.project_dir] = result.result
+        _retarget(manifest, self.database.stem)
+        self._env()
         self._runner = dbtRunner(manifest=manifest)
 
     def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True) -> DbtInvocation:
@@ -89,9 +126,12 @@ class DbtRunner:
         With check=False a failing node (e.g. a failing test) is reported in `nodes`, not raised;
         a dbt invocation that could not run at all still raises.
         """
-        self._ensure_parsed(dbt_vars)
+        self._ensure_parsed()
         self._env()
-        args = [*command, "--quiet", *self._base_args(), "--threads", str(self.threads),
+        # Per-invocation costs that a year loop does not need: debug file logs and rewriting
+        # manifest.json / run_results.json on every call.
+        args = [*command, "--quiet", "--log-level-file", "warn", "--no-write-json",
+                "--no-version-check", *self._base_args(), "--threads", str(self.threads),
                 "--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()
         result = self._runner.invoke(args)

@@ -119,7 +119,7 @@ class Simulation:
                 database.drop_all_tables(conn)
             self._check_continuity(conn)
             if self.census_year in self.years():
-                load_census(conn, cfg.census_path, cfg.census_date)
+                load_census(conn, cfg.census_path, cfg.census_date, report=report)
             plans = self.plan(run_id)
             self.dbt.invoke(plans[0].dbt_command, plans[0].dbt_vars)
             for plan in plans[1:]:

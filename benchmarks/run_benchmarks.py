@@ -1,0 +1,174 @@
+"""Benchmark harness: the real `navigator run` CLI path on generated censuses.
+
+For each (employees, years) it generates a census (cached by size and seed), runs
+`python -m navigator_orchestrator.cli run` as a child process into a fresh database inside a
+fresh working directory, and records wall time, CPU time and peak RSS of that child, the events
+written, the dbt invocations, and seconds per stage (from the run's JSONL log when present).
+It writes a Markdown and a JSON table and prints the command that reproduces each row.
+
+    python benchmarks/run_benchmarks.py                      # 5k and 60k x 5 and 10 years
+    python benchmarks/run_benchmarks.py --sizes 5000 60000 250000 1000000 --years 5 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CONFIG = ROOT / "config" / "simulation_config.yaml"
+START_YEAR = 2025
+
+
+def generate(employees: int, seed: int, cache: Path) -> Path:
+    path = cache / f"census_{employees}_{seed}.parquet"
+    if not path.exists():
+        subprocess.run(
+            [sys.executable, "-m", "navigator_orchestrator.cli", "census", "generate",
+             "--employees", str(employees), "--seed", str(seed), "--out", str(path)],
+            check=True, capture_output=True, text=True,
+        )
+    return path
+
+
+def stage_seconds(workdir: Path) -> dict[str, float]:
+    """Sum of seconds per stage over the run's JSONL log lines that carry a stage and a duration."""
+    totals: dict[str, float] = defaultdict(float)
+    for log in (workdir / "logs").glob("run_*.jsonl"):
+        for line in log.read_text().splitlines():
+            record = json.loads(line)
+            stage, seconds = record.get("stage"), record.get("seconds")
+            if stage and isinstance(seconds, (int, float)):
+                totals[stage] += seconds
+    return {k: round(v, 2) for k, v in sorted(totals.items())}
+
+
+def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, keep: bool) -> dict:
+    census = generate(employees, seed, cache)
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench_{employees}_{years}_", dir=cache))
+    config = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    config["simulation"]["start_year"] = START_YEAR
+    config["simulation"]["end_year"] = START_YEAR + years - 1
+    config["setup"]["census_parquet_path"] = str(census)
+    config.setdefault("setup", {}).setdefault("backup", {})["enabled"] = False  # fresh database: nothing to back up
+    config_path = workdir / "config.yaml"
+    config_path.write_text(yaml.safe_dump(config, sort_keys=False))
+    database = workdir / "simulation.duckdb"
+    command = [sys.executable, "-m", "navigator_orchestrator.cli", "run", "-c", str(config_path),
+               "--database", str(database), "--threads", str(threads)]
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark run failed ({employees} x {years}):\n{proc.stderr[-2000:]}")
+
+    match = re.search(r"(\d+) dbt invocations", proc.stdout)
+    with duckdb.connect(str(database)) as conn:
+        events = conn.execute("select count(*) from fct_yearly_events").fetchone()[0]
+        snapshot_rows = conn.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]
+    row = {
+        "employees": employees,
+        "years": years,
+        "wall_s": round(wall, 2),
+        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
+        # ru_maxrss of children is the largest child so far (KiB on Linux); the run is the largest.
+        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "events": events,
+        "snapshot_rows": snapshot_rows,
+        "dbt_invocations": int(match.group(1)) if match else None,
+        "seconds_per_year": round(wall / years, 2),
+        "stages": stage_seconds(workdir),
+        "command": reproduce_command(employees, years, seed, threads),
+    }
+    if not keep:
+        database.unlink(missing_ok=True)
+    return row
+
+
+def reproduce_command(employees: int, years: int, seed: int, threads: int) -> str:
+    return (f"python benchmarks/run_benchmarks.py --sizes {employees} --years {years} "
+            f"--seed {seed} --threads {threads}")
+
+
+def machine() -> dict:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(mem, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "duckdb": duckdb.__version__,
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
+
+
+def markdown(rows: list[dict], info: dict) -> str:
+    lines = [
+        f"Machine: {info['cpus']} CPUs, {info['memory_gib']} GiB, Python {info['python']}, "
+        f"DuckDB {info['duckdb']}, {info['date']}",
+        "",
+        "| employees | years | wall s | CPU s | peak RSS MB | events | dbt invocations | s / year | seconds per stage |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        stages = ", ".join(f"{k} {v}" for k, v in r["stages"].items()) or "-"
+        lines.append(
+            f"| {r['employees']:,} | {r['years']} | {r['wall_s']} | {r['cpu_s']} | {r['peak_rss_mb']} | "
+            f"{r['events']:,} | {r['dbt_invocations']} | {r['seconds_per_year']} | {stages} |"
+        )
+    lines += ["", "Reproduce a row:", ""] + [f"    {r['command']}" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 60000])
+    parser.add_argument("--years", type=int, nargs="+", default=[5, 10])
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "work")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    parser.add_argument("--keep-databases", action="store_true")
+    args = parser.parse_args(argv)
+
+    args.cache.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    rows = []
+    for employees in args.sizes:
+        for years in args.years:
+            print(f"running {employees:,} employees x {years} years ...", flush=True)
+            row = run_one(employees, years, args.seed, args.threads, args.cache, args.keep_databases)
+            rows.append(row)
+            print(f"  wall {row['wall_s']} s, CPU {row['cpu_s']} s, peak RSS {row['peak_rss_mb']} MB, "
+                  f"{row['events']:,} events, {row['dbt_invocations']} dbt invocations", flush=True)
+            print(f"  reproduce: {row['command']}", flush=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (args.out / f"benchmark_{stamp}.json").write_text(json.dumps({"machine": info, "rows": rows}, indent=2))
+    table = markdown(rows, info)
+    (args.out / f"benchmark_{stamp}.md").write_text(table)
+    print()
+    print(table)
+    print(f"written: {args.out / f'benchmark_{stamp}.md'} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""The `navigator` program end to end, as a user runs it (separate process, any working directory)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from conftest import query
+
+
+def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+def test_run_prints_a_summary_per_year_and_continues_a_range(tmp_path, make_config):
+    config = make_config({"simulation": {"end_year": 2026}})
+    db = tmp_path / "out" / "sim.duckdb"
+    first = navigator("run", "-c", str(config), "--database", str(db), "--years", "2025-2025", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2025: actives" in first.stdout and "growth" in first.stdout and "hires" in first.stdout
+
+    # A range that starts after the census year continues from the published previous year.
+    second = navigator("run", "-c", str(config), "--database", str(db), "--start-year", "2026",
+                       "--end-year", "2026", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert query(db, "select distinct simulation_year from fct_workforce_snapshot order by 1") == [(2025,), (2026,)]
+
+
+def test_run_refuses_a_range_with_no_previous_year(tmp_path, make_config):
+    config = make_config({"simulation": {"end_year": 2027}})
+    proc = navigator("run", "-c", str(config), "--database", str(tmp_path / "x.duckdb"),
+                     "--years", "2026-2027", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("Error: year 2026 starts from year 2025's snapshot")
+
+
+def test_census_generate_then_validate(tmp_path):
+    out = tmp_path / "c.csv"
+    gen = navigator("census", "generate", "--employees", "150", "--seed", "3", "--out", str(out), cwd=tmp_path)
+    assert gen.returncode == 0, gen.stderr
+    ok = navigator("census", "validate", str(out), "--census-date", "2024-12-31", cwd=tmp_path)
+    assert ok.returncode == 0 and "Census OK: 150 rows" in ok.stdout
+
+
+def test_census_validate_names_each_problem(tmp_path):
+    out = tmp_path / "c.parquet"
+    navigator("census", "generate", "--employees", "100", "--seed", "3", "--out", str(out), cwd=tmp_path)
+    bad = tmp_path / "bad.parquet"
+    with duckdb.connect() as conn:
+        conn.execute(f"create table c as select * from read_parquet('{out}')")
+        conn.execute("update c set employee_gross_compensation = -5 where rowid < 3")
+        conn.execute("update c set employee_deferral_rate = 1.5 where rowid = 10")
+        conn.execute(f"copy c to '{bad}' (format parquet)")
+    proc = navigator("census", "validate", str(bad), "--census-date", "2024-12-31", cwd=tmp_path)
+    assert proc.returncode == 1
+    assert "non_positive_compensation: 3 rows" in proc.stderr
+    assert "deferral_rate_out_of_range: 1 row" in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith("Error: census refused")
+
+
+def test_dbt_vars_prints_json_for_a_year(tmp_path, make_config):
+    proc = navigator("dbt-vars", "-c", str(make_config()), "--year", "2026", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert '"simulation_year": 2026' in proc.stdout and '"random_seed": 42' in proc.stdout
