@@ -14,9 +14,12 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import duckdb
+
 from .census import CensusError, validate_census
-from .config import ConfigError, SimulationConfig, load_config
+from .config import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
 from .dbt_runner import DbtError
+from .errors import SafetyError
 from .pipeline import Simulation, SimulationError, YearSummary
 from .tripwires import TripwireError
 
@@ -42,8 +45,11 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
             for result in exc.results:
                 print(result.line(), file=sys.stderr)
             return _fail(str(exc))
-        except (ConfigError, SimulationError, DbtError, FileNotFoundError, ValueError) as exc:
+        except (ConfigError, SimulationError, SafetyError, DbtError, FileNotFoundError, ValueError) as exc:
             return _fail(str(exc))
+        except duckdb.Error as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return _fail(f"database: {first_line}")
         except KeyboardInterrupt:
             return _fail("interrupted; the database holds every year published before the interruption")
 
@@ -98,19 +104,43 @@ def _print_year(summary: YearSummary) -> None:
         print(f"      note: {note}")
 
 
+def _identifiers(config: SimulationConfig, args: argparse.Namespace) -> None:
+    """Missing identifiers: an error with --enforce-identifiers, otherwise a hint."""
+    from .lint import enforce_identifiers, identifier_hints
+
+    if getattr(args, "enforce_identifiers", False):
+        enforce_identifiers(config, str(resolve_config_path(args.config)))
+    for hint in identifier_hints(config):
+        print(f"Hint: {hint}", file=sys.stderr)
+
+
+def _print_dry_run(sim: Simulation, verbose: bool) -> None:
+    """The plan of a run, from `Simulation.plan()`; touches no file."""
+    from .dry_run import describe
+
+    print("\n".join(describe(sim, verbose)))
+
+
 # ----- commands --------------------------------------------------------------
 
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
     config, first = _configured(args)
+    _identifiers(config, args)
     if args.fail_on_validation_error:
         dq = config.data_quality.model_copy(update={"fail_on_warning": True})
         config = config.model_copy(update={"data_quality": dq})
-    sim = Simulation(config, args.database, threads=args.threads, on_year=_print_year, first_year=first)
+    sim = Simulation(config, args.database, threads=args.threads, on_year=_print_year, first_year=first,
+                     resume=args.resume, notify=print)
+    end = config.simulation.end_year
+    years = "after the latest valid checkpoint" if args.resume else f"{first}-{end}"
     print(
-        f"Simulating {first}-{config.simulation.end_year} | scenario {config.effective_scenario_id} | "
+        f"Simulating {years} (through {end}) | scenario {config.effective_scenario_id} | "
         f"plan {config.effective_plan_design_id} | database {sim.database_path}"
     )
+    if args.dry_run:
+        _print_dry_run(sim, args.verbose)
+        return 0
     result = sim.run()
     print(
         f"Done: {len(result.years)} year(s) in {result.seconds:.1f}s, "
@@ -121,11 +151,96 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_validate(args: argparse.Namespace) -> int:
+    from .lint import lint
+
     config = load_config(args.config)
+    _identifiers(config, args)
+    findings = lint(config)
+    for finding in findings:
+        print(f"Warning: {finding.format()}", file=sys.stderr)
+    if findings and args.strict:
+        raise ConfigError(f"{len(findings)} lint warning(s) and --strict; fix the values above")
     print(
         f"Config OK: scenario {config.effective_scenario_id}, plan {config.effective_plan_design_id}, "
         f"years {config.simulation.start_year}-{config.simulation.end_year}, census {config.census_path}"
+        + (f" ({len(findings)} warning(s))" if findings else "")
     )
+    return 0
+
+
+def _database(args: argparse.Namespace) -> Path:
+    return Path(args.database or DEFAULT_DATABASE).resolve()
+
+
+@guarded
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    from . import checkpoints
+    from .database import connection
+
+    config = load_config(args.config)
+    db = _database(args)
+    scenario = config.effective_scenario_id
+    verdicts = checkpoints.for_database(checkpoints.list_checkpoints(args.dir), db, scenario)
+    print(f"Checkpoints in {Path(args.dir).resolve()} for {db}, scenario {scenario}:")
+    if not verdicts:
+        print("  none")
+        return 0
+    if db.exists():
+        with connection(db) as conn:
+            verdicts = [checkpoints.verify(conn, v) for v in verdicts]
+    else:
+        verdicts = [v if not v.ok else checkpoints.Verdict(v.path, v.checkpoint, False, "database missing")
+                    for v in verdicts]
+    for v in verdicts:
+        cp = v.checkpoint
+        rows = ", ".join(f"{t} {d.get('rows', 0):,}" for t, d in cp.tables.items()) if cp else ""
+        status = "ok" if v.ok else f"INVALID: {v.reason}"
+        head = f"{cp.year} run {cp.run_id} at {cp.created_at}" if cp else v.path.name
+        print(f"  {head} | {rows} | {status}")
+    valid = [v.checkpoint.year for v in verdicts if v.ok and v.checkpoint]
+    print(f"Last valid checkpoint: {max(valid)}" if valid else "No valid checkpoint: --resume would refuse")
+    return 0
+
+
+@guarded
+def cmd_runs(args: argparse.Namespace) -> int:
+    from . import runlog
+    from .database import connection
+
+    db = _database(args)
+    if not db.exists():
+        raise SimulationError(f"no database at {db}; pass --database PATH")
+    with connection(db) as conn:
+        rows = runlog.list_runs(conn, args.limit)
+    if not rows:
+        print(f"No runs recorded in {db}")
+        return 0
+    print(f"{'run_id':<26} {'status':<11} {'scenario':<14} {'plan':<16} {'years':<10} {'seed':>6} "
+          f"{'started (UTC)':<20} {'secs':>7}  config   census   code")
+    for r in rows:
+        secs = (r["finished_at"] - r["started_at"]).total_seconds() if r["finished_at"] else None
+        years = f"{r['first_year']}-{r['end_year']}" if r["first_year"] <= r["end_year"] else "none"
+        print(f"{r['run_id']:<26} {r['status']:<11} {r['scenario_id']:<14} {r['plan_design_id']:<16} "
+              f"{years:<10} {r['random_seed']:>6} {r['started_at']:%Y-%m-%d %H:%M:%S}  "
+              f"{(f'{secs:7.1f}' if secs is not None else '      -')}  {r['config_hash'][:8]} "
+              f"{r['census_hash'][:8]} {r['code_version']}")
+        if r["error"]:
+            print(f"    error: {r['error']}")
+    return 0
+
+
+@guarded
+def cmd_restore(args: argparse.Namespace) -> int:
+    from .backup import restore
+    from .lock import database_lock
+    from .pipeline import new_run_id
+
+    db = _database(args)
+    with database_lock(db, f"restore-{new_run_id()}"):
+        source, previous = restore(db, args.from_file, keep=args.keep)
+    if previous is not None:
+        print(f"Backed up the current database to {previous.path} (also kept with a timestamp)")
+    print(f"Restored {db} from {source}")
     return 0
 
 
@@ -204,6 +319,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-c", "--config", type=Path, default=None,
                        help="scenario YAML (default: config/simulation_config.yaml)")
 
+    def enforce_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--enforce-identifiers", action="store_true",
+                       help="refuse a config without scenario_id and plan_design_id")
+
     run = sub.add_parser("run", help="simulate the configured years")
     config_option(run)
     run.add_argument("--years", help="year range to simulate, e.g. 2025-2029")
@@ -213,6 +332,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="DuckDB file (default: dbt/simulation.duckdb)")
     run.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
     run.add_argument("-v", "--verbose", action="store_true")
+    run.add_argument("--resume", action="store_true",
+                     help="continue after the latest checkpoint that verifies against the database")
+    run.add_argument("--dry-run", action="store_true",
+                     help="print the plan (years, dbt selections, vars with -v, paths, backup) and write nothing")
+    enforce_option(run)
     run.add_argument("--fail-on-validation-error", action="store_true",
                      help="treat data-quality warnings as errors: the year is not published")
     run.set_defaults(func=cmd_run)
@@ -225,9 +349,34 @@ def build_parser() -> argparse.ArgumentParser:
     dq.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
     dq.set_defaults(func=cmd_dq)
 
-    validate = sub.add_parser("validate", help="check a config file")
+    validate = sub.add_parser("validate", help="check a config file and lint its values")
     config_option(validate)
+    enforce_option(validate)
+    validate.add_argument("--strict", action="store_true", help="treat lint warnings as errors")
     validate.set_defaults(func=cmd_validate)
+
+    def database_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--database", type=Path, default=None,
+                       help="DuckDB file (default: dbt/simulation.duckdb)")
+
+    cp = sub.add_parser("checkpoint", help="list checkpoints and verify each against the database")
+    config_option(cp)
+    database_option(cp)
+    cp.add_argument("--dir", type=Path, default=Path(".navigator_checkpoints"),
+                    help="checkpoint directory (default: .navigator_checkpoints)")
+    cp.set_defaults(func=cmd_checkpoint)
+
+    runs = sub.add_parser("runs", help="list recorded runs (int_simulation_run_log)")
+    database_option(runs)
+    runs.add_argument("--limit", type=int, default=20)
+    runs.set_defaults(func=cmd_runs)
+
+    rs = sub.add_parser("restore", help="replace the database with a backup (the current one is backed up first)")
+    database_option(rs)
+    rs.add_argument("--from", dest="from_file", type=Path, default=None,
+                    help="backup to restore (default: <db>_backup.duckdb beside the database)")
+    rs.add_argument("--keep", type=int, default=3, help="timestamped backups to keep (default 3)")
+    rs.set_defaults(func=cmd_restore)
 
     census = sub.add_parser("census", help="validate or generate a census file")
     census_sub = census.add_subparsers(dest="census_command", required=True, metavar="ACTION")

@@ -25,10 +25,6 @@ DEFAULT_DATABASE = DBT_PROJECT_DIR / "simulation.duckdb"
 
 SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
-# Config sections that never reach SQL: they steer the orchestrator only, so they are exempt
-# from the rule that every field must reach a dbt var (and documented as such in the YAML).
-PYTHON_ONLY_SECTIONS: tuple[str, ...] = ("data_quality",)
-
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message names the key and the fix."""
@@ -410,6 +406,15 @@ class SimulationConfig(_Section):
             "core_require_active_at_year_end": core.eligibility.require_active_at_year_end,
             "core_minimum_hours": core.eligibility.minimum_hours_annual,
         }
+
+
+# Config fields the orchestrator consumes itself and that never reach SQL (dotted paths; `*`
+# matches any key). Every other leaf must change `to_dbt_vars()` when changed: a test proves it.
+PYTHON_ONLY_FIELDS: tuple[str, ...] = (
+    "simulation.end_year",  # the year loop lives in Python; each year gets simulation_year
+    "setup.*",              # census path, clear_mode, backup options: files and run control
+    "data_quality.*",       # tripwire bounds: the checks run in Python between build and publish
+)
 
 
 # ----- loading -------------------------------------------------------------

@@ -86,12 +86,14 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
     return counts
 
 
-def drop_all_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """clear_mode: all — start from an empty database."""
+def drop_all_tables(conn: duckdb.DuckDBPyConnection, keep: set[str] | frozenset[str] = frozenset()) -> None:
+    """clear_mode: all — start from an empty database (except the tables in `keep`)."""
     rows = conn.execute(
         "select table_name, table_type from information_schema.tables where table_schema = 'main'"
     ).fetchall()
     conn.execute("begin transaction")
     for name, kind in rows:
+        if name in keep:
+            continue
         conn.execute(f'drop {"view" if kind == "VIEW" else "table"} if exists "{name}" cascade')
     conn.execute("commit")

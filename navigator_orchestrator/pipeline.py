@@ -4,10 +4,15 @@ Within a year the order of work is fixed (DESIGN §5): start population, experie
 terminations, hires, new-hire terminations, promotions and raises, then plan state and money;
 dbt resolves that order from the model DAG. The orchestrator publishes each finished year to
 the fct_* tables in one transaction, so a failure never leaves a half-written year behind.
+
+Around the years, `run()` applies the operational guards in this order: census check (before
+anything is written), database lock, preflight backup, resume point, run-log row; after each
+publish a checkpoint and a run-log update; at the end the run-log row is closed either way.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,10 +22,12 @@ from typing import Callable
 
 import duckdb
 
-from . import database, tripwires
-from .census import CensusError, load_census, validate_census
+from . import checkpoints, database, runlog, tripwires
+from .backup import BackupResult, backup_path, preflight_backup
+from .census import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
 from .dbt_runner import DbtRunner
+from .lock import database_lock, lock_path
 
 
 class SimulationError(RuntimeError):
@@ -54,6 +61,9 @@ class RunResult:
     years: list[YearSummary]
     dbt_invocations: int
     seconds: float
+    backup: BackupResult | None = None
+    resumed_after_year: int | None = None
+    checkpoint_seconds: float = 0.0
 
 
 def new_run_id() -> str:
@@ -77,6 +87,9 @@ class Simulation:
         threads: int = 2,
         on_year: Callable[[YearSummary], None] | None = None,
         first_year: int | None = None,
+        resume: bool = False,
+        checkpoint_dir: Path = checkpoints.CHECKPOINT_DIR,
+        notify: Callable[[str], None] | None = None,
     ):
         self.config = config
         # Years before first_year are already published; the run continues from first_year - 1.
@@ -84,6 +97,10 @@ class Simulation:
         self.database_path = Path(database_path or DEFAULT_DATABASE).resolve()
         self.threads = threads
         self.on_year = on_year
+        # resume: continue after the latest checkpoint that verifies (found under the lock).
+        self.resume = resume
+        self.checkpoint_dir = Path(checkpoint_dir)
+        self.notify = notify or (lambda message: None)
         self.dbt = DbtRunner(self.database_path, threads=threads)
 
     # ----- planning -------------------------------------------------------
@@ -103,6 +120,17 @@ class Simulation:
             plans.append(YearPlan(year, ["run", "--select", *select], {**base, "simulation_year": year}))
         return plans
 
+    def paths(self) -> dict[str, Path | None]:
+        """Every file a run may create or change (shown by `run --dry-run`)."""
+        backup = self.config.setup.backup
+        return {
+            "database": self.database_path,
+            "lock": lock_path(self.database_path),
+            "backup": backup_path(self.database_path) if backup.enabled else None,
+            "checkpoints": self.checkpoint_dir.resolve(),
+            "census": self.config.census_path,
+        }
+
     # ----- running --------------------------------------------------------
     def run(self, run_id: str | None = None) -> RunResult:
         run_id = run_id or new_run_id()
@@ -112,37 +140,109 @@ class Simulation:
         if not report.ok:
             raise CensusError(report)
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
+        with database_lock(self.database_path, run_id) as lock:
+            if lock.took_over:
+                held = lock.took_over
+                self.notify(f"took over a lock left by pid {held.pid} (run {held.run_id}, "
+                            f"started {held.started_at}), which is no longer running")
+            backup = self._backup()
+            conn = database.connect(self.database_path)
+            try:
+                result = self._run_locked(conn, run_id, report)
+            finally:
+                conn.close()
+                self.dbt.close()
+        result.backup = backup
+        result.seconds = time.perf_counter() - started
+        return result
+
+    def _backup(self) -> BackupResult | None:
+        settings = self.config.setup.backup
+        if not settings.enabled:
+            if self.database_path.exists():
+                self.notify(f"warning: setup.backup.enabled is false; {self.database_path} "
+                            "is written without a backup")
+            return None
+        result = preflight_backup(self.database_path, settings.keep)
+        if result is not None:
+            self.notify(f"backup: {result.path} ({result.size_bytes / 1e6:.1f} MB, "
+                        f"{result.seconds:.2f}s, verified)")
+        return result
+
+    def _run_locked(self, conn: duckdb.DuckDBPyConnection, run_id: str, report: CensusReport) -> RunResult:
+        cfg = self.config
+        scenario = cfg.effective_scenario_id
+        config_hash, census_hash = cfg.config_hash(), census_file_hash(cfg.census_path)
+        resumed_after = self._resume_after(conn, config_hash, census_hash) if self.resume else None
+        record = runlog.RunRecord(
+            run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
+            start_year=cfg.simulation.start_year, end_year=cfg.simulation.end_year,
+            first_year=self.first_year, random_seed=cfg.simulation.random_seed,
+            config_hash=config_hash, census_hash=census_hash, resumed_after_year=resumed_after,
+        )
+        runlog.start(conn, record)
         summaries: list[YearSummary] = []
-        conn = database.connect(self.database_path)
+        checkpoint_seconds = 0.0
         try:
-            if cfg.setup.clear_mode == "all":
-                database.drop_all_tables(conn)
-            self._check_continuity(conn)
-            if self.census_year in self.years():
-                load_census(conn, cfg.census_path, cfg.census_date, report=report)
-            plans = self.plan(run_id)
-            self.dbt.invoke(plans[0].dbt_command, plans[0].dbt_vars)
-            for plan in plans[1:]:
+            if cfg.setup.clear_mode == "all" and not self.resume:
+                database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
+            seed, *year_plans = self.plan(run_id)
+            if year_plans:
+                self._check_continuity(conn)
+                if self.census_year in self.years():
+                    load_census(conn, cfg.census_path, cfg.census_date, report=report)
+                self.dbt.invoke(seed.dbt_command, seed.dbt_vars)
+            for plan in year_plans:
                 year_started = time.perf_counter()
                 self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
                 # Data-quality tripwires on the unpublished year: an error stops before publish.
                 tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path)
-                counts = database.publish_year(conn, cfg.effective_scenario_id, plan.year)
-                summary = year_summary(conn, cfg.effective_scenario_id, plan.year)
+                counts = database.publish_year(conn, scenario, plan.year)
+                summary = year_summary(conn, scenario, plan.year)
                 summary.seconds = time.perf_counter() - year_started
                 summary.row_counts = counts
+                cp_started = time.perf_counter()
+                checkpoints.write_checkpoint(
+                    conn, year=plan.year, database=self.database_path, scenario_id=scenario,
+                    plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
+                    config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
+                )
+                checkpoint_seconds += time.perf_counter() - cp_started
+                runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
                 summaries.append(summary)
                 if self.on_year:
                     self.on_year(summary)
-        finally:
-            conn.close()
-            self.dbt.close()
+        except BaseException as exc:
+            message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
+            # Never let a broken connection hide the error that broke the run.
+            with contextlib.suppress(duckdb.Error):
+                runlog.finish(conn, run_id, error=message)
+            raise
+        runlog.finish(conn, run_id)
         return RunResult(
             run_id=run_id,
             years=summaries,
             dbt_invocations=len(self.dbt.invocations),
-            seconds=time.perf_counter() - started,
+            seconds=0.0,
+            resumed_after_year=resumed_after,
+            checkpoint_seconds=checkpoint_seconds,
         )
+
+    def _resume_after(self, conn: duckdb.DuckDBPyConnection, config_hash: str, census_hash: str) -> int:
+        """Move first_year to just after the latest valid checkpoint; completed years stay untouched."""
+        cp, skipped = checkpoints.resume_point(
+            conn, database=self.database_path, scenario_id=self.config.effective_scenario_id,
+            config_hash=config_hash, census_hash=census_hash,
+            start_year=self.config.simulation.start_year, directory=self.checkpoint_dir,
+        )
+        for reason in skipped:
+            self.notify(f"resume: passed over {reason}")
+        self.first_year = cp.year + 1
+        if self.first_year > self.config.simulation.end_year:
+            self.notify(f"resume: every year through {cp.year} is already complete; nothing to run")
+        else:
+            self.notify(f"resume: {cp.year} verified (run {cp.run_id}); continuing at {self.first_year}")
+        return cp.year
 
     def _check_continuity(self, conn: duckdb.DuckDBPyConnection) -> None:
         first = self.years()[0]

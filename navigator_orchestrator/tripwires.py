@@ -30,6 +30,7 @@ from .dq_checks import CHECK_NAMES, CHECKS, Context, Severity, missing, query
 
 Status = Literal["pass", "warn", "fail"]
 RESULTS_TABLE = "int_data_quality_results"
+RUN_LOG_TABLE = "int_simulation_run_log"  # written by runlog.py; the summary goes beside it
 
 
 class TripwireError(RuntimeError):
@@ -172,6 +173,7 @@ def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: 
     """Check the freshly built (unpublished) year; raise TripwireError if it must not be published."""
     report = evaluate(conn, config, year, "year", database_path)
     record(conn, report, run_id, config.effective_scenario_id)
+    note_in_run_log(conn, run_id)
     for result in report.results:
         if result.status != "pass":
             echo(result.line())
@@ -204,3 +206,12 @@ def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
         "where run_id = ? and status != 'pass' order by 1, 2", [run_id]).fetchall()]
     return {"pass": counts.get("pass", 0), "warn": counts.get("warn", 0), "fail": counts.get("fail", 0),
             "tripped": tripped}
+
+
+def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Keep the run's data-quality summary on its run-log row (column `data_quality`, JSON)."""
+    if not database.table_exists(conn, RUN_LOG_TABLE):
+        return
+    conn.execute(f"alter table {RUN_LOG_TABLE} add column if not exists data_quality json")
+    conn.execute(f"update {RUN_LOG_TABLE} set data_quality = ? where run_id = ?",
+                 [json.dumps(run_summary(conn, run_id)), run_id])

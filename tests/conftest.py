@@ -25,6 +25,12 @@ def deep_merge(base: dict, overrides: dict) -> dict:
     return out
 
 
+@pytest.fixture(autouse=True)
+def _work_in_tmp(tmp_path: Path, monkeypatch) -> None:
+    """Runs write .navigator_checkpoints/ (and reports) under the working directory: keep it per test."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture(scope="session")
 def small_census(tmp_path_factory) -> Path:
     """A 400-person census as of 2024-12-31 (shared, read-only)."""

@@ -257,6 +257,9 @@ def test_error_trip_leaves_the_database_at_the_previous_year_boundary(tmp_path, 
     statuses = dict(query(db, """select simulation_year || ':' || check_name, status from int_data_quality_results
                                  where check_name = 'hires_without_pay'"""))
     assert statuses == {"2025:hires_without_pay": "pass", "2026:hires_without_pay": "fail"}
+    [(status, error, dq)] = query(db, "select status, error, data_quality from int_simulation_run_log")
+    assert status == "failed" and "year 2026 not published" in error
+    assert '"2026:hires_without_pay:fail"' in dq
 
 
 def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small_census, capsys):

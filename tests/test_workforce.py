@@ -226,3 +226,14 @@ def test_another_seed_gives_different_tables(tmp_path, small_census, default_run
     other = run_scenario(tmp_path, small_census, {"simulation": {"random_seed": 43}})
     assert _published(other)[0] != _published(default_run)[0]
 
+
+
+def test_termination_events_carry_the_pay_and_level_in_effect(default_run):
+    rows = query(default_run, """
+        select count(*), count(*) filter (where e.compensation_amount = s.current_compensation
+                                          and e.level_id = s.level_id)
+        from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
+        where e.event_type = 'termination'
+    """)
+    total, ok = rows[0]
+    assert total > 0 and ok == total

@@ -11,12 +11,15 @@ with workforce_events as (
         json_object('level_id', level_id) as event_details
     from {{ ref('int_hiring_events') }}
 
+    -- A leaver's pay and level are those in effect on the termination date: the year-end
+    -- state, since no promotion or raise is dated after a termination.
     union all
     select
-        employee_id, event_type, event_category, effective_date,
-        compensation_amount, null, null, null, level_id,
-        json_object('hazard_weight', round(hazard_weight, 6))
-    from {{ ref('int_termination_events') }}
+        t.employee_id, t.event_type, t.event_category, t.effective_date,
+        w.current_compensation, null, null, null, w.level_id,
+        json_object('hazard_weight', round(t.hazard_weight, 6))
+    from {{ ref('int_termination_events') }} as t
+    join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
 
     union all
     select

@@ -1,0 +1,201 @@
+"""Year checkpoints: proof that a published year is complete, and where `--resume` continues.
+
+After each year is published the run writes `.navigator_checkpoints/year_YYYY.json` (relative to
+the working directory) naming the database (absolute path), scenario, run, config and census
+hashes, and for each published table the year's row count and content digest. The file is written
+after the year's publish transaction commits and moved into place atomically, so a checkpoint
+never names a year the database does not hold. A checksum over the file's fields catches an
+edited or damaged file.
+
+The content digest is order-independent and set-based (one query per table): the sum, as a
+128-bit integer, of DuckDB's hash of every row without `run_id` (which differs between runs of
+the same inputs). Counting duplicates, unlike XOR, keeps two identical rows from cancelling out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import duckdb
+
+from .database import PUBLISHED_TABLES, table_exists
+from .errors import SafetyError
+
+CHECKPOINT_DIR = Path(".navigator_checkpoints")
+
+
+class ResumeRefused(SafetyError):
+    """No checkpoint qualifies as a resume point."""
+
+
+@dataclass
+class Checkpoint:
+    year: int
+    database: str
+    scenario_id: str
+    plan_design_id: str
+    run_id: str
+    config_hash: str
+    census_hash: str
+    created_at: str
+    tables: dict[str, dict[str, object]] = field(default_factory=dict)
+    # hash() is stable within a DuckDB version (pinned), not across versions.
+    duckdb_version: str = ""
+    checksum: str = ""
+
+    def body_checksum(self) -> str:
+        body = {k: v for k, v in asdict(self).items() if k != "checksum"}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass
+class Verdict:
+    path: Path
+    checkpoint: Checkpoint | None
+    ok: bool
+    reason: str = ""
+
+
+def checkpoint_path(year: int, directory: Path = CHECKPOINT_DIR) -> Path:
+    return Path(directory) / f"year_{year}.json"
+
+
+def year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> dict[str, dict[str, object]]:
+    """Row count and content digest of one scenario-year in every published table."""
+    out: dict[str, dict[str, object]] = {}
+    for table in PUBLISHED_TABLES:
+        if not table_exists(conn, table):
+            out[table] = {"rows": 0, "digest": "0"}
+            continue
+        rows, digest = conn.execute(
+            f"""select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar
+                from (select * exclude (run_id) from {table}
+                      where scenario_id = ? and simulation_year = ?) as t""",
+            [scenario_id, year],
+        ).fetchone()
+        out[table] = {"rows": int(rows), "digest": digest}
+    return out
+
+
+def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, database: Path, scenario_id: str,
+                     plan_design_id: str, run_id: str, config_hash: str, census_hash: str,
+                     directory: Path = CHECKPOINT_DIR) -> Path:
+    """Write year Y's checkpoint atomically and drop this database-scenario's later ones.
+
+    Publishing Y deleted every later year, so their checkpoints no longer describe the database.
+    """
+    cp = Checkpoint(
+        year=year, database=str(Path(database).resolve()), scenario_id=scenario_id,
+        plan_design_id=plan_design_id, run_id=run_id, config_hash=config_hash,
+        census_hash=census_hash, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        tables=year_digests(conn, scenario_id, year), duckdb_version=duckdb.__version__,
+    )
+    cp.checksum = cp.body_checksum()
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    target = checkpoint_path(year, directory)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as fh:
+        json.dump(asdict(cp), fh, indent=2, sort_keys=True)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    for later in list_checkpoints(directory):
+        if later.checkpoint and later.checkpoint.year > year and _same_target(later.checkpoint, cp):
+            later.path.unlink(missing_ok=True)
+    return target
+
+
+def _same_target(a: Checkpoint, b: Checkpoint) -> bool:
+    return a.database == b.database and a.scenario_id == b.scenario_id
+
+
+def read_checkpoint(path: Path) -> Verdict:
+    """Parse a checkpoint file; damaged or edited files come back not ok, with the reason."""
+    try:
+        data = json.loads(Path(path).read_text())
+        cp = Checkpoint(**data)
+    except (OSError, ValueError, TypeError) as exc:
+        return Verdict(Path(path), None, False, f"unreadable ({type(exc).__name__})")
+    if cp.checksum != cp.body_checksum():
+        return Verdict(Path(path), cp, False, "checksum mismatch: the file was edited or damaged")
+    return Verdict(Path(path), cp, True)
+
+
+def list_checkpoints(directory: Path = CHECKPOINT_DIR) -> list[Verdict]:
+    """Every checkpoint file in the directory, by year (damaged ones included, not ok)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+
+    def year_of(p: Path) -> int:
+        try:
+            return int(p.stem.split("_", 1)[1])
+        except (IndexError, ValueError):
+            return -1
+
+    return [read_checkpoint(p) for p in sorted(directory.glob("year_*.json"), key=year_of)]
+
+
+def for_database(verdicts: list[Verdict], database: Path, scenario_id: str) -> list[Verdict]:
+    """The checkpoints of this database and scenario (damaged files are kept: they may be ours)."""
+    db = str(Path(database).resolve())
+    return [v for v in verdicts
+            if v.checkpoint is None or (v.checkpoint.database == db and v.checkpoint.scenario_id == scenario_id)]
+
+
+def verify(conn: duckdb.DuckDBPyConnection, verdict: Verdict) -> Verdict:
+    """Does the database still hold exactly the year this checkpoint describes?"""
+    if not verdict.ok or verdict.checkpoint is None:
+        return verdict
+    cp = verdict.checkpoint
+    if cp.duckdb_version and cp.duckdb_version != duckdb.__version__:
+        return Verdict(verdict.path, cp, False, f"written with DuckDB {cp.duckdb_version}, this is "
+                       f"{duckdb.__version__}; content digests only compare within one version")
+    actual = year_digests(conn, cp.scenario_id, cp.year)
+    for table, expected in cp.tables.items():
+        got = actual.get(table, {"rows": 0, "digest": "0"})
+        if got["rows"] != expected.get("rows"):
+            return Verdict(verdict.path, cp, False,
+                           f"{table} holds {got['rows']:,} rows for {cp.year}, checkpoint says {expected.get('rows')}")
+        if got["digest"] != expected.get("digest"):
+            return Verdict(verdict.path, cp, False, f"{table} content for {cp.year} differs from the checkpoint")
+    return verdict
+
+
+def resume_point(conn: duckdb.DuckDBPyConnection, *, database: Path, scenario_id: str, config_hash: str,
+                 census_hash: str, start_year: int,
+                 directory: Path = CHECKPOINT_DIR) -> tuple[Checkpoint, list[str]]:
+    """The latest checkpoint that verifies and matches this config and census; refuse otherwise.
+
+    Also returns why each later checkpoint was passed over (a damaged latest checkpoint means
+    resuming from the one before and recomputing its year, never trusting it).
+    """
+    candidates = [v for v in for_database(list_checkpoints(directory), database, scenario_id)
+                  if v.checkpoint is None or v.checkpoint.year >= start_year]
+    reasons: list[str] = []
+    for verdict in reversed(candidates):
+        name = verdict.path.name
+        if verdict.checkpoint is None or not verdict.ok:
+            reasons.append(f"{name}: {verdict.reason}")
+            continue
+        cp = verdict.checkpoint
+        if cp.config_hash != config_hash:
+            reasons.append(f"{name}: written with a different configuration")
+            continue
+        if cp.census_hash != census_hash:
+            reasons.append(f"{name}: written with a different census file")
+            continue
+        checked = verify(conn, verdict)
+        if not checked.ok:
+            reasons.append(f"{name}: {checked.reason}")
+            continue
+        return cp, reasons
+    where = f"{Path(directory).resolve()} for database {Path(database).resolve()}, scenario '{scenario_id}'"
+    detail = "; ".join(reasons) if reasons else "no checkpoints found"
+    raise ResumeRefused(f"cannot resume: no valid checkpoint in {where} ({detail}); run without --resume")

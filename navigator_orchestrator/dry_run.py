@@ -1,0 +1,73 @@
+"""`run --dry-run`: describe what a run would do, from the same plan the run executes.
+
+Reads only: the config, the plan, the sizes of existing files and free disk space. It never opens
+the database, so it creates no database, lock, backup, checkpoint or directory.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from . import checkpoints
+from .backup import human_bytes
+from .pipeline import Simulation
+
+
+def _stages(sim: Simulation) -> list[str]:
+    cfg = sim.config
+    stages = ["validate census (before anything is written)", f"lock {sim.paths()['lock']}"]
+    stages.append("preflight backup" if cfg.setup.backup.enabled else "no backup (setup.backup.enabled: false)")
+    stages.append("find the resume point" if sim.resume else
+                  ("clear_mode all: drop every table except the run log" if cfg.setup.clear_mode == "all"
+                   else "clear_mode year: each published year replaces itself and every later year"))
+    stages += ["run-log row (running)", "load raw_census (census year only)", "dbt seed",
+               "per year: dbt run -> publish (one transaction) -> checkpoint -> run-log update",
+               "run-log row (completed | failed)"]
+    return stages
+
+
+def _backup_line(sim: Simulation) -> str:
+    paths = sim.paths()
+    db: Path = paths["database"]  # type: ignore[assignment]
+    if paths["backup"] is None:
+        return "backup: disabled (setup.backup.enabled: false)"
+    if not db.exists():
+        return f"backup: none (no database yet at {db})"
+    size = db.stat().st_size
+    free = shutil.disk_usage(db.parent).free
+    verdict = "ok" if free >= 2 * size else "REFUSED: not enough free space"
+    keep = sim.config.setup.backup.keep
+    return (f"backup: {db} -> {paths['backup']} ({human_bytes(size)}; needs {human_bytes(2 * size)} free, "
+            f"have {human_bytes(free)}: {verdict}); keep {keep} timestamped")
+
+
+def describe(sim: Simulation, verbose: bool = False) -> list[str]:
+    cfg = sim.config
+    paths = sim.paths()
+    lines = ["Dry run: nothing will be written."]
+    if sim.resume:
+        found = checkpoints.for_database(checkpoints.list_checkpoints(sim.checkpoint_dir),
+                                         sim.database_path, cfg.effective_scenario_id)
+        years = [v.checkpoint.year for v in found if v.checkpoint]
+        lines.append(f"resume: continue after the latest of {years or 'no'} checkpoint(s) that verifies "
+                     f"(checked against the database when the run starts); years up to {cfg.simulation.end_year}")
+    else:
+        years = sim.years()
+        lines.append(f"years: {years[0]}-{years[-1]} ({len(years)})" if years else "years: none")
+    lines.append(f"scenario {cfg.effective_scenario_id} | plan {cfg.effective_plan_design_id} | "
+                 f"seed {cfg.simulation.random_seed} | clear_mode {cfg.setup.clear_mode} | "
+                 f"config hash {cfg.config_hash()[:12]}")
+    for name in ("database", "census", "checkpoints", "lock"):
+        lines.append(f"{name}: {paths[name]}")
+    lines.append(_backup_line(sim))
+    lines.append("stages:")
+    lines += [f"  {i}. {stage}" for i, stage in enumerate(_stages(sim), 1)]
+    lines.append("dbt:")
+    for plan in sim.plan():
+        label = "setup" if plan.year == 0 else str(plan.year)
+        lines.append(f"  {label}: dbt {' '.join(plan.dbt_command)}")
+        if verbose:
+            lines.append(f"    --vars {json.dumps(plan.dbt_vars, sort_keys=True)}")
+    return lines

@@ -1,0 +1,153 @@
+"""Advisory config linter: values that parse but are probably mistakes.
+
+Each rule names a dotted key (a `*` matches any mapping key or list index, so rules written for a
+section keep working as it grows), a predicate on the value and a message. Rules whose key is
+absent from a config are skipped. `validate` prints the findings as warnings; `--strict` makes
+them errors.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Callable, Iterator
+
+from .config import ConfigError, SimulationConfig
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str
+    check: Callable[[Any], bool]  # True when the value deserves a warning
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: str
+    value: Any
+    message: str
+
+    def format(self) -> str:
+        return f"{self.key} = {self.value!r}: {self.message}"
+
+
+def _num(predicate: Callable[[float], bool]) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and predicate(v)
+
+
+RULES: list[Rule] = [
+    Rule("workforce.total_termination_rate", _num(lambda v: v > 0.50),
+         "more than half the workforce leaving every year; rates are fractions (0.12 = 12%)"),
+    Rule("workforce.new_hire_termination_rate", _num(lambda v: v > 0.60),
+         "most hires leaving in their first year; rates are fractions (0.25 = 25%)"),
+    Rule("simulation.target_growth_rate", _num(lambda v: abs(v) > 0.30),
+         "headcount growth outside +/-30% a year; rates are fractions (0.03 = 3%)"),
+    Rule("compensation.cola_rate", _num(lambda v: v > 0.10), "COLA above 10% of pay"),
+    Rule("compensation.merit_budget", _num(lambda v: v > 0.15), "merit budget above 15% of pay"),
+    Rule("promotion.base_rate", _num(lambda v: v > 0.40), "more than 40% promoted a year before multipliers"),
+    Rule("promotion.raise_rate", _num(lambda v: v > 0.50), "promotion raises above 50% of pay"),
+    Rule("hiring.pay_spread", _num(lambda v: v > 0.60), "hire pay spread over most of the level's band"),
+    # Plan-design sections: checked when the schema has them.
+    Rule("enrollment.auto_enrollment.default_deferral_rate", _num(lambda v: v > 0.25),
+         "default deferral above 25% of pay; rates are fractions (0.06 = 6%)"),
+    Rule("deferral_auto_escalation.maximum_rate", _num(lambda v: v > 0.50),
+         "escalation cap above 50% of pay"),
+    Rule("employer_match.formulas.*.max_match_percentage", _num(lambda v: v > 0.10),
+         "match capped above 10% of pay; rates are fractions (0.04 = 4%)"),
+    Rule("employer_core_contribution.contribution_rate", _num(lambda v: v > 0.15),
+         "core contribution above 15% of pay"),
+]
+
+MAX_HORIZON_YEARS = 30
+MAX_YEARS_FROM_TODAY = 5
+
+
+def leaves(data: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """Every (dotted key, value) leaf of nested mappings and lists."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from leaves(value, f"{prefix}{key}.")
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from leaves(value, f"{prefix}{i}.")
+    else:
+        yield prefix[:-1], data
+
+
+def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
+    """Warnings for values outside sensible bounds (never raises on a parsed config)."""
+    data = config.model_dump(mode="python")
+    findings: list[Finding] = []
+    for key, value in leaves(data):
+        for rule in RULES:
+            if fnmatch.fnmatchcase(key, rule.key) and rule.check(value):
+                findings.append(Finding(key, value, rule.message))
+    if not config.census_path.exists():
+        findings.append(Finding("setup.census_parquet_path", str(config.setup.census_parquet_path),
+                                f"no file at {config.census_path}; fix the path or create one with "
+                                "`navigator census generate`"))
+    findings.extend(_years(config, today or date.today()))
+    return findings
+
+
+def _years(config: SimulationConfig, today: date) -> list[Finding]:
+    sim = config.simulation
+    out: list[Finding] = []
+    horizon = sim.end_year - sim.start_year + 1
+    if horizon > MAX_HORIZON_YEARS:
+        out.append(Finding("simulation.end_year", sim.end_year,
+                           f"{horizon}-year horizon; projections past {MAX_HORIZON_YEARS} years are mostly assumption"))
+    if abs(sim.start_year - today.year) > MAX_YEARS_FROM_TODAY:
+        out.append(Finding("simulation.start_year", sim.start_year,
+                           f"census date {config.census_date} is more than {MAX_YEARS_FROM_TODAY} years "
+                           f"from today ({today}); is the start year right?"))
+    latest = _latest_census_date(config)
+    if latest is not None and (config.census_date - latest).days > 2 * 366:
+        out.append(Finding("simulation.start_year", sim.start_year,
+                           f"the census's latest hire or termination is {latest}, more than two years "
+                           f"before the census date {config.census_date}; is it the right census?"))
+    return out
+
+
+def _latest_census_date(config: SimulationConfig) -> date | None:
+    """Latest hire/termination date in the census file, or None if it cannot be read cheaply."""
+    import duckdb
+
+    path = config.census_path
+    if not path.exists():
+        return None
+    quoted = str(path).replace("'", "''")
+    reader = f"read_parquet('{quoted}')" if path.suffix == ".parquet" else f"read_csv_auto('{quoted}')"
+    try:
+        with duckdb.connect() as conn:
+            cols = {r[0] for r in conn.execute(f"describe select * from {reader}").fetchall()}
+            dates = [c for c in ("employee_hire_date", "employee_termination_date") if c in cols]
+            if not dates:
+                return None
+            row = conn.execute(
+                f"select greatest({', '.join(f'max(try_cast({c} as date))' for c in dates)}) from {reader}"
+            ).fetchone()
+            return row[0] if row else None
+    except Exception:  # the census contract check reports unreadable files; lint stays advisory
+        return None
+
+
+def identifier_hints(config: SimulationConfig) -> list[str]:
+    return [
+        f"{key} is not set; rows are stamped '{getattr(config, 'effective_' + key)}'. "
+        f"Set {key}: <slug> so runs can be told apart (required with --enforce-identifiers)"
+        for key in config.missing_identifiers()
+    ]
+
+
+def enforce_identifiers(config: SimulationConfig, source: str = "the config") -> None:
+    """--enforce-identifiers: a missing scenario_id or plan_design_id is an error naming the key."""
+    missing = config.missing_identifiers()
+    if missing:
+        keys = " and ".join(missing)
+        raise ConfigError(
+            f"{keys} missing from {source} (--enforce-identifiers); add "
+            + ", ".join(f"'{k}: <slug>'" for k in missing) + " at the top level"
+        )

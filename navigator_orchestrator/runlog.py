@@ -1,0 +1,143 @@
+"""Run metadata: one row per run in `int_simulation_run_log`, written before and after.
+
+The table belongs to the orchestrator, not to dbt: it is created here if missing and survives
+`clear_mode: all`, so the audit trail outlives the simulated data it describes. A row is
+inserted with status `running` before the first year, updated after every published year
+(wall time and row counts, as JSON), and closed as `completed` or `failed` with the error. A row
+still `running` when a later run takes the database lock belongs to a process that died; it is
+marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import duckdb
+
+RUN_LOG_TABLE = "int_simulation_run_log"
+
+_DDL = f"""
+create table if not exists {RUN_LOG_TABLE} (
+    run_id varchar primary key,
+    scenario_id varchar not null,
+    plan_design_id varchar not null,
+    start_year integer not null,
+    end_year integer not null,
+    first_year integer not null,
+    resumed_after_year integer,
+    random_seed bigint not null,
+    config_hash varchar not null,
+    census_hash varchar not null,
+    code_version varchar,
+    dbt_version varchar,
+    duckdb_version varchar,
+    status varchar not null,
+    error varchar,
+    started_at timestamptz not null,
+    finished_at timestamptz,
+    year_seconds json,
+    year_row_counts json
+)
+"""
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    scenario_id: str
+    plan_design_id: str
+    start_year: int
+    end_year: int
+    first_year: int
+    random_seed: int
+    config_hash: str
+    census_hash: str
+    resumed_after_year: int | None = None
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout (`+dirty` if modified)."""
+    try:
+        version = metadata.version("planwise-navigator")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    root = Path(__file__).resolve().parents[1]
+    try:
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return f"{version}+{sha}{'.dirty' if dirty else ''}"
+    except (OSError, subprocess.SubprocessError):
+        return version
+
+
+def tool_versions() -> tuple[str, str]:
+    try:
+        dbt_version = metadata.version("dbt-core")
+    except metadata.PackageNotFoundError:
+        dbt_version = "unknown"
+    return dbt_version, duckdb.__version__
+
+
+def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
+    conn.execute(_DDL)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def start(conn: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
+    """Insert the `running` row; earlier rows left `running` by dead processes become `interrupted`."""
+    ensure_table(conn)
+    conn.execute(
+        f"update {RUN_LOG_TABLE} set status = 'interrupted', "
+        "error = 'the process ended without closing its run' where status = 'running'"
+    )
+    dbt_version, duckdb_version = tool_versions()
+    conn.execute(
+        f"""insert into {RUN_LOG_TABLE} (run_id, scenario_id, plan_design_id, start_year, end_year,
+            first_year, resumed_after_year, random_seed, config_hash, census_hash, code_version,
+            dbt_version, duckdb_version, status, started_at, year_seconds, year_row_counts)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, '{{}}', '{{}}')""",
+        [record.run_id, record.scenario_id, record.plan_design_id, record.start_year, record.end_year,
+         record.first_year, record.resumed_after_year, record.random_seed, record.config_hash,
+         record.census_hash, code_version(), dbt_version, duckdb_version, _now()],
+    )
+
+
+def year_done(conn: duckdb.DuckDBPyConnection, run_id: str, year: int, seconds: float,
+              row_counts: dict[str, int]) -> None:
+    conn.execute(
+        f"""update {RUN_LOG_TABLE} set
+              year_seconds = json_merge_patch(year_seconds, json_object(?, round(?, 3))),
+              year_row_counts = json_merge_patch(year_row_counts, json_object(?, ?::json))
+            where run_id = ?""",
+        [str(year), seconds, str(year), json.dumps(row_counts), run_id],
+    )
+
+
+def finish(conn: duckdb.DuckDBPyConnection, run_id: str, error: str | None = None) -> None:
+    conn.execute(
+        f"update {RUN_LOG_TABLE} set status = ?, error = ?, finished_at = ? where run_id = ?",
+        ["failed" if error else "completed", error, _now(), run_id],
+    )
+
+
+def list_runs(conn: duckdb.DuckDBPyConnection, limit: int = 20) -> list[dict]:
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_name = ?", [RUN_LOG_TABLE]
+    ).fetchone()[0]
+    if not exists:
+        return []
+    cur = conn.execute(
+        f"select * from {RUN_LOG_TABLE} order by started_at desc limit ?", [limit]
+    )
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]

@@ -1,0 +1,124 @@
+"""Checkpoints after each year, their verification, and --resume from the latest valid one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from navigator_orchestrator import checkpoints
+from navigator_orchestrator.cli import main
+from navigator_orchestrator.config import load_config
+from navigator_orchestrator.pipeline import Simulation
+
+from conftest import query
+
+CP = Path(".navigator_checkpoints")  # tests run in their own tmp working directory
+
+
+def published(db: Path) -> dict[str, list[tuple]]:
+    """Every published row without run_id, sorted, per table."""
+    with duckdb.connect(str(db)) as conn:
+        return {
+            t: conn.execute(f"select * exclude (run_id) from {t} order by all").fetchall()
+            for t in ("fct_yearly_events", "fct_workforce_snapshot")
+        }
+
+
+def run_ids_by_year(db: Path) -> dict[int, set[str]]:
+    rows = query(db, "select simulation_year, run_id from fct_workforce_snapshot group by all")
+    out: dict[int, set[str]] = {}
+    for year, run_id in rows:
+        out.setdefault(year, set()).add(run_id)
+    return out
+
+
+def test_each_year_leaves_a_checkpoint_that_verifies_against_the_database(simulate):
+    result, db = simulate()
+    found = checkpoints.list_checkpoints(CP)
+    assert [v.checkpoint.year for v in found] == [2025, 2026]
+    with duckdb.connect(str(db)) as conn:
+        for v in found:
+            assert v.checkpoint.database == str(db.resolve())
+            assert v.checkpoint.run_id == result.run_id
+            assert checkpoints.verify(conn, v).ok
+    counts = query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2026")[0][0]
+    assert found[1].checkpoint.tables["fct_workforce_snapshot"]["rows"] == counts
+
+
+def test_digest_ignores_row_order_and_run_id_but_not_content(tmp_path):
+    def digest(sql: str) -> str:
+        with duckdb.connect(str(tmp_path / f"{abs(hash(sql))}.duckdb")) as conn:
+            conn.execute(sql)
+            conn.execute("create table fct_yearly_events as select * from fct_workforce_snapshot")
+            return checkpoints.year_digests(conn, "s", 2025)["fct_workforce_snapshot"]["digest"]
+
+    base = ("create table fct_workforce_snapshot as select 's' as scenario_id, 2025 as simulation_year, "
+            "{run} as run_id, x from (values {rows}) v(x)")
+    a = digest(base.format(run="'r1'", rows="(1), (2), (3)"))
+    assert a == digest(base.format(run="'r2'", rows="(3), (1), (2)"))
+    assert a != digest(base.format(run="'r1'", rows="(1), (2), (4)"))
+    assert a != digest(base.format(run="'r1'", rows="(1), (2), (3), (3)"))
+
+
+def test_checkpoint_command_reports_a_row_changed_after_the_checkpoint(simulate, capsys):
+    _, db = simulate()
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("update fct_workforce_snapshot set current_compensation = current_compensation + 1 "
+                     "where simulation_year = 2026 and employee_id = (select min(employee_id) "
+                     "from fct_workforce_snapshot where simulation_year = 2026)")
+    assert main(["checkpoint", "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "2025 run" in out and "| ok" in out
+    assert "INVALID: fct_workforce_snapshot content for 2026 differs" in out
+    assert "Last valid checkpoint: 2025" in out
+
+
+def test_resume_reruns_only_the_years_after_the_latest_valid_checkpoint(simulate, make_config, capsys):
+    _, db = simulate({"simulation": {"end_year": 2027}})
+    before, ids_before = published(db), run_ids_by_year(db)
+    (CP / "year_2027.json").unlink()  # as if the run died after publishing 2026
+    assert main(["run", "-c", str(make_config({"simulation": {"end_year": 2027}})),
+                 "--database", str(db), "--resume"]) == 0
+    assert "continuing at 2027" in capsys.readouterr().out
+    after = run_ids_by_year(db)
+    assert after[2025] == ids_before[2025] and after[2026] == ids_before[2026]  # untouched
+    assert after[2027] != ids_before[2027]
+    assert published(db) == before
+    assert (CP / "year_2027.json").exists()
+
+
+def test_a_corrupted_checkpoint_is_refused(simulate, make_config, capsys):
+    config = make_config({"simulation": {"end_year": 2025}})
+    _, db = simulate({"simulation": {"end_year": 2025}})
+    path = CP / "year_2025.json"
+    data = json.loads(path.read_text())
+    data["tables"]["fct_yearly_events"]["rows"] += 1
+    path.write_text(json.dumps(data))
+    assert main(["run", "-c", str(config), "--database", str(db), "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: cannot resume") and "checksum mismatch" in err
+    path.write_text("{ truncated")
+    assert main(["run", "-c", str(config), "--database", str(db), "--resume"]) == 1
+    assert "unreadable" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_checkpoint_written_with_another_configuration(simulate, make_config, capsys):
+    _, db = simulate({"simulation": {"end_year": 2025}})
+    other = make_config({"simulation": {"end_year": 2026, "random_seed": 7}})
+    assert main(["run", "-c", str(other), "--database", str(db), "--resume"]) == 1
+    assert "different configuration" in capsys.readouterr().err
+
+
+def test_resume_refuses_when_there_is_no_checkpoint(tmp_path, make_config, capsys):
+    assert main(["run", "-c", str(make_config()), "--database", str(tmp_path / "x.duckdb"), "--resume"]) == 1
+    assert "no checkpoints found" in capsys.readouterr().err
+
+
+def test_checkpoints_of_another_database_are_ignored(simulate, tmp_path, make_config):
+    simulate({"simulation": {"end_year": 2025}}, database=tmp_path / "a.duckdb")
+    config = load_config(make_config({"simulation": {"end_year": 2025}}))
+    with pytest.raises(checkpoints.ResumeRefused, match="no checkpoints found"):
+        Simulation(config, tmp_path / "b.duckdb", resume=True).run()

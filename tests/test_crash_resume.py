@@ -1,0 +1,113 @@
+"""kill -9 at any moment leaves a year boundary; --resume then reproduces an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from navigator_orchestrator.cli import main
+from navigator_orchestrator.config import DEFAULT_CONFIG, PROJECT_ROOT
+
+YEARS = {"start_year": 2025, "end_year": 2028}
+
+
+@pytest.fixture(scope="module")
+def crash_config(tmp_path_factory, small_census) -> Path:
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data["simulation"].update(YEARS)
+    data["setup"]["census_parquet_path"] = str(small_census)
+    path = tmp_path_factory.mktemp("crash") / "config.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, crash_config) -> dict:
+    """The published tables of an uninterrupted run."""
+    work = tmp_path_factory.mktemp("reference")
+    db = work / "simulation.duckdb"
+    cwd = os.getcwd()
+    os.chdir(work)
+    try:
+        assert main(["run", "-c", str(crash_config), "--database", str(db)]) == 0
+    finally:
+        os.chdir(cwd)
+    return published(db)
+
+
+def published(db: Path) -> dict[str, list[tuple]]:
+    with duckdb.connect(str(db)) as conn:
+        return {
+            t: conn.execute(f"select * exclude (run_id) from {t} order by all").fetchall()
+            for t in ("fct_yearly_events", "fct_workforce_snapshot")
+        }
+
+
+def published_years(db: Path) -> list[int]:
+    with duckdb.connect(str(db)) as conn:
+        return [r[0] for r in conn.execute(
+            "select distinct simulation_year from fct_workforce_snapshot order by 1").fetchall()]
+
+
+def start_run(config: Path, db: Path, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "navigator_orchestrator.cli", "run", "-c", str(config), "--database", str(db)],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+
+def wait_for(path: Path, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        assert proc.poll() is None, "the run ended before its first checkpoint"
+        assert time.monotonic() < deadline, "no checkpoint in time"
+        time.sleep(0.02)
+
+
+def kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def resume_and_compare(config: Path, db: Path, reference: dict) -> None:
+    years = published_years(db)
+    assert years == list(range(2025, 2025 + len(years)))  # a year boundary, never a partial year
+    assert main(["run", "-c", str(config), "--database", str(db), "--resume"]) == 0
+    assert published(db) == reference
+
+
+def test_kill_9_after_the_first_checkpoint_then_resume_equals_an_uninterrupted_run(
+        tmp_path, crash_config, reference):
+    db = tmp_path / "simulation.duckdb"
+    proc = start_run(crash_config, db, tmp_path)
+    wait_for(tmp_path / ".navigator_checkpoints" / "year_2025.json", proc)
+    kill(proc)
+    assert proc.returncode == -signal.SIGKILL
+    resume_and_compare(crash_config, db, reference)
+    with duckdb.connect(str(db)) as conn:
+        statuses = [r[0] for r in conn.execute(
+            "select status from int_simulation_run_log order by started_at").fetchall()]
+    assert statuses == ["interrupted", "completed"]
+
+
+def test_kill_9_at_a_random_moment_then_resume_equals_an_uninterrupted_run(tmp_path, crash_config, reference):
+    seed = int(time.time())
+    delay = random.Random(seed).uniform(0.0, 6.0)  # somewhere in dbt, publish or checkpoint of later years
+    print(f"kill delay {delay:.2f}s after the first checkpoint (seed {seed})")
+    db = tmp_path / "simulation.duckdb"
+    proc = start_run(crash_config, db, tmp_path)
+    wait_for(tmp_path / ".navigator_checkpoints" / "year_2025.json", proc)
+    time.sleep(delay)
+    kill(proc)
+    resume_and_compare(crash_config, db, reference)

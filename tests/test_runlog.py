@@ -1,0 +1,78 @@
+"""int_simulation_run_log: a row before every run, closed after it as completed or failed."""
+
+from __future__ import annotations
+
+import json
+
+from navigator_orchestrator.census import census_file_hash
+from navigator_orchestrator.cli import main
+from navigator_orchestrator.config import load_config
+from navigator_orchestrator.pipeline import Simulation, SimulationError
+
+from conftest import query
+
+import pytest
+
+
+def run_log(db) -> list[dict]:
+    import duckdb
+
+    with duckdb.connect(str(db)) as conn:
+        cur = conn.execute("select * from int_simulation_run_log order by started_at")
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def test_a_completed_run_records_its_inputs_versions_and_per_year_figures(simulate, make_config, small_census):
+    result, db = simulate()
+    [row] = run_log(db)
+    config = load_config(make_config())
+    assert row["run_id"] == result.run_id and row["status"] == "completed" and row["error"] is None
+    assert (row["scenario_id"], row["plan_design_id"]) == ("baseline", "standard_401k")
+    assert (row["start_year"], row["end_year"], row["random_seed"]) == (2025, 2026, 42)
+    assert row["config_hash"] == config.config_hash()
+    assert row["census_hash"] == census_file_hash(small_census)
+    assert row["code_version"] and row["dbt_version"].startswith("1.11") and row["duckdb_version"]
+    assert row["finished_at"] >= row["started_at"]
+    assert set(json.loads(row["year_seconds"])) == {"2025", "2026"}
+    counts = json.loads(row["year_row_counts"])
+    snapshot_2026 = query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2026")[0][0]
+    assert counts["2026"]["fct_workforce_snapshot"] == snapshot_2026
+    for table in ("fct_yearly_events", "fct_workforce_snapshot"):  # identifiers on every row
+        assert query(db, f"select distinct scenario_id, plan_design_id, run_id from {table}") == [
+            ("baseline", "standard_401k", result.run_id)]
+
+
+def test_a_year_that_fails_midway_leaves_a_failed_row_with_the_years_done(make_config, tmp_path):
+    config = load_config(make_config())
+    db = tmp_path / "sim.duckdb"
+
+    def fail_after_first_year(summary) -> None:
+        raise RuntimeError(f"stopped after {summary.year}")
+
+    with pytest.raises(RuntimeError):
+        Simulation(config, db, on_year=fail_after_first_year).run()
+    [row] = run_log(db)
+    assert row["status"] == "failed" and row["error"] == "stopped after 2025"
+    assert set(json.loads(row["year_row_counts"])) == {"2025"}
+
+
+def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(simulate, make_config, tmp_path, capsys):
+    _, db = simulate({"simulation": {"end_year": 2025}})
+    config = load_config(make_config({"simulation": {"end_year": 2028}}))
+    with pytest.raises(SimulationError):
+        Simulation(config, db, first_year=2027).run()  # 2026 was never published
+    last = run_log(db)[-1]
+    assert last["status"] == "failed" and "2026" in last["error"] and last["finished_at"] is not None
+    assert main(["runs", "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "failed" in out and "completed" in out and "error:" in out
+
+
+def test_clear_mode_all_keeps_the_run_log(simulate):
+    one_year = {"simulation": {"end_year": 2025}}
+    simulate(one_year)
+    simulate({**one_year, "setup": {"clear_mode": "all"}})
+    db = simulate(one_year)[1]
+    assert [r["status"] for r in run_log(db)] == ["completed"] * 3
+    assert query(db, "select count(distinct run_id) from fct_workforce_snapshot")[0][0] == 1
