@@ -21,6 +21,7 @@ from .config import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config
 from .dbt_runner import DbtError
 from .errors import SafetyError
 from .pipeline import Simulation, SimulationError
+from .tripwires import TripwireError
 
 EXIT_ERROR = 1
 
@@ -40,6 +41,10 @@ def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.
         except CensusError as exc:
             print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
             return _fail(f"census refused: {exc}")
+        except TripwireError as exc:
+            for result in exc.results:
+                print(result.line(), file=sys.stderr)
+            return _fail(str(exc))
         except (ConfigError, SimulationError, SafetyError, DbtError, FileNotFoundError, ValueError) as exc:
             return _fail(str(exc))
         except duckdb.Error as exc:
@@ -111,6 +116,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     config, first = _configured(args)
     _identifiers(config, args)
+    if args.fail_on_validation_error:
+        dq = config.data_quality.model_copy(update={"fail_on_warning": True})
+        config = config.model_copy(update={"data_quality": dq})
     if args.dry_run:
         sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume)
         _print_dry_run(sim, args.verbose)
@@ -288,6 +296,33 @@ def cmd_employee(args: argparse.Namespace) -> int:
 
 
 @guarded
+def cmd_dq(args: argparse.Namespace) -> int:
+    from .dq import run_dq
+
+    config = load_config(args.config)
+    database = args.database or Simulation(config).database_path
+    summary = run_dq(config, database, year=args.year, threads=args.threads)
+    groups: dict[tuple[str, str], dict] = {}
+    for row in summary.rows:
+        group = groups.setdefault((row.kind, row.name), {"pass": 0, "warn": 0, "fail": 0, "detail": ""})
+        group[row.status] += 1
+        if row.status != "pass" and not group["detail"]:
+            group["detail"] = f"{row.year}: {row.detail}" if row.year != "all" else row.detail
+    width = min(max([len(name) for _, name in groups] + [5]), 64)
+    print(f"{'kind':<9} {'check':<{width}} {'pass':>5} {'warn':>5} {'fail':>5}  detail")
+    for (kind, name), g in groups.items():
+        name = name if len(name) <= width else name[: width - 1] + "…"
+        print(f"{kind:<9} {name:<{width}} {g['pass']:>5} {g['warn']:>5} {g['fail']:>5}  {g['detail']}")
+    print(
+        f"Data quality: {summary.count('pass')} pass, {summary.count('warn')} warn, "
+        f"{summary.count('fail')} fail ({summary.skipped} not applicable) | recorded as {summary.run_id}"
+    )
+    if not summary.ok:
+        return _fail(f"{summary.count('fail')} data-quality check(s) failed; see the fixes above")
+    return 0
+
+
+@guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     dbt_vars = {**config.to_dbt_vars(), "simulation_year": args.year or config.simulation.start_year}
@@ -327,8 +362,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="print the plan (years, dbt selections, vars with -v, paths, backup) and write nothing")
     enforce_option(run)
     run.add_argument("--fail-on-validation-error", action="store_true",
-                     help="stop the run when a data-quality check fails")
+                     help="treat data-quality warnings as errors: the year is not published")
     run.set_defaults(func=cmd_run)
+
+    dq = sub.add_parser("dq", help="run the dbt tests and data-quality tripwires on an existing database")
+    config_option(dq)
+    dq.add_argument("--database", type=Path, default=None,
+                    help="DuckDB file (default: dbt/simulation.duckdb)")
+    dq.add_argument("--year", type=int, help="check only this published year (default: all)")
+    dq.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
+    dq.set_defaults(func=cmd_dq)
 
     validate = sub.add_parser("validate", help="check a config file and lint its values")
     config_option(validate)

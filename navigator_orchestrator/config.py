@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -250,6 +250,17 @@ class EmployerCoreSettings(_Section):
     eligibility: ContributionEligibility = ContributionEligibility()
 
 
+class DataQualitySettings(_Section):
+    """Bounds of the data-quality tripwires run after each simulated year (Python only)."""
+
+    max_headcount_change: float = Field(0.25, ge=0.0, le=10.0)
+    max_event_count_change: float = Field(0.50, ge=0.0, le=10.0)
+    event_count_min_base: int = Field(50, ge=0)
+    raw_to_staged_loss_tolerance: float = Field(0.005, ge=0.0, le=1.0)
+    fail_on_warning: bool = False
+    skip_checks: list[str] = Field(default_factory=list)
+
+
 class SimulationConfig(_Section):
     scenario_id: str | None = None
     plan_design_id: str | None = None
@@ -265,9 +276,12 @@ class SimulationConfig(_Section):
     irs_limits: IrsLimitSettings = IrsLimitSettings()
     employer_match: EmployerMatchSettings = EmployerMatchSettings()
     employer_core_contribution: EmployerCoreSettings = EmployerCoreSettings()
+    data_quality: DataQualitySettings = DataQualitySettings()
 
     # Where the file lives; relative paths inside it resolve from here.
     config_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    # The file it was loaded from (None when built in code); recovery hints name it.
+    _source_path: Path | None = PrivateAttr(default=None)
 
     @field_validator("scenario_id", "plan_design_id")
     @classmethod
@@ -284,6 +298,10 @@ class SimulationConfig(_Section):
     def census_path(self) -> Path:
         path = self.setup.census_parquet_path
         return path if path.is_absolute() else (self.config_dir / path).resolve()
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
 
     @property
     def census_date(self) -> date:
@@ -395,6 +413,7 @@ class SimulationConfig(_Section):
 PYTHON_ONLY_FIELDS: tuple[str, ...] = (
     "simulation.end_year",  # the year loop lives in Python; each year gets simulation_year
     "setup.*",              # census path, clear_mode, backup options: files and run control
+    "data_quality.*",       # tripwire bounds: the checks run in Python between build and publish
 )
 
 
@@ -457,7 +476,9 @@ def load_config(path: Path | str | None = None) -> SimulationConfig:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}") from None
-    return parse_config(data, path.resolve().parent)
+    config = parse_config(data, path.resolve().parent)
+    config._source_path = path.resolve()
+    return config
 
 
 def resolve_config_path(path: Path | str | None) -> Path:

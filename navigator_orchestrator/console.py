@@ -14,7 +14,7 @@ from .summary import YearAudit
 
 STAGE_LABELS = {
     "census_load": "load census", "dbt_seed": "dbt seed", "dbt_build": "dbt build",
-    "publish": "publish", "audit": "audit",
+    "tripwires": "tripwires", "publish": "publish", "checkpoint": "checkpoint", "audit": "audit",
 }
 
 

@@ -42,10 +42,19 @@ class DbtError(RuntimeError):
 
 
 @dataclass
+class NodeResult:
+    name: str
+    status: str          # dbt's status: success, error, pass, fail, warn, skipped
+    message: str
+    failures: int | None  # failing rows of a test
+
+
+@dataclass
 class DbtInvocation:
     args: list[str]
     seconds: float
     node_timings: dict[str, float] = field(default_factory=dict)
+    nodes: list[NodeResult] = field(default_factory=list)
 
 
 class DbtRunner:
@@ -111,8 +120,12 @@ class DbtRunner:
         self._env()
         self._runner = dbtRunner(manifest=manifest)
 
-    def invoke(self, command: list[str], dbt_vars: dict[str, Any]) -> DbtInvocation:
-        """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars."""
+    def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True) -> DbtInvocation:
+        """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars.
+
+        With check=False a failing node (e.g. a failing test) is reported in `nodes`, not raised;
+        a dbt invocation that could not run at all still raises.
+        """
         self._ensure_parsed()
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
@@ -125,15 +138,19 @@ class DbtRunner:
         elapsed = time.perf_counter() - started
         timings: dict[str, float] = {}
         failures: list[str] = []
+        nodes: list[NodeResult] = []
         for node_result in getattr(result.result, "results", None) or []:
             name = getattr(node_result.node, "name", "?")
             timings[name] = float(getattr(node_result, "execution_time", 0.0) or 0.0)
             status = str(getattr(node_result, "status", ""))
-            if status.lower() in {"error", "fail", "runstatus.error", "teststatus.fail"}:
+            status = status.split(".")[-1].lower()
+            nodes.append(NodeResult(name, status, str(node_result.message or ""),
+                                    getattr(node_result, "failures", None)))
+            if status in {"error", "fail"}:
                 failures.append(f"{name}: {node_result.message}")
-        invocation = DbtInvocation(args=command, seconds=elapsed, node_timings=timings)
+        invocation = DbtInvocation(args=command, seconds=elapsed, node_timings=timings, nodes=nodes)
         self.invocations.append(invocation)
-        if not result.success:
+        if not result.success and (check or result.exception is not None or not nodes):
             detail = "; ".join(failures) or str(result.exception)
             raise DbtError(f"dbt {' '.join(command)} failed: {detail}")
         return invocation

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from . import checkpoints, database, runlog
+from . import checkpoints, database, runlog, tripwires
 from .backup import BackupResult, backup_path, preflight_backup
 from .census import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
@@ -84,7 +84,7 @@ class Simulation:
     """One configured simulation against one DuckDB file."""
 
     # The timed stages of every simulated year, in order, as observers see them (progress total).
-    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "publish", "checkpoint", "audit")
+    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "tripwires", "publish", "checkpoint", "audit")
 
     def __init__(
         self,
@@ -216,6 +216,9 @@ class Simulation:
                 year_started = time.perf_counter()
                 with self._stage(plan.year, "dbt_build") as rows:
                     rows["models"] = len(self.dbt.invoke(plan.dbt_command, plan.dbt_vars).node_timings)
+                # Data-quality tripwires on the unpublished year: an error stops before publish.
+                with self._stage(plan.year, "tripwires") as rows:
+                    rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
                 with self._stage(plan.year, "publish") as rows:
                     counts = database.publish_year(conn, scenario, plan.year)
                     rows.update(counts)

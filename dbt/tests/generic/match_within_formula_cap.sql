@@ -1,0 +1,21 @@
+{#-
+  The employer match never exceeds the active formula's cap: max_match_percentage of the
+  year's pay capped at 401(a)(17) (cents of rounding allowed); with the match off, it is 0.
+  Reads vars match_enabled and match_max_percentage (`navigator dbt-vars`).
+-#}
+{% test match_within_formula_cap(model, column_name, compensation) %}
+with checked as (
+    select
+        s.scenario_id, s.simulation_year, s.employee_id, s.{{ column_name }} as match_amount,
+        {% if var('match_enabled') -%}
+        round({{ var('match_max_percentage') }} * least(s.{{ compensation }}, l.compensation_limit), 2)
+        {%- else -%} 0 {%- endif %} as match_cap,
+        l.limit_year
+    from {{ model }} as s
+    left join {{ ref('int_irs_limits') }} as l on l.limit_year = s.simulation_year
+    where s.scenario_id = '{{ var("scenario_id") }}' and s.{{ column_name }} > 0
+)
+
+select * from checked
+where limit_year is null or match_amount > match_cap + 0.01
+{% endtest %}

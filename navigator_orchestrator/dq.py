@@ -1,0 +1,85 @@
+"""`navigator dq`: the dbt tests and the tripwires over an existing database, as one summary.
+
+dbt tests run in-process through `DbtRunner` on the published models (`tag:publish`) and the
+tests beside them; the tripwires evaluate every published year of the scenario. Results of the
+tripwires are recorded in `int_data_quality_results` under a `dq-…` run id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import database, tripwires
+from .config import SimulationConfig
+from .dbt_runner import DbtRunner
+from .pipeline import SimulationError, new_run_id
+
+DBT_TEST_SELECTION = ("tag:publish",)
+
+
+@dataclass
+class DqRow:
+    kind: str          # "dbt test" or "tripwire"
+    name: str
+    year: str          # a year, or "all" for dbt tests over every published year
+    status: str        # pass | warn | fail
+    detail: str
+
+
+@dataclass
+class DqSummary:
+    run_id: str
+    rows: list[DqRow] = field(default_factory=list)
+    skipped: int = 0
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def ok(self) -> bool:
+        return self.count("fail") == 0
+
+
+def _dbt_status(status: str) -> str:
+    return {"pass": "pass", "success": "pass", "warn": "warn"}.get(status, "fail")
+
+
+def run_dq(config: SimulationConfig, database_path: Path, year: int | None = None,
+           threads: int = 2) -> DqSummary:
+    database_path = Path(database_path).resolve()
+    if not database_path.exists():
+        raise SimulationError(f"database {database_path} not found; pass --database PATH of a finished run")
+    with database.connection(database_path) as conn:
+        years = database.published_years(conn, config.effective_scenario_id)
+    if not years:
+        raise SimulationError(
+            f"{database_path} holds no published year for scenario '{config.effective_scenario_id}'; "
+            "run `navigator run` first or pass the config of the scenario it holds (-c)"
+        )
+    if year is not None and year not in years:
+        raise SimulationError(f"year {year} is not published in {database_path}; published: {years}")
+    summary = DqSummary(run_id="dq-" + new_run_id())
+
+    runner = DbtRunner(database_path, threads=threads)
+    try:
+        dbt_vars = {**config.to_dbt_vars(), "simulation_year": year or years[-1], "run_id": summary.run_id}
+        invocation = runner.invoke(["test", "--select", *DBT_TEST_SELECTION], dbt_vars, check=False)
+    finally:
+        runner.close()
+    for node in invocation.nodes:
+        status = _dbt_status(node.status)
+        detail = "ok" if status == "pass" else (
+            f"{node.failures} failing row(s)" if node.failures else node.message.splitlines()[0][:160])
+        summary.rows.append(DqRow("dbt test", node.name, "all", status, detail))
+
+    with database.connection(database_path) as conn:
+        reports = tripwires.audit_published(
+            conn, config, database_path, summary.run_id, [year] if year is not None else years)
+    for report in reports:
+        summary.skipped += len(report.skipped)
+        for result in report.results:
+            detail = result.message if result.status == "pass" else f"{result.message} | fix: {result.recovery}"
+            summary.rows.append(DqRow("tripwire", result.check_name, str(result.simulation_year),
+                                      result.status, detail))
+    return summary

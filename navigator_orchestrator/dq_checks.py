@@ -1,0 +1,387 @@
+"""The catalog of data-quality checks: what each one reads, when it trips, and its fix.
+
+Each check is one SQL query over a few named relations (`dq_events`, `dq_snapshot`,
+`dq_prev_snapshot`, `dq_prev_events`, `dq_match_events`) returning one row of observed numbers.
+The relations point at the year-only `int_*` tables while a run guards a year before publishing
+it (mode "year"), and at the published `fct_*` tables when `navigator dq` audits (mode
+"published"), so the same query serves both. `tripwires.py` runs them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from .config import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a check may know besides the data: the year, the mode and the configuration."""
+
+    config: SimulationConfig
+    year: int
+    mode: Literal["year", "published"]
+    database_path: Path
+    tables: frozenset[str]
+    columns: dict[str, frozenset[str]]
+
+    @property
+    def settings(self) -> DataQualitySettings:
+        return self.config.data_quality
+
+    @property
+    def scenario(self) -> str:
+        return self.config.effective_scenario_id
+
+    @property
+    def is_census_year(self) -> bool:
+        return self.year == self.config.simulation.start_year
+
+    # ----- recovery commands ------------------------------------------------
+    def _config_arg(self) -> str:
+        return str(self.config.source_path or DEFAULT_CONFIG)
+
+    def dbt_run(self, *models: str) -> str:
+        return (
+            f'cd {DBT_PROJECT_DIR} && NAVIGATOR_DB_PATH={self.database_path} dbt run --profiles-dir . '
+            f'--select {" ".join(models)} --vars "$(navigator dbt-vars -c {self._config_arg()} --year {self.year})"'
+        )
+
+    def rerun(self) -> str:
+        end = max(self.config.simulation.end_year, self.year)
+        return f"navigator run -c {self._config_arg()} --database {self.database_path} --years {self.year}-{end}"
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    severity: Severity
+    sql: str                                   # one row of observed numbers; {placeholders} from params()
+    trips: Callable[[dict[str, Any], DataQualitySettings], bool]
+    message: str                               # formatted with the observed numbers and the settings
+    recovery: Callable[[Context], str]
+    requires: tuple[str, ...] = ()             # further tables that must exist, else the check does not apply
+    snapshot_columns: tuple[str, ...] = ()     # snapshot columns it reads beyond the workforce ones
+    applies: Callable[[Context], bool] = lambda ctx: True
+
+
+
+
+# ----- the relations a check reads -------------------------------------------
+
+def relations(ctx: Context) -> dict[str, tuple[str, str]]:
+    """Name -> (SQL, table it reads) of the year under test, for the mode."""
+    scen, year = f"'{ctx.scenario}'", ctx.year
+
+    def published(table: str, y: int) -> tuple[str, str]:
+        return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}", table
+
+    def year_only(table: str) -> tuple[str, str]:
+        return f"select * from {table}", table
+
+    rels = {
+        "dq_prev_snapshot": published("fct_workforce_snapshot", year - 1),
+        "dq_prev_events": published("fct_yearly_events", year - 1),
+    }
+    if ctx.mode == "year":
+        rels["dq_events"] = year_only("int_yearly_events")
+        rels["dq_snapshot"] = year_only("int_yearly_snapshot")
+        rels["dq_match_events"] = year_only("int_employer_match_events")
+    else:
+        rels["dq_events"] = published("fct_yearly_events", year)
+        rels["dq_snapshot"] = published("fct_workforce_snapshot", year)
+        rels["dq_match_events"] = published("fct_employer_match_events", year)
+    # Before the first publish there is no previous year: read it as empty, not as an error.
+    for name, current in (("dq_prev_snapshot", "dq_snapshot"), ("dq_prev_events", "dq_events")):
+        if rels[name][1] not in ctx.tables:
+            rels[name] = (f"select * from ({rels[current][0]}) where false", rels[current][1])
+    return rels
+
+
+def _used(check: Check, rels: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    return {name: rel for name, rel in rels.items() if name in check.sql}
+
+
+def missing(ctx: Context, check: Check) -> list[str]:
+    """Tables or snapshot columns the check needs that this database does not have."""
+    rels = _used(check, relations(ctx))
+    missing = [t for t in sorted({table for _, table in rels.values()} | set(check.requires))
+               if t not in ctx.tables]
+    snapshot_table = relations(ctx)["dq_snapshot"][1]
+    have = ctx.columns.get(snapshot_table, frozenset())
+    missing += [f"{snapshot_table}.{c}" for c in check.snapshot_columns if c not in have]
+    return missing
+
+
+def query(ctx: Context, check: Check) -> str:
+    rels = _used(check, relations(ctx))
+    prefix = "".join(f"{name} as ({sql}),\n" for name, (sql, _) in rels.items())
+    s = ctx.settings
+    m = ctx.config.employer_match
+    formula = m.formulas[m.active_formula]
+    match_active = m.enabled and formula.max_match_percentage > 0 and any(t.match_rate > 0 for t in formula.tiers)
+    body = check.sql.format(
+        growth=f"({ctx.config.simulation.target_growth_rate!r})::decimal(18, 8)",
+        max_event_count_change=s.max_event_count_change,
+        event_count_min_base=s.event_count_min_base,
+        previous_is_census_year=str(ctx.year - 1 == ctx.config.simulation.start_year).lower(),
+        match_active=str(match_active).lower(),
+    )
+    return f"with {prefix}observed as ({body})\nselect * from observed"
+
+
+# ----- the checks -------------------------------------------------------------
+
+_ROUND = "(sign(({x})::decimal(38, 10)) * floor(abs(({x})::decimal(38, 10)) + 0.5))::bigint"
+
+_HEADCOUNT = f"""
+    select
+        count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination'))
+            as start_workforce,
+        count(*) filter (where detailed_status_code = 'experienced_termination') as experienced_terminations,
+        count(*) filter (where employment_status = 'active') as ending_workforce,
+        {_ROUND.format(x="count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')) * (1 + {growth})")}
+            as target_ending_workforce,
+        (select count(*) from dq_events where event_type = 'hire') as hires
+    from dq_snapshot
+"""
+
+CHECKS: list[Check] = [
+    Check(
+        name="hiring_demand_without_hires",
+        severity="error",
+        sql=f"""
+            select *, greatest(target_ending_workforce - (start_workforce - experienced_terminations), 0)
+                as net_hires_needed
+            from ({_HEADCOUNT})
+        """,
+        trips=lambda o, s: o["net_hires_needed"] > 0 and o["hires"] == 0,
+        message="{net_hires_needed:,} net hires needed to reach {target_ending_workforce:,} actives "
+                "(start {start_workforce:,}, {experienced_terminations:,} experienced terminations); "
+                "{hires:,} hire events",
+        recovery=lambda c: (
+            "check that dbt/seeds/config_hiring_mix.csv has a share > 0 and config_job_levels.csv lists "
+            f"those levels; rebuild: {c.dbt_run('int_workforce_needs_by_level', 'int_hiring_events')}; "
+            f"then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="growth_off_target",
+        severity="error",
+        sql=_HEADCOUNT,
+        trips=lambda o, s: o["start_workforce"] > 0 and o["ending_workforce"] != o["target_ending_workforce"],
+        message="year-end actives {ending_workforce:,} vs target {target_ending_workforce:,} "
+                "(start {start_workforce:,}, {hires:,} hires)",
+        recovery=lambda c: (
+            "check simulation.target_growth_rate and workforce.new_hire_termination_rate; rebuild: "
+            + c.dbt_run("int_termination_events", "int_workforce_needs_by_level", "int_hiring_events",
+                        "int_new_hire_termination_events", "int_workforce_snapshot_optimized")
+            + f"; then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="hires_without_pay",
+        severity="error",
+        sql="""
+            select
+                count(*) filter (where event_type = 'hire') as hires,
+                count(*) filter (where event_type = 'hire' and compensation_amount is null) as null_pay,
+                count(*) filter (where event_type = 'hire' and compensation_amount <= 0) as zero_pay,
+                (select count(*) from dq_snapshot
+                  where detailed_status_code in ('new_hire_active', 'new_hire_termination')
+                    and coalesce(current_compensation, 0) <= 0) as snapshot_hires_without_pay,
+                coalesce(list(employee_id order by employee_id)
+                    filter (where event_type = 'hire' and coalesce(compensation_amount, 0) <= 0), [])[1:3]
+                    as example_ids
+            from dq_events
+        """,
+        trips=lambda o, s: (o["null_pay"] + o["zero_pay"] + o["snapshot_hires_without_pay"]) > 0,
+        message="{null_pay:,} hires with NULL pay and {zero_pay:,} with pay <= 0 of {hires:,} "
+                "({snapshot_hires_without_pay:,} new-hire snapshot rows without pay), e.g. {example_ids}",
+        recovery=lambda c: (
+            "check min_compensation/max_compensation > 0 for every level in dbt/seeds/config_job_levels.csv "
+            "(then dbt seed) and hiring.pay_band_position; rebuild: "
+            f"{c.dbt_run('int_workforce_needs_by_level', 'int_hiring_events')}; then {c.rerun()}"
+        ),
+    ),
+    Check(
+        name="census_rows_lost",
+        severity="error",
+        sql="""
+            select *,
+                greatest(
+                    case when raw_rows > 0 then (raw_rows - staged_rows) / raw_rows else 0 end,
+                    case when raw_active > 0 then (raw_active - baseline_rows) / raw_active else 0 end
+                )::double as loss_fraction
+            from (
+                select
+                    (select count(*) from raw_census) as raw_rows,
+                    (select count(*) from stg_census_data) as staged_rows,
+                    (select count(*) from raw_census where active) as raw_active,
+                    (select count(*) from int_baseline_workforce) as baseline_rows
+            )
+        """,
+        trips=lambda o, s: o["loss_fraction"] > s.raw_to_staged_loss_tolerance,
+        message="census rows raw {raw_rows:,} -> staged {staged_rows:,}, actives {raw_active:,} -> "
+                "baseline {baseline_rows:,}: {loss_fraction:.2%} lost (tolerance "
+                "{raw_to_staged_loss_tolerance:.2%})",
+        recovery=lambda c: (
+            f"check the census with `navigator census validate {c.config.census_path}`; rebuild: "
+            f"{c.dbt_run('stg_census_data', 'int_baseline_workforce')}; then {c.rerun()} "
+            "(tolerance: data_quality.raw_to_staged_loss_tolerance)"
+        ),
+        requires=("raw_census", "stg_census_data", "int_baseline_workforce"),
+        applies=lambda ctx: ctx.is_census_year,
+    ),
+    Check(
+        name="headcount_swing",
+        severity="warning",
+        sql=f"""
+            select *,
+                case when start_workforce > 0 then ending_workforce / start_workforce - 1 end::double as change
+            from ({_HEADCOUNT})
+        """,
+        trips=lambda o, s: o["change"] is not None and abs(o["change"]) > s.max_headcount_change,
+        message="actives {start_workforce:,} -> {ending_workforce:,} ({change:+.1%}), bound "
+                "±{max_headcount_change:.0%}",
+        recovery=lambda c: (
+            "check simulation.target_growth_rate and workforce.total_termination_rate; if the change is "
+            "intended, raise data_quality.max_headcount_change"
+        ),
+    ),
+    Check(
+        name="event_count_swing",
+        severity="warning",
+        sql="""
+            with cur as (select event_type, count(*) as n from dq_events group by 1),
+            prev as (select event_type, count(*) as n from dq_prev_events group by 1),
+            joined as (
+                select event_type, coalesce(cur.n, 0) as current, coalesce(prev.n, 0) as previous
+                from cur full outer join prev using (event_type)
+            ),
+            compared as (
+                select *, case when previous > 0 then current / previous - 1 end::double as change
+                from joined
+                where greatest(current, previous) >= {event_count_min_base}
+                  -- The census year's plan events are one-off (census enrollments, the first
+                  -- auto-enrollment wave), so against it only workforce events are compared.
+                  and (not {previous_is_census_year}
+                       or event_type in ('hire', 'termination', 'promotion', 'raise'))
+            ),
+            flagged as (
+                select * from compared where change is null or abs(change) > {max_event_count_change}
+            )
+            select
+                (select count(*) from prev) as previous_event_types,
+                (select count(*) from compared) as compared_types,
+                (select count(*) from flagged) as types_out_of_bounds,
+                coalesce((select list(struct_pack(event_type, previous, current, change) order by event_type)
+                          from flagged), []) as out_of_bounds,
+                coalesce((select string_agg(event_type || ' ' || previous || ' -> ' || current, ', '
+                                            order by event_type) from flagged), 'none') as summary
+        """,
+        trips=lambda o, s: o["previous_event_types"] > 0 and o["types_out_of_bounds"] > 0,
+        message="{types_out_of_bounds} of {compared_types} event types moved more than "
+                "±{max_event_count_change:.0%} vs last year: {summary}",
+        recovery=lambda c: (
+            "compare this config with last year's (promotion.base_rate, compensation.*, workforce.*); if "
+            "the change is intended, raise data_quality.max_event_count_change or data_quality.event_count_min_base"
+        ),
+        applies=lambda ctx: not ctx.is_census_year,
+    ),
+    Check(
+        name="contributions_without_match",
+        severity="error",
+        sql="""
+            select
+                {match_active} as match_formula_active,
+                count(*) filter (where prorated_annual_contributions > 0) as deferring_employees,
+                coalesce(sum(prorated_annual_contributions), 0) as total_deferrals,
+                coalesce(sum(employer_match_amount), 0) as snapshot_match_total,
+                (select count(*) from dq_match_events) as match_events,
+                (select coalesce(sum(amount), 0) from dq_match_events) as match_events_total
+            from dq_snapshot
+        """,
+        trips=lambda o, s: o["match_formula_active"] and o["total_deferrals"] > 0 and o["match_events"] == 0,
+        message="{deferring_employees:,} employees deferred ${total_deferrals:,.0f} with a match formula "
+                "active; {match_events:,} match events (${match_events_total:,.0f})",
+        recovery=lambda c: (
+            "check employer_match.enabled, employer_match.active_formula (tiers with match_rate > 0, "
+            "max_match_percentage > 0) and employer_match.eligibility (minimum_tenure_years, "
+            "minimum_hours_annual, require_active_at_year_end); rebuild: "
+            f"{c.dbt_run('int_employee_contributions', 'int_employer_match_events')}; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "employer_match_amount"),
+    ),
+    Check(
+        name="deferrals_for_non_participants",
+        severity="error",
+        sql="""
+            with rated as (
+                -- Anyone with a deferral rate above 0 at some time in the year: a rate event
+                -- (enrollment, escalation, change, opt-out from a rate) or last year-end's rate.
+                select employee_id from dq_events
+                where coalesce(employee_deferral_rate, 0) > 0 or coalesce(prev_employee_deferral_rate, 0) > 0
+                union
+                select employee_id from dq_prev_snapshot where current_deferral_rate > 0
+            ),
+            offenders as (
+                select s.employee_id, s.prorated_annual_contributions
+                from dq_snapshot as s
+                left join rated as r using (employee_id)
+                where s.prorated_annual_contributions > 0
+                  and coalesce(s.current_deferral_rate, 0) = 0
+                  and r.employee_id is null
+            )
+            select
+                (select count(*) from dq_snapshot where prorated_annual_contributions > 0) as deferring_employees,
+                count(*) as non_participants_deferring,
+                coalesce(sum(prorated_annual_contributions), 0) as amount,
+                coalesce(list(employee_id order by employee_id), [])[1:3] as example_ids
+            from offenders
+        """,
+        trips=lambda o, s: o["non_participants_deferring"] > 0,
+        message="{non_participants_deferring:,} employees who never had a deferral rate this year "
+                "deferred ${amount:,.2f} (of {deferring_employees:,} deferring), e.g. {example_ids}",
+        recovery=lambda c: (
+            "check the enrollment keys (enrollment.*, deferral_auto_escalation.*) and the census "
+            "employee_deferral_rate column; rebuild: "
+            + c.dbt_run("int_plan_events", "int_deferral_rate_periods", "int_contribution_inputs",
+                        "int_employee_contributions")
+            + f"; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "current_deferral_rate"),
+    ),
+    Check(
+        name="participants_without_deferrals",
+        severity="warning",
+        sql="""
+            select
+                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0)
+                    as participants,
+                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
+                                 and coalesce(prorated_annual_contributions, 0) <= 0) as without_deferrals,
+                coalesce(list(employee_id order by employee_id)
+                    filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
+                            and coalesce(prorated_annual_contributions, 0) <= 0), [])[1:3] as example_ids
+            from dq_snapshot
+        """,
+        trips=lambda o, s: o["without_deferrals"] > 0,
+        message="{without_deferrals:,} of {participants:,} paid participants with a deferral rate "
+                "deferred nothing, e.g. {example_ids}",
+        recovery=lambda c: (
+            "check the IRS limit seed dbt/seeds/config_irs_limits.csv for the year; rebuild: "
+            + c.dbt_run("int_irs_limits", "int_deferral_rate_periods", "int_contribution_inputs",
+                        "int_employee_contributions")
+            + f"; then {c.rerun()}"
+        ),
+        snapshot_columns=("prorated_annual_contributions", "current_deferral_rate"),
+    ),
+]
+
+CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
+

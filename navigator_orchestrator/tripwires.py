@@ -1,0 +1,217 @@
+"""Data-quality tripwires: fast set-based checks of a simulated year before it is published.
+
+After dbt has built year Y into the year-only `int_*` tables and before `publish_year` copies
+them to the `fct_*` tables, `guard_year` runs every check once. A tripped `error` raises
+`TripwireError`, so year Y is never published and the database stays at the end of year Y-1;
+a tripped `warning` is printed (check, numbers, fix) and the run continues, unless
+`data_quality.fail_on_warning` (or `navigator run --fail-on-validation-error`) escalates it.
+`navigator dq` runs the same checks over already published years.
+
+The checks themselves (SQL, predicate, message, recovery hint) are in `dq_checks.py`. Every
+result, passing or not, is recorded in `int_data_quality_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+import duckdb
+
+from . import database
+from .config import ConfigError, SimulationConfig
+from .dq_checks import CHECK_NAMES, CHECKS, Context, Severity, missing, query
+
+Status = Literal["pass", "warn", "fail"]
+RESULTS_TABLE = "int_data_quality_results"
+RUN_LOG_TABLE = "int_simulation_run_log"  # written by runlog.py; the summary goes beside it
+
+
+class TripwireError(RuntimeError):
+    """An error-level check failed: the year was not published."""
+
+    def __init__(self, year: int, results: list["CheckResult"]):
+        self.year = year
+        self.results = results
+        names = ", ".join(r.check_name for r in results)
+        super().__init__(
+            f"year {year} not published: data-quality check(s) failed: {names}; "
+            f"the database still ends at year {year - 1} (details and fixes above)"
+        )
+
+
+@dataclass
+class CheckResult:
+    check_name: str
+    severity: Severity
+    status: Status
+    observed: dict[str, Any]
+    message: str
+    recovery: str
+    simulation_year: int
+    seconds: float = 0.0
+
+    def line(self) -> str:
+        label = {"pass": "PASS", "warn": "WARNING", "fail": "FAILED"}[self.status]
+        text = f"[{label}] {self.simulation_year} {self.check_name}: {self.message}"
+        return text if self.status == "pass" else f"{text} | fix: {self.recovery}"
+
+
+@dataclass
+class TripwireReport:
+    year: int
+    results: list[CheckResult] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "fail"]
+
+    @property
+    def warned(self) -> list[CheckResult]:
+        return [r for r in self.results if r.status == "warn"]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+# ----- running -----------------------------------------------------------------
+
+def _catalog(conn: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    rows = conn.execute(
+        "select table_name, list(column_name) from information_schema.columns "
+        "where table_schema = 'main' group by table_name"
+    ).fetchall()
+    return frozenset(r[0] for r in rows), {r[0]: frozenset(r[1]) for r in rows}
+
+
+def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int,
+             mode: Literal["year", "published"], database_path: Path) -> TripwireReport:
+    """Run every applicable check for one year; nothing is recorded or raised here."""
+    unknown = sorted(set(config.data_quality.skip_checks) - set(CHECK_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"data_quality.skip_checks names unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECK_NAMES)}"
+        )
+    started = time.perf_counter()
+    ctx = Context(config, year, mode, Path(database_path), *_catalog(conn))
+    report = TripwireReport(year)
+    settings = config.data_quality
+    for check in CHECKS:
+        if check.name in settings.skip_checks or not check.applies(ctx) or missing(ctx, check):
+            report.skipped.append(check.name)
+            continue
+        t0 = time.perf_counter()
+        cursor = conn.execute(query(ctx, check))
+        columns = [d[0] for d in cursor.description]
+        observed = _jsonable(dict(zip(columns, cursor.fetchone())))
+        tripped = bool(check.trips(observed, settings))
+        if not tripped:
+            status: Status = "pass"
+        elif check.severity == "error" or settings.fail_on_warning:
+            status = "fail"
+        else:
+            status = "warn"
+        message = check.message.format(**observed, **settings.model_dump(exclude={"skip_checks"}))
+        report.results.append(CheckResult(
+            check_name=check.name, severity=check.severity, status=status, observed=observed,
+            message=message, recovery=check.recovery(ctx), simulation_year=year,
+            seconds=time.perf_counter() - t0,
+        ))
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str) -> None:
+    """Append every result (pass too) to int_data_quality_results."""
+    conn.execute(f"""
+        create table if not exists {RESULTS_TABLE} (
+            run_id varchar not null,
+            scenario_id varchar not null,
+            simulation_year integer not null,
+            check_name varchar not null,
+            severity varchar not null,
+            status varchar not null,
+            observed json,
+            message varchar,
+            recovery varchar,
+            recorded_at timestamp with time zone not null
+        )
+    """)
+    now = datetime.now(timezone.utc)
+    rows = [
+        (run_id, scenario_id, r.simulation_year, r.check_name, r.severity, r.status,
+         json.dumps(r.observed), r.message, r.recovery, now)
+        for r in report.results
+    ]
+    if rows:
+        conn.executemany(f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr)
+
+
+def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int, run_id: str,
+               database_path: Path, echo: Callable[[str], None] = _stderr) -> TripwireReport:
+    """Check the freshly built (unpublished) year; raise TripwireError if it must not be published."""
+    report = evaluate(conn, config, year, "year", database_path)
+    record(conn, report, run_id, config.effective_scenario_id)
+    note_in_run_log(conn, run_id)
+    for result in report.results:
+        if result.status != "pass":
+            echo(result.line())
+    if report.failed:
+        raise TripwireError(year, report.failed)
+    return report
+
+
+def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, database_path: Path,
+                    run_id: str, years: list[int] | None = None) -> list[TripwireReport]:
+    """Run the checks over published years (navigator dq) and record the results."""
+    have = database.published_years(conn, config.effective_scenario_id)
+    reports = []
+    for year in years if years is not None else have:
+        report = evaluate(conn, config, year, "published", database_path)
+        record(conn, report, run_id, config.effective_scenario_id)
+        reports.append(report)
+    return reports
+
+
+def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
+    """One run's results in a line for the run log: counts by status and the checks that tripped."""
+    if not database.table_exists(conn, RESULTS_TABLE):
+        return {"pass": 0, "warn": 0, "fail": 0, "tripped": []}
+    counts = dict(conn.execute(
+        f"select status, count(*) from {RESULTS_TABLE} where run_id = ? group by status", [run_id]
+    ).fetchall())
+    tripped = [f"{year}:{name}:{status}" for year, name, status in conn.execute(
+        f"select simulation_year, check_name, status from {RESULTS_TABLE} "
+        "where run_id = ? and status != 'pass' order by 1, 2", [run_id]).fetchall()]
+    return {"pass": counts.get("pass", 0), "warn": counts.get("warn", 0), "fail": counts.get("fail", 0),
+            "tripped": tripped}
+
+
+def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Keep the run's data-quality summary on its run-log row (column `data_quality`, JSON)."""
+    if not database.table_exists(conn, RUN_LOG_TABLE):
+        return
+    conn.execute(f"alter table {RUN_LOG_TABLE} add column if not exists data_quality json")
+    conn.execute(f"update {RUN_LOG_TABLE} set data_quality = ? where run_id = ?",
+                 [json.dumps(run_summary(conn, run_id)), run_id])

@@ -1,0 +1,93 @@
+"""The dbt tests on the published tables pass on a real run and catch each planted defect;
+`navigator dq` reports both the dbt tests and the tripwires."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from conftest import deep_merge
+from navigator_orchestrator import cli
+from navigator_orchestrator.config import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.dq import run_dq
+from navigator_orchestrator.pipeline import Simulation
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, small_census) -> tuple[Path, Path]:
+    directory = tmp_path_factory.mktemp("published")
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": 2026},
+        "setup": {"census_parquet_path": str(small_census)},
+    })
+    config = directory / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    db = directory / "simulation.duckdb"
+    Simulation(load_config(config), db).run()
+    return db, config
+
+
+DEFECTS = {
+    # a new hire whose hire event is lost
+    "snapshot_explained_by_events": """
+        delete from fct_yearly_events where event_id = (
+            select min(event_id) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire')""",
+    # a raise dated after the person left
+    "no_event_after_termination": """
+        update fct_yearly_events as e set effective_date = s.termination_date + 1
+        from fct_workforce_snapshot as s
+        where s.employee_id = e.employee_id and s.simulation_year = e.simulation_year
+          and s.detailed_status_code = 'experienced_termination' and s.termination_date < date '2025-12-01'
+          and e.event_type = 'raise'
+          and e.employee_id = (
+              select min(s2.employee_id) from fct_workforce_snapshot as s2
+              join fct_yearly_events as e2 using (employee_id, simulation_year)
+              where s2.simulation_year = 2025 and s2.detailed_status_code = 'experienced_termination'
+                and s2.termination_date < date '2025-12-01' and e2.event_type = 'raise')""",
+    # a year-end active of 2025 who vanishes from 2026
+    "year_end_actives_start_next_year": """
+        delete from fct_workforce_snapshot where simulation_year = 2026 and employee_id = (
+            select min(employee_id) from fct_workforce_snapshot
+            where simulation_year = 2026 and detailed_status_code = 'continuous_active')""",
+    # deferrals above any age's 402(g) + catch-up limit
+    "deferrals_within_age_limit": """
+        update fct_workforce_snapshot set prorated_annual_contributions = 99999
+        where simulation_year = 2026 and employee_id = (
+            select min(employee_id) from fct_workforce_snapshot where simulation_year = 2026)""",
+    # a match of 50% of pay against a 3% cap
+    "match_within_formula_cap": """
+        update fct_workforce_snapshot set employer_match_amount = round(prorated_annual_compensation / 2, 2)
+        where simulation_year = 2025 and employee_id = (
+            select min(employee_id) from fct_workforce_snapshot
+            where simulation_year = 2025 and employer_match_amount > 0)""",
+}
+
+
+def test_dq_passes_on_a_real_run(published, capsys):
+    db, config = published
+    assert cli.main(["dq", "-c", str(config), "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "growth_on_target_fct_workforce_snapshot" in out and "hiring_demand_without_hires" in out
+    assert " 0 fail " in out.splitlines()[-1]
+
+
+def test_each_planted_defect_fails_its_dbt_test(published, tmp_path, capsys):
+    db = tmp_path / "simulation.duckdb"
+    shutil.copy(published[0], db)
+    with duckdb.connect(str(db)) as conn:
+        for sql in DEFECTS.values():
+            conn.execute(sql)
+    summary = run_dq(load_config(published[1]), db)
+    failed = {row.name for row in summary.rows if row.kind == "dbt test" and row.status == "fail"}
+    for test in DEFECTS:
+        assert any(name.startswith(test) for name in failed), f"{test} did not fail; failed: {sorted(failed)}"
+    assert not any(name.startswith(("unique", "not_null", "accepted_values")) for name in failed)
+
+    assert cli.main(["dq", "-c", str(published[1]), "--database", str(db), "--year", "2026"]) == 1
+    captured = capsys.readouterr()
+    assert "Error: " in captured.err and "data-quality check(s) failed" in captured.err
+    assert "snapshot_explained_by_events" in captured.out and "1 failing row(s)" in captured.out

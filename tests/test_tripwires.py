@@ -1,0 +1,275 @@
+"""Data-quality tripwires: each planted defect trips its check with the numbers and the fix.
+
+Most tests plant a defect in the year-only tables of a copy of one real 2-year database (they
+hold year 2026, built but, for the check, not yet published) and drive the real tripwire
+function; two run the real year loop and corrupt the year between its dbt build and publish.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from conftest import deep_merge, query
+from navigator_orchestrator import cli, tripwires
+from navigator_orchestrator.config import DEFAULT_CONFIG, ConfigError, load_config
+from navigator_orchestrator.dbt_runner import DbtRunner
+from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.tripwires import TripwireError
+
+
+def write_config(directory: Path, census: Path, overrides: dict | None = None, end_year: int = 2026) -> Path:
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": end_year},
+        "setup": {"census_parquet_path": str(census)},
+    })
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump(deep_merge(data, overrides or {})))
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small_census) -> tuple[Path, Path]:
+    """A real 2025-2026 run: published years 2025-2026, year-only tables holding 2026."""
+    directory = tmp_path_factory.mktemp("built")
+    config = write_config(directory, small_census)
+    db = directory / "simulation.duckdb"
+    Simulation(load_config(config), db).run()
+    return db, config
+
+
+@pytest.fixture
+def db_copy(built, tmp_path) -> Path:
+    db = tmp_path / "simulation.duckdb"
+    shutil.copy(built[0], db)
+    return db
+
+
+def guard(db: Path, config_path: Path, year: int = 2026, overrides: dict | None = None,
+          sql: str | None = None, echo=None) -> tripwires.TripwireReport:
+    config = load_config(config_path)
+    if overrides:
+        config = config.model_copy(update={
+            "data_quality": config.data_quality.model_copy(update=overrides)})
+    with duckdb.connect(str(db)) as conn:
+        if sql:
+            conn.execute(sql)
+        return tripwires.guard_year(conn, config, year, "test-run", db, echo=echo or (lambda line: None))
+
+
+def tripped(exc: TripwireError, name: str) -> tripwires.CheckResult:
+    return next(r for r in exc.results if r.check_name == name)
+
+
+def fingerprint(db: Path) -> dict[str, tuple]:
+    with duckdb.connect(str(db)) as conn:
+        return {t: conn.execute(
+            f"select count(*), sum(hash(columns(* exclude (run_id)))) from {t}").fetchone()
+            for t in ("fct_workforce_snapshot", "fct_yearly_events")}
+
+
+# ----- each defect trips its check ---------------------------------------------
+
+def test_clean_year_passes_every_check_and_is_recorded(db_copy, built):
+    report = guard(db_copy, built[1])
+    assert {r.check_name: r.status for r in report.results} == {
+        "hiring_demand_without_hires": "pass", "growth_off_target": "pass", "hires_without_pay": "pass",
+        "headcount_swing": "pass", "event_count_swing": "pass", "contributions_without_match": "pass",
+        "deferrals_for_non_participants": "pass", "participants_without_deferrals": "pass",
+    }
+    assert report.skipped == ["census_rows_lost"]  # only in the census year
+    rows = query(db_copy, """
+        select run_id, scenario_id, simulation_year, check_name, severity, status,
+               observed->>'hires', message, recorded_at is not null
+        from int_data_quality_results
+        where run_id = 'test-run' and check_name = 'hiring_demand_without_hires'""")
+    assert rows and rows[0][:6] == ("test-run", "baseline", 2026, "hiring_demand_without_hires", "error", "pass")
+    assert int(rows[0][6]) > 0 and rows[0][8]
+
+
+def test_hiring_demand_without_hires_stops_the_year_with_a_targeted_rebuild(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="""
+            delete from int_hiring_events;
+            delete from int_yearly_events where event_type = 'hire';""")
+    result = tripped(err.value, "hiring_demand_without_hires")
+    assert result.observed["hires"] == 0 and result.observed["net_hires_needed"] > 0
+    assert "0 hire events" in result.message
+    assert "dbt run --profiles-dir . --select int_workforce_needs_by_level int_hiring_events" in result.recovery
+    assert "--year 2026" in result.recovery and "config_hiring_mix.csv" in result.recovery
+    assert "navigator run" in result.recovery and "--years 2026-2026" in result.recovery
+    assert "year 2026 not published" in str(err.value)
+
+
+@pytest.mark.parametrize("sql, null_pay, zero_pay", [
+    ("update int_yearly_events set compensation_amount = null "
+     "where employee_id = (select min(employee_id) from int_yearly_events where event_type = 'hire')", 1, 0),
+    ("update int_yearly_events set compensation_amount = 0 "
+     "where event_type = 'hire' and employee_id in (select employee_id from int_yearly_events "
+     "where event_type = 'hire' order by employee_id limit 2)", 0, 2),
+])
+def test_hire_without_pay_names_the_hires_and_the_pay_bands(db_copy, built, sql, null_pay, zero_pay):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql=sql)
+    result = tripped(err.value, "hires_without_pay")
+    assert (result.observed["null_pay"], result.observed["zero_pay"]) == (null_pay, zero_pay)
+    assert result.observed["example_ids"][0].startswith("NH_2026_")
+    assert "config_job_levels.csv" in result.recovery and "int_hiring_events" in result.recovery
+
+
+def test_new_hire_snapshot_row_without_pay_trips(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="""
+            update int_yearly_snapshot set current_compensation = null
+            where employee_id = (select min(employee_id) from int_yearly_snapshot
+                                 where detailed_status_code = 'new_hire_active')""")
+    assert tripped(err.value, "hires_without_pay").observed["snapshot_hires_without_pay"] == 1
+
+
+@pytest.mark.parametrize("lost, trips", [(1, False), (3, True)])
+def test_census_rows_lost_between_raw_and_staged(db_copy, built, lost, trips):
+    # 400 census rows: 1 lost is 0.25% (inside the 0.5% tolerance), 3 lost is 0.75%.
+    sql = f"delete from stg_census_data where employee_id in " \
+          f"(select employee_id from stg_census_data order by employee_id limit {lost})"
+    if not trips:
+        report = guard(db_copy, built[1], year=2025, sql=sql)
+        assert next(r for r in report.results if r.check_name == "census_rows_lost").status == "pass"
+        return
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], year=2025, sql=sql)
+    result = tripped(err.value, "census_rows_lost")
+    assert result.observed["raw_rows"] - result.observed["staged_rows"] == lost
+    assert "0.75% lost" in result.message
+    assert "--select stg_census_data int_baseline_workforce" in result.recovery
+    assert "navigator census validate" in result.recovery
+
+
+def test_headcount_swing_beyond_bounds_warns_and_continues(db_copy, built):
+    lines: list[str] = []
+    report = guard(db_copy, built[1], overrides={"max_headcount_change": 0.01}, echo=lines.append)
+    result = next(r for r in report.results if r.check_name == "headcount_swing")
+    assert result.status == "warn" and result.observed["change"] > 0.01
+    assert len(lines) == 1 and lines[0].startswith("[WARNING] 2026 headcount_swing: actives")
+    assert "data_quality.max_headcount_change" in lines[0]
+    status = query(db_copy, "select status from int_data_quality_results "
+                            "where run_id = 'test-run' and check_name = 'headcount_swing'")
+    assert status == [("warn",)]
+    with duckdb.connect(str(db_copy)) as conn:
+        summary = tripwires.run_summary(conn, "test-run")
+    assert summary["warn"] == 1 and summary["fail"] == 0 and summary["tripped"] == ["2026:headcount_swing:warn"]
+
+
+def test_fail_on_warning_escalates_a_swing_to_an_error(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], overrides={"max_headcount_change": 0.01, "fail_on_warning": True})
+    assert [r.check_name for r in err.value.results] == ["headcount_swing"]
+
+
+def test_event_count_swing_names_the_event_type(db_copy, built):
+    report = guard(db_copy, built[1], sql="""
+        delete from int_yearly_events where event_type = 'raise' and hash(employee_id) % 4 != 0""")
+    result = next(r for r in report.results if r.check_name == "event_count_swing")
+    assert result.status == "warn"
+    assert [t["event_type"] for t in result.observed["out_of_bounds"]] == ["raise"]
+    assert "raise " in result.message and "data_quality.max_event_count_change" in result.recovery
+
+
+def test_contributions_without_match_events_name_the_match_keys(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="delete from int_employer_match_events")
+    result = tripped(err.value, "contributions_without_match")
+    assert result.observed["match_events"] == 0 and result.observed["total_deferrals"] > 0
+    assert "employer_match.active_formula" in result.recovery
+    assert "--select int_employee_contributions int_employer_match_events" in result.recovery
+
+
+def test_no_match_events_pass_when_the_match_is_off(db_copy, built, tmp_path):
+    config = load_config(built[1])
+    config = config.model_copy(update={"employer_match": config.employer_match.model_copy(update={"enabled": False})})
+    with duckdb.connect(str(db_copy)) as conn:
+        conn.execute("delete from int_employer_match_events")
+        report = tripwires.evaluate(conn, config, 2026, "year", db_copy)
+    assert next(r for r in report.results if r.check_name == "contributions_without_match").status == "pass"
+
+
+def test_deferrals_for_a_non_participant_trip(db_copy, built):
+    with pytest.raises(TripwireError) as err:
+        guard(db_copy, built[1], sql="""
+            update int_yearly_snapshot set prorated_annual_contributions = 1234.56
+            where employee_id = (
+                select min(s.employee_id) from int_yearly_snapshot as s
+                where s.current_deferral_rate = 0
+                  and s.employee_id not in (select employee_id from int_yearly_events
+                                            where employee_deferral_rate > 0 or prev_employee_deferral_rate > 0)
+                  and s.employee_id not in (select employee_id from fct_workforce_snapshot
+                                            where simulation_year = 2025 and current_deferral_rate > 0))""")
+    result = tripped(err.value, "deferrals_for_non_participants")
+    assert result.observed["non_participants_deferring"] == 1 and result.observed["amount"] == 1234.56
+    assert "int_employee_contributions" in result.recovery
+
+
+def test_unknown_skip_check_is_refused(db_copy, built):
+    with pytest.raises(ConfigError, match="hires_without_pays"):
+        guard(db_copy, built[1], overrides={"skip_checks": ["hires_without_pays"]})
+
+
+def test_skipped_check_does_not_run(db_copy, built):
+    report = guard(db_copy, built[1], overrides={"skip_checks": ["hires_without_pay"]},
+                   sql="update int_yearly_events set compensation_amount = null where event_type = 'hire'")
+    assert "hires_without_pay" in report.skipped
+
+
+# ----- the real year loop ----------------------------------------------------------
+
+def corrupt_after_build(monkeypatch, year: int, sql: str) -> None:
+    """Run `sql` right after dbt has built `year`, before the orchestrator publishes it."""
+    original = DbtRunner.invoke
+
+    def invoke(self, command, dbt_vars, check=True):
+        invocation = original(self, command, dbt_vars, check)
+        if command[0] == "run" and dbt_vars.get("simulation_year") == year:
+            with duckdb.connect(str(self.database)) as conn:
+                conn.execute(sql)
+        return invocation
+
+    monkeypatch.setattr(DbtRunner, "invoke", invoke)
+
+
+def test_error_trip_leaves_the_database_at_the_previous_year_boundary(tmp_path, small_census, built, monkeypatch):
+    # The same scenario run uninterrupted for 2025 only.
+    one_year = tmp_path / "one" / "simulation.duckdb"
+    one_year.parent.mkdir()
+    Simulation(load_config(write_config(one_year.parent, small_census, end_year=2025)), one_year).run()
+
+    db = tmp_path / "two" / "simulation.duckdb"
+    db.parent.mkdir()
+    corrupt_after_build(monkeypatch, 2026, "update int_yearly_events set compensation_amount = null "
+                                           "where event_type = 'hire'")
+    with pytest.raises(TripwireError, match="year 2026 not published"):
+        Simulation(load_config(write_config(db.parent, small_census)), db).run()
+
+    assert query(db, "select distinct simulation_year from fct_workforce_snapshot") == [(2025,)]
+    assert fingerprint(db) == fingerprint(one_year)
+    statuses = dict(query(db, """select simulation_year || ':' || check_name, status from int_data_quality_results
+                                 where check_name = 'hires_without_pay'"""))
+    assert statuses == {"2025:hires_without_pay": "pass", "2026:hires_without_pay": "fail"}
+    [(status, error, dq)] = query(db, "select status, error, data_quality from int_simulation_run_log")
+    assert status == "failed" and "year 2026 not published" in error
+    assert '"2026:hires_without_pay:fail"' in dq
+
+
+def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small_census, capsys):
+    config = write_config(tmp_path, small_census, {"data_quality": {"max_headcount_change": 0.01}}, end_year=2025)
+    db = tmp_path / "simulation.duckdb"
+    code = cli.main(["run", "-c", str(config), "--database", str(db), "--fail-on-validation-error"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "[FAILED] 2025 headcount_swing: actives" in err and "fix: " in err
+    assert err.strip().splitlines()[-1].startswith("Error: year 2025 not published")
+    with duckdb.connect(str(db)) as conn:
+        assert conn.execute("select count(*) from information_schema.tables "
+                            "where table_name = 'fct_workforce_snapshot'").fetchone() == (0,)
