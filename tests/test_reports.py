@@ -141,8 +141,11 @@ def test_year_json_carries_the_same_figures_events_and_dq_state(run2):
                                          "where simulation_year = ? group by 1", [year]))
         assert doc["events_by_type"] == by_type
         assert doc["target_ending_workforce"] == doc["figures"]["end_actives"]
-        # No data-quality table in this database: say so, invent nothing.
-        assert doc["dq"] == [] and doc["dq_recorded"] is False
+        # The tripwire results recorded for the year, as the database holds them.
+        recorded = dict(query(run2["db"], "select check_name, status from int_data_quality_results "
+                                          "where simulation_year = ?", [year]))
+        assert recorded and doc["dq_recorded"] is True
+        assert {r["check_name"]: r["status"] for r in doc["dq"]} == recorded
 
 
 def test_log_lines_parse_time_every_stage_and_carry_no_pii(run2):
@@ -175,7 +178,10 @@ def test_console_audit_is_plain_text_with_the_year_figures(run2):
         assert f"{f.participants:,} participants in all" in out
         assert f"${f.employer_match:,.0f}" in out and f"${f.employer_core:,.0f}" in out
         assert f"  [{year}] dbt build:" in out and f"  [{year}] publish:" in out
-    assert "no data-quality results recorded" in out
+    for year in (2025, 2026):
+        checks = query(run2["db"], "select count(*) from int_data_quality_results where simulation_year = ? "
+                                   "and status = 'pass'", [year])[0][0]
+        assert checks > 0 and f"{checks} checks: {checks} passed" in out
 
 
 def test_single_year_cli_run_writes_csv_json_and_log_in_the_working_directory(
@@ -206,7 +212,8 @@ def test_html_report_is_self_contained_and_its_charts_draw_in_a_browser(run2, tm
     html = out.read_text()
     assert html.count('<svg class="chart"') == 5
     assert not re.search(r"https?://|<link|\bsrc=", html), "the report must not load anything"
-    assert "No data-quality results recorded." in html
+    checks = query(run2["db"], "select count(*) from int_data_quality_results where status = 'pass'")[0][0]
+    assert f"{checks} checks: {checks} passed" in html
     browser = _chromium()
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium); the browser rendering check did not run")
@@ -226,10 +233,12 @@ def test_html_report_lists_recorded_data_quality_results(run2, tmp_path):
     db = tmp_path / "copy.duckdb"
     shutil.copy(run2["db"], db)
     with duckdb.connect(str(db)) as conn:
-        conn.execute("""create table int_data_quality_results as select * from (values
-            ('r1', 'baseline', 2025, 'hires_meet_demand', 'error', 'pass', 0.0, 'ok'),
-            ('r1', 'baseline', 2026, 'match_present', 'warn', 'fail', 0.0, 'no match events')
-        ) t(run_id, scenario_id, simulation_year, check_name, severity, status, observed, message)""")
+        conn.execute("delete from int_data_quality_results")
+        conn.execute("""insert into int_data_quality_results by name select * from (values
+            ('r1', 'baseline', 2025, 'hires_meet_demand', 'error', 'pass', '0', 'ok', now()),
+            ('r1', 'baseline', 2026, 'match_present', 'warn', 'fail', '0', 'no match events', now())
+        ) t(run_id, scenario_id, simulation_year, check_name, severity, status, observed, message,
+            recorded_at)""")
         html = write_report(conn, SCENARIO, str(db), tmp_path / "r.html").read_text()
     assert "2 checks: 1 passed, 1 failed (match_present)." in html
     assert "match_present" in html and "no match events" in html
