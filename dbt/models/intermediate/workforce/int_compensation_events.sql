@@ -17,8 +17,9 @@ levels as (select * from {{ ref('config_job_levels') }}),
 promo_age as (select * from {{ ref('config_promotion_hazard_age') }}),
 promo_tenure as (select * from {{ ref('config_promotion_hazard_tenure') }}),
 
+-- Each month owns the slice [cum_from, next cum_from) of [0, 1); a draw falls in one slice.
 timing as (
-    select month, sum(weight) over (order by month) / sum(weight) over () as cum_to
+    select month, (sum(weight) over (order by month) - weight) / sum(weight) over () as cum_from
     from {{ ref('config_raise_timing') }}
     where weight > 0
 ),
@@ -36,14 +37,12 @@ draws as (
 
 promotion_month as (
     select d.employee_id, t.month
-    from draws as d join timing as t on d.u_promotion_timing < t.cum_to
-    qualify row_number() over (partition by d.employee_id order by t.cum_to) = 1
+    from draws as d asof join timing as t on d.u_promotion_timing >= t.cum_from
 ),
 
 raise_month as (
     select d.employee_id, t.month
-    from draws as d join timing as t on d.u_raise_timing < t.cum_to
-    qualify row_number() over (partition by d.employee_id order by t.cum_to) = 1
+    from draws as d asof join timing as t on d.u_raise_timing >= t.cum_from
 ),
 
 max_level as (select max(level_id) as top_level from levels),

@@ -14,8 +14,9 @@ age_bands as (
     select
         age_min,
         age_max,
-        sum(weight) over (order by age_min) / sum(weight) over () as cum_to
+        (sum(weight) over (order by age_min) - weight) / sum(weight) over () as cum_from
     from {{ ref('config_new_hire_age') }}
+    where weight > 0
 ),
 
 slots as (
@@ -57,9 +58,8 @@ placed as (
             0.0), 1.0) as band_position,
         d.u_birth_day
     from draws as d
-    -- The first band whose cumulative weight exceeds the draw.
-    join age_bands as a on d.u_age_band < a.cum_to
-    qualify row_number() over (partition by d.employee_id order by a.cum_to) = 1
+    -- Each band owns the slice [cum_from, next cum_from) of [0, 1).
+    asof join age_bands as a on d.u_age_band >= a.cum_from
 ),
 
 final as (
