@@ -420,10 +420,6 @@ def build_parser() -> argparse.ArgumentParser:
     dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
     dv.set_defaults(func=cmd_dbt_vars)
 
-    def database_option(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--database", type=Path, default=None,
-                       help="DuckDB file to read (default: dbt/simulation.duckdb)")
-
     rep = sub.add_parser("report", help="write a self-contained HTML report of the scenario's years")
     config_option(rep)
     database_option(rep)

@@ -13,10 +13,10 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
@@ -103,6 +103,15 @@ class PromotionSettings(_Section):
 MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
 
 
+def _month_day(value: str) -> str:
+    if not MONTH_DAY.match(value):
+        raise ValueError(f"{value!r} is not a month-day; write it as MM-DD, e.g. 01-01")
+    return value
+
+
+MonthDay = Annotated[str, AfterValidator(_month_day)]
+
+
 class EligibilitySettings(_Section):
     minimum_age: int = Field(21, ge=0, le=100)
     waiting_period_days: int = Field(0, ge=0, le=3650)
@@ -118,14 +127,7 @@ class AutoEnrollmentSettings(_Section):
     opt_out_grace_period_days: int = Field(90, ge=0, le=365)
     opt_out_rate_multiplier: float = Field(1.0, ge=0.0, le=10.0)
     re_enrollment_sweep_years: list[int] = Field(default_factory=list)
-    re_enrollment_sweep_day: str = "01-01"
-
-    @field_validator("re_enrollment_sweep_day")
-    @classmethod
-    def _month_day(cls, value: str) -> str:
-        if not MONTH_DAY.match(value):
-            raise ValueError(f"{value!r} is not a month-day; write it as MM-DD, e.g. 01-01")
-        return value
+    re_enrollment_sweep_day: MonthDay = "01-01"
 
 
 class ProactiveEnrollmentSettings(_Section):
@@ -151,18 +153,11 @@ class EnrollmentSettings(_Section):
 
 class EscalationSettings(_Section):
     enabled: bool = True
-    effective_day: str = "01-01"
+    effective_day: MonthDay = "01-01"
     increment_amount: float = Field(0.01, gt=0.0, le=1.0)
     maximum_rate: float = Field(0.10, gt=0.0, le=1.0)
     hire_date_cutoff: date | None = None
     first_escalation_delay_days: int = Field(0, ge=0, le=3650)
-
-    @field_validator("effective_day")
-    @classmethod
-    def _month_day(cls, value: str) -> str:
-        if not MONTH_DAY.match(value):
-            raise ValueError(f"{value!r} is not a month-day; write it as MM-DD, e.g. 01-01")
-        return value
 
 
 class IrsLimitSettings(_Section):

@@ -16,3 +16,12 @@
 {% macro days_in_year(year=none) -%}
   (date_diff('day', {{ year_start(year) }}, {{ year_end(year) }}) + 1)
 {%- endmacro %}
+
+{#- Last day of a period that runs from one change point to the day before the next change
+    point of the same employee (ordered by `order_by`), or through `last_day`. -#}
+{% macro period_end(period_start, order_by, last_day, partition_by='employee_id') -%}
+  coalesce(
+      lead({{ period_start }}) over (partition by {{ partition_by }} order by {{ order_by }}) - 1,
+      {{ last_day }}
+  )::date
+{%- endmacro %}

@@ -27,10 +27,8 @@ periods as (
     select
         c.employee_id,
         c.period_start,
-        coalesce(
-            lead(c.period_start) over (partition by c.employee_id order by c.period_start, c.type_priority) - 1,
-            p.employment_end
-        )::date as period_end,
+        {{ period_end('c.period_start', 'c.period_start, c.type_priority', 'p.employment_end',
+                      'c.employee_id') }} as period_end,
         c.deferral_rate
     from change_points as c
     join people as p using (employee_id)

@@ -45,10 +45,8 @@ periods as (
     select
         c.employee_id,
         c.period_start,
-        coalesce(
-            lead(c.period_start) over (partition by c.employee_id order by c.period_start, c.point_order) - 1,
-            coalesce(e.termination_date, {{ year_end() }})
-        )::date as period_end,
+        {{ period_end('c.period_start', 'c.period_start, c.point_order',
+                      'coalesce(e.termination_date, ' ~ year_end() ~ ')', 'c.employee_id') }} as period_end,
         c.annual_rate,
         c.point_order
     from change_points as c
