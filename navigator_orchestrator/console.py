@@ -13,7 +13,7 @@ from .observe import RunInfo, RunObserver, RunOutcome
 from .summary import YearAudit
 
 STAGE_LABELS = {
-    "census_load": "load census", "dbt_seed": "dbt seed", "dbt_build": "dbt build",
+    "census_load": "load census", "dbt_parse": "dbt parse", "dbt_build": "dbt build",
     "tripwires": "tripwires", "publish": "publish", "checkpoint": "checkpoint", "audit": "audit",
 }
 

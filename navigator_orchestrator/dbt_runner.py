@@ -98,6 +98,11 @@ class DbtRunner:
         return {**defaults.to_dbt_vars(), "simulation_year": defaults.simulation.start_year,
                 "run_id": "parse"}
 
+    def prepare(self) -> int:
+        """Parse (or load the cached manifest) now; returns the number of project nodes."""
+        self._ensure_parsed()
+        return len(self._manifests[self.project_dir].nodes)
+
     def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return

@@ -22,8 +22,9 @@ def _stages(sim: Simulation) -> list[str]:
     stages.append("find the resume point" if sim.resume else
                   ("clear_mode all: drop every table except the run log" if cfg.setup.clear_mode == "all"
                    else "clear_mode year: each published year replaces itself and every later year"))
-    stages += ["run-log row (running)", "load raw_census (census year only)", "dbt seed",
-               "per year: dbt run -> publish (one transaction) -> checkpoint -> run-log update",
+    stages += ["run-log row (running)", "load raw_census (census year only)", "dbt parse (cached)",
+               "per year: one dbt invocation (the first also loads the seeds) -> tripwires -> "
+               "publish (one transaction) -> checkpoint -> run-log update",
                "run-log row (completed | failed)"]
     return stages
 
@@ -66,8 +67,7 @@ def describe(sim: Simulation, verbose: bool = False) -> list[str]:
     lines += [f"  {i}. {stage}" for i, stage in enumerate(_stages(sim), 1)]
     lines.append("dbt:")
     for plan in sim.plan():
-        label = "setup" if plan.year == 0 else str(plan.year)
-        lines.append(f"  {label}: dbt {' '.join(plan.dbt_command)}")
+        lines.append(f"  {plan.year}: dbt {' '.join(plan.dbt_command)}")
         if verbose:
             lines.append(f"    --vars {json.dumps(plan.dbt_vars, sort_keys=True)}")
     return lines

@@ -123,10 +123,16 @@ class Simulation:
 
     def plan(self, run_id: str = "planned") -> list[YearPlan]:
         base = {**self.config.to_dbt_vars(), "run_id": run_id}
-        plans = [YearPlan(0, ["seed"], base)]
+        plans = []
         for year in self.years():
             select = ["tag:year"] + (["tag:baseline"] if year == self.census_year else [])
-            plans.append(YearPlan(year, ["run", "--select", *select], {**base, "simulation_year": year}))
+            if not plans:
+                # The first year also loads the seeds, so every simulated year is one invocation.
+                command = ["build", "--select", "resource_type:seed", *select,
+                           "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+            else:
+                command = ["run", "--select", *select]
+            plans.append(YearPlan(year, command, {**base, "simulation_year": year}))
         return plans
 
     def paths(self) -> dict[str, Path | None]:
@@ -203,15 +209,15 @@ class Simulation:
         try:
             if cfg.setup.clear_mode == "all" and not self.resume:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
-            seed, *year_plans = self.plan(run_id)
+            year_plans = self.plan(run_id)
             if year_plans:
                 self._check_continuity(conn)
                 if self.census_year in self.years():
                     with self._stage(None, "census_load") as rows:
                         load_census(conn, cfg.census_path, cfg.census_date, report=report)
                         rows["raw_census"] = report.row_count
-                with self._stage(None, "dbt_seed") as rows:
-                    rows["nodes"] = len(self.dbt.invoke(seed.dbt_command, seed.dbt_vars).node_timings)
+                with self._stage(None, "dbt_parse") as rows:
+                    rows["nodes"] = self.dbt.prepare()
             for plan in year_plans:
                 year_started = time.perf_counter()
                 with self._stage(plan.year, "dbt_build") as rows:

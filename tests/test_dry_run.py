@@ -20,7 +20,9 @@ def test_dry_run_on_a_new_database_creates_nothing(tmp_path, make_config, capsys
                  "--dry-run", "-v"]) == 0
     out = capsys.readouterr().out
     assert tree(tmp_path) == before
-    assert "years: 2025-2026" in out and "dbt run --select tag:year tag:baseline" in out
+    assert "years: 2025-2026" in out
+    assert "2025: dbt build --select resource_type:seed tag:year tag:baseline" in out
+    assert "2026: dbt run --select tag:year" in out
     assert '"simulation_year": 2026' in out and "backup: none (no database yet" in out
 
 

@@ -9,5 +9,5 @@ import pytest
 def test_one_dbt_invocation_per_simulated_year(simulate, years):
     result, _ = simulate({"simulation": {"start_year": 2025, "end_year": 2024 + years}})
     assert len(result.years) == years
-    # One `dbt seed` per run, then exactly one `dbt run` per simulated year.
-    assert result.dbt_invocations == years + 1
+    # Exactly one dbt invocation per simulated year (the first one also loads the seeds).
+    assert result.dbt_invocations == years
