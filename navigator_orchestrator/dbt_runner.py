@@ -6,8 +6,11 @@ costs a fraction of a second and still honours new `--vars` on every call.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +22,53 @@ from .config import DBT_PROJECT_DIR
 # The catalog name DuckDB gives a database file is its stem; the manifest records it in every
 # node. Parsing always happens against this name.
 CANONICAL_DATABASE = "simulation.duckdb"
+
+
+# Files whose content shapes the parsed manifest.
+_PROJECT_GLOBS = ("*.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """Hash of the project's files, the parse vars and the dbt and Python versions."""
+    from importlib.metadata import version
+
+    digest = hashlib.sha256()
+    for part in (sys.version, version("dbt-core"), version("dbt-duckdb"),
+                 json.dumps(DbtRunner.parse_vars(), sort_keys=True, default=str)):
+        digest.update(part.encode())
+    files = sorted({f for pattern in _PROJECT_GLOBS for f in project_dir.glob(pattern) if f.is_file()})
+    for f in files:
+        digest.update(str(f.relative_to(project_dir)).encode())
+        digest.update(f.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_path(project_dir: Path, fingerprint: str) -> Path:
+    return project_dir / "target" / f"navigator_manifest_{fingerprint}.pickle"
+
+
+def _load_cached_manifest(project_dir: Path, fingerprint: str) -> Any | None:
+    """The manifest parsed earlier from exactly these project files, if one was kept."""
+    path = _cache_path(project_dir, fingerprint)
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # missing, truncated or from another version: parse instead
+        return None
+
+
+def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -> None:
+    path = _cache_path(project_dir, fingerprint)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(manifest))
+        os.replace(tmp, path)
+        for old in path.parent.glob("navigator_manifest_*.pickle"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except OSError:  # a read-only checkout still runs; it just parses every time
+        pass
 
 
 def _retarget(manifest: Any, catalog: str) -> None:
@@ -109,6 +159,14 @@ class DbtRunner:
         from dbt.cli.main import dbtRunner
 
         manifest = self._manifests.get(self.project_dir)
+        fingerprint = None
+        if manifest is None:
+            # Loading dbt's own partial-parse state still costs seconds per process; a pickle
+            # of the manifest parsed from identical project files costs milliseconds.
+            fingerprint = project_fingerprint(self.project_dir)
+            manifest = _load_cached_manifest(self.project_dir, fingerprint)
+            if manifest is not None:
+                self._manifests[self.project_dir] = manifest
         if manifest is None:
             # Parse against the canonical database path: dbt also discards its partial-parse
             # cache when the profile (the database path) changes, and the manifest only differs
@@ -121,6 +179,7 @@ class DbtRunner:
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
             manifest = self._manifests[self.project_dir] = result.result
+            _store_cached_manifest(self.project_dir, fingerprint, manifest)
         _retarget(manifest, self.database.stem)
         self._env()
         self._runner = dbtRunner(manifest=manifest)
