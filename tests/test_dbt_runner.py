@@ -1,0 +1,40 @@
+"""The manifest cache: reused only for identical project files, ignored when unreadable."""
+
+from __future__ import annotations
+
+import shutil
+
+from navigator_orchestrator.config import DBT_PROJECT_DIR
+from navigator_orchestrator.dbt_runner import (
+    _cache_path, _load_cached_manifest, _store_cached_manifest, project_fingerprint,
+)
+
+
+def _copy_project(tmp_path):
+    project = tmp_path / "dbt"
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", "*.duckdb*"))
+    return project
+
+
+def test_fingerprint_changes_with_any_model_seed_or_macro(tmp_path):
+    project = _copy_project(tmp_path)
+    base = project_fingerprint(project)
+    assert project_fingerprint(project) == base
+    for relative in ("models/intermediate/workforce/int_hiring_events.sql", "seeds/config_hiring_mix.csv",
+                     "macros/random.sql", "dbt_project.yml"):
+        path = project / relative
+        original = path.read_text()
+        path.write_text(original + "\n")
+        assert project_fingerprint(project) != base, relative
+        path.write_text(original)
+    assert project_fingerprint(project) == base
+
+
+def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
+    project = _copy_project(tmp_path)
+    fingerprint = project_fingerprint(project)
+    _store_cached_manifest(project, fingerprint, {"nodes": {"model.x": 1}})
+    assert _load_cached_manifest(project, fingerprint) == {"nodes": {"model.x": 1}}
+    assert _load_cached_manifest(project, "another") is None
+    _cache_path(project, fingerprint).write_bytes(b"not a pickle")
+    assert _load_cached_manifest(project, fingerprint) is None
