@@ -6,6 +6,7 @@ costs a fraction of a second and still honours new `--vars` on every call.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -47,12 +48,22 @@ def _cache_path(project_dir: Path, fingerprint: str) -> Path:
     return project_dir / "target" / f"navigator_manifest_{fingerprint}.pickle"
 
 
+def _manifest_state(manifest: Any) -> dict[str, Any]:
+    """The manifest's data fields. Its private fields are lookup caches and a lock, rebuilt
+    lazily; dbt's own pickle support (`__reduce_ex__`) omits a field and so shifts them."""
+    return {f.name: getattr(manifest, f.name) for f in dataclasses.fields(manifest)
+            if not f.name.startswith("_")}
+
+
 def _load_cached_manifest(project_dir: Path, fingerprint: str) -> Any | None:
     """The manifest parsed earlier from exactly these project files, if one was kept."""
     path = _cache_path(project_dir, fingerprint)
     try:
         with path.open("rb") as fh:
-            return pickle.load(fh)
+            state = pickle.load(fh)
+        from dbt.contracts.graph.manifest import Manifest
+
+        return Manifest(**state)
     except Exception:  # missing, truncated or from another version: parse instead
         return None
 
@@ -62,7 +73,7 @@ def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(manifest))
+        tmp.write_bytes(pickle.dumps(_manifest_state(manifest)))
         os.replace(tmp, path)
         for old in path.parent.glob("navigator_manifest_*.pickle"):
             if old != path:

@@ -31,10 +31,16 @@ def test_fingerprint_changes_with_any_model_seed_or_macro(tmp_path):
 
 
 def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
+    from dbt.contracts.graph.manifest import Manifest
+
     project = _copy_project(tmp_path)
     fingerprint = project_fingerprint(project)
-    _store_cached_manifest(project, fingerprint, {"nodes": {"model.x": 1}})
-    assert _load_cached_manifest(project, fingerprint) == {"nodes": {"model.x": 1}}
+    manifest = Manifest()
+    manifest.env_vars = {"NAVIGATOR_DB_PATH": "x"}
+    _ = manifest.ref_lookup  # a built lookup cache must not travel with the data
+    _store_cached_manifest(project, fingerprint, manifest)
+    loaded = _load_cached_manifest(project, fingerprint)
+    assert loaded.env_vars == {"NAVIGATOR_DB_PATH": "x"} and loaded._ref_lookup is None
     assert _load_cached_manifest(project, "another") is None
     _cache_path(project, fingerprint).write_bytes(b"not a pickle")
     assert _load_cached_manifest(project, fingerprint) is None
