@@ -7,21 +7,15 @@
 {% set year = var('simulation_year') | int %}
 
 with start_population as (
-{% if year == var('start_year') | int %}
     select
         employee_id,
         employee_birth_date,
         employee_hire_date,
         current_compensation as starting_compensation,
         level_id
+{% if year == var('start_year') | int %}
     from {{ ref('int_baseline_workforce') }}
 {% else %}
-    select
-        employee_id,
-        employee_birth_date,
-        employee_hire_date,
-        current_compensation as starting_compensation,
-        level_id
     from {{ source('navigator', 'fct_workforce_snapshot') }}
     where scenario_id = '{{ var("scenario_id") }}'
       and simulation_year = {{ year - 1 }}
