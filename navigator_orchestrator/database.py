@@ -7,7 +7,7 @@ A crash or a failure therefore leaves the published tables at a year boundary.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Iterator
 
@@ -22,6 +22,10 @@ PUBLISHED_TABLES: dict[str, str] = {
 }
 
 
+# The in-memory catalog that holds the year-only work tables while a run is in progress.
+WORK_CATALOG = "navigator_work"
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     # Same (default) configuration as dbt-duckdb, so both can share the instance in-process.
     return duckdb.connect(str(path))
@@ -34,6 +38,76 @@ def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
     finally:
         conn.close()
+
+
+def work_catalog_name(database_path: Path) -> str:
+    """The work catalog's name for this database (never the database file's own catalog)."""
+    return WORK_CATALOG if Path(database_path).stem != WORK_CATALOG else f"{WORK_CATALOG}_memory"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _tables_in(conn: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'main'",
+        [catalog]).fetchall()}
+
+
+def resolve_work_tables(conn: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Let unqualified names in this connection find tables in the work catalog `name` (after
+    the database file's own `main`, which keeps receiving unqualified creates)."""
+    main = conn.execute("select current_database()").fetchone()[0]
+    conn.execute(f"set search_path = '{_quoted(main)}.main,{_quoted(name)}.main'")
+
+
+@contextmanager
+def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str]) -> Iterator[None]:
+    """Hold the year-only work tables in an in-memory catalog for the life of a run.
+
+    dbt rebuilds them every simulated year and only the year's publish reads them, so writing
+    each year's copy to the database file (and its write-ahead log) was wasted work. The
+    database file's own copies are dropped first, so unqualified names in this connection
+    resolve to the work catalog (search path: the file's `main`, then the work catalog). When
+    the run ends, however it ends, the last year's work tables are written back to the file
+    in one transaction, so `dbt run --select ...` and `dbt test` by hand find them as before.
+    The caller's DbtRunner must place the models in the same catalog (its `work_catalog`).
+    """
+    main = conn.execute("select current_database()").fetchone()[0]
+    conn.execute(f"attach if not exists ':memory:' as {_quoted(name)} (compress)")
+    in_file = _tables_in(conn, main) & set(models)
+    conn.execute("begin transaction")
+    for model in sorted(in_file):
+        conn.execute(f"drop table if exists {_quoted(main)}.main.{_quoted(model)}")
+    conn.execute("commit")
+    resolve_work_tables(conn, name)
+    try:
+        yield
+    except BaseException:
+        # Keep what the failing year built for recovery by hand, but never hide the error.
+        with suppress(duckdb.Error):
+            _write_back(conn, main, name, models)
+        raise
+    else:
+        _write_back(conn, main, name, models)
+
+
+def _write_back(conn: duckdb.DuckDBPyConnection, main: str, name: str, models: list[str]) -> None:
+    """Copy the work tables into the database file (one transaction) and detach the catalog."""
+    built = sorted(_tables_in(conn, name) & set(models))
+    conn.execute("begin transaction")
+    try:
+        for model in built:
+            conn.execute(f"create or replace table {_quoted(main)}.main.{_quoted(model)} as "
+                         f"select * from {_quoted(name)}.main.{_quoted(model)}")
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    finally:
+        conn.execute("reset search_path")
+        conn.execute(f"detach {_quoted(name)}")
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -89,7 +163,8 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
 def drop_all_tables(conn: duckdb.DuckDBPyConnection, keep: set[str] | frozenset[str] = frozenset()) -> None:
     """clear_mode: all — start from an empty database (except the tables in `keep`)."""
     rows = conn.execute(
-        "select table_name, table_type from information_schema.tables where table_schema = 'main'"
+        "select table_name, table_type from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = 'main'"
     ).fetchall()
     conn.execute("begin transaction")
     for name, kind in rows:

@@ -25,6 +25,9 @@ from .config import DBT_PROJECT_DIR
 CANONICAL_DATABASE = "simulation.duckdb"
 
 
+# The tag of the models that hold one simulated year only, rebuilt every year.
+WORK_TAG = "year"
+
 # Files whose content shapes the parsed manifest.
 _PROJECT_GLOBS = ("*.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
 
@@ -82,18 +85,25 @@ def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -
         pass
 
 
-def _retarget(manifest: Any, catalog: str) -> None:
-    """Point every model, seed, test and source of a parsed manifest at `catalog`."""
-    current = getattr(manifest, "_navigator_catalog", Path(CANONICAL_DATABASE).stem)
-    if current == catalog:
+def _retarget(manifest: Any, catalog: str, work_catalog: str | None = None) -> None:
+    """Point every model, seed, test and source of a parsed manifest at `catalog`, and the
+    year-only work models (tag `year`) at `work_catalog` when one is given."""
+    wanted = (catalog, work_catalog)
+    previous = getattr(manifest, "_navigator_targets", (Path(CANONICAL_DATABASE).stem, None))
+    if previous == wanted:
         return
     for node in [*manifest.nodes.values(), *manifest.sources.values(), *manifest.unit_tests.values()]:
-        if getattr(node, "database", None) == current:
-            node.database = catalog
+        if getattr(node, "database", None) not in {c for c in previous if c}:
+            continue  # a node placed in another catalog on purpose
+        target = catalog
+        if work_catalog and node.resource_type == "model" and WORK_TAG in node.tags:
+            target = work_catalog
+        current = node.database
+        node.database = target
         relation_name = getattr(node, "relation_name", None)
         if relation_name and relation_name.startswith(f'"{current}".'):
-            node.relation_name = f'"{catalog}".' + relation_name[len(current) + 3:]
-    manifest._navigator_catalog = catalog
+            node.relation_name = f'"{target}".' + relation_name[len(current) + 3:]
+    manifest._navigator_targets = wanted
     if manifest.flat_graph:
         manifest.build_flat_graph()
 
@@ -156,8 +166,12 @@ class DbtRunner:
 
     _manifests: dict[Path, Any] = {}
 
-    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
+    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR,
+                 work_catalog: str | None = None):
         self.database = Path(database).resolve()
+        # An attached catalog (e.g. in-memory) that receives the year-only models instead of
+        # the database file; the caller attaches it to the process's DuckDB instance first.
+        self.work_catalog = work_catalog
         self.project_dir = Path(project_dir)
         self.threads = threads
         self.invocations: list[DbtInvocation] = []
@@ -192,6 +206,12 @@ class DbtRunner:
         self._ensure_parsed()
         return len(self._manifests[self.project_dir].nodes)
 
+    def work_models(self) -> list[str]:
+        """The year-only models (tag `year`), rebuilt every simulated year."""
+        self._ensure_parsed()
+        return sorted(node.name for node in self._manifests[self.project_dir].nodes.values()
+                      if node.resource_type == "model" and WORK_TAG in node.tags)
+
     def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return
@@ -220,7 +240,6 @@ class DbtRunner:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
             manifest = self._manifests[self.project_dir] = result.result
             _store_cached_manifest(self.project_dir, fingerprint, manifest)
-        _retarget(manifest, self.database.stem)
         self._env()
         self._runner = dbtRunner(manifest=manifest)
 
@@ -231,6 +250,8 @@ class DbtRunner:
         a dbt invocation that could not run at all still raises.
         """
         self._ensure_parsed()
+        # Several runners (databases, work catalogs) may share the process's manifest.
+        _retarget(self._manifests[self.project_dir], self.database.stem, self.work_catalog)
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
         # manifest.json / run_results.json on every call.

@@ -110,7 +110,9 @@ class Simulation:
         self.notify = notify or (lambda message: None)
         self.observer = observer or RunObserver()
         self._last_stage_seconds = 0.0
-        self.dbt = DbtRunner(self.database_path, threads=threads)
+        # The year-only work tables live in memory during a run (see database.work_catalog).
+        self.dbt = DbtRunner(self.database_path, threads=threads,
+                             work_catalog=database.work_catalog_name(self.database_path))
 
     # ----- planning -------------------------------------------------------
     @property
@@ -218,34 +220,37 @@ class Simulation:
                         rows["raw_census"] = report.row_count
                 with self._stage(None, "dbt_parse") as rows:
                     rows["nodes"] = self.dbt.prepare()
-            for plan in year_plans:
-                year_started = time.perf_counter()
-                with self._stage(plan.year, "dbt_build") as rows:
-                    rows["models"] = len(self.dbt.invoke(plan.dbt_command, plan.dbt_vars).node_timings)
-                # Data-quality tripwires on the unpublished year: an error stops before publish.
-                with self._stage(plan.year, "tripwires") as rows:
-                    rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
-                with self._stage(plan.year, "publish") as rows:
-                    counts = database.publish_year(conn, scenario, plan.year)
-                    rows.update(counts)
-                summary = year_summary(conn, scenario, plan.year)
-                summary.row_counts = counts
-                with self._stage(plan.year, "checkpoint") as rows:
-                    checkpoints.write_checkpoint(
-                        conn, year=plan.year, database=self.database_path, scenario_id=scenario,
-                        plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
-                        config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
-                    )
-                checkpoint_seconds += self._last_stage_seconds
-                summary.seconds = time.perf_counter() - year_started
-                runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
-                with self._stage(plan.year, "audit") as rows:
-                    audit = year_audit(conn, scenario, plan.year, self.census_year)
-                    rows["years_summarised"] = len(audit.history)
-                summaries.append(summary)
-                obs.year_finished(summary, audit)
-                if self.on_year:
-                    self.on_year(summary)
+            work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models())
+                    if year_plans and self.dbt.work_catalog else contextlib.nullcontext())
+            with work:
+                for plan in year_plans:
+                    year_started = time.perf_counter()
+                    with self._stage(plan.year, "dbt_build") as rows:
+                        rows["models"] = len(self.dbt.invoke(plan.dbt_command, plan.dbt_vars).node_timings)
+                    # Data-quality tripwires on the unpublished year: an error stops before publish.
+                    with self._stage(plan.year, "tripwires") as rows:
+                        rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
+                    with self._stage(plan.year, "publish") as rows:
+                        counts = database.publish_year(conn, scenario, plan.year)
+                        rows.update(counts)
+                    summary = year_summary(conn, scenario, plan.year)
+                    summary.row_counts = counts
+                    with self._stage(plan.year, "checkpoint") as rows:
+                        checkpoints.write_checkpoint(
+                            conn, year=plan.year, database=self.database_path, scenario_id=scenario,
+                            plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
+                            config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
+                        )
+                    checkpoint_seconds += self._last_stage_seconds
+                    summary.seconds = time.perf_counter() - year_started
+                    runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
+                    with self._stage(plan.year, "audit") as rows:
+                        audit = year_audit(conn, scenario, plan.year, self.census_year)
+                        rows["years_summarised"] = len(audit.history)
+                    summaries.append(summary)
+                    obs.year_finished(summary, audit)
+                    if self.on_year:
+                        self.on_year(summary)
             runlog.finish(conn, run_id)
         except BaseException as exc:
             message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]

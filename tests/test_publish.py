@@ -40,3 +40,48 @@ def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, make
         with pytest.raises(duckdb.Error):
             database.publish_year(conn, "baseline", 2026)
     assert _fingerprint(db) == before
+
+
+def _catalogs_holding(db, table: str) -> list[str]:
+    # A connection in the same process shares the run's DuckDB instance and its attachments.
+    with duckdb.connect(str(db)) as conn:
+        return [r[0] for r in conn.execute(
+            "select table_catalog from information_schema.tables where table_name = ? order by 1",
+            [table]).fetchall()]
+
+
+def test_year_tables_live_in_memory_during_the_run_and_the_last_year_is_written_back(tmp_path, make_config):
+    db = tmp_path / "sim.duckdb"
+    seen: dict[int, list[str]] = {}
+    sim = Simulation(load_config(make_config()), db,
+                     on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
+    sim.run()
+    work = database.work_catalog_name(db)
+    assert seen == {2025: [work], 2026: [work]}, "the file must not hold a copy while the run builds years"
+    # After the run the file holds the last year's work tables (for `dbt run/test` by hand)...
+    for model in sim.dbt.work_models():
+        assert _catalogs_holding(db, model) == ["sim"], model
+    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
+    assert query(db, "select count(*) from int_hiring_events") == query(
+        db, "select count(*) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire'")
+    # ...and the in-memory catalog is gone.
+    with duckdb.connect(str(db)) as conn:
+        assert work not in {r[0] for r in conn.execute("select database_name from duckdb_databases()").fetchall()}
+
+
+def test_building_the_year_tables_in_memory_changes_no_published_figure(tmp_path, make_config):
+    config = load_config(make_config())
+    in_memory, in_file = tmp_path / "memory" / "sim.duckdb", tmp_path / "file" / "sim.duckdb"
+    for db in (in_memory, in_file):
+        db.parent.mkdir()
+    Simulation(config, in_memory).run()
+    direct = Simulation(config, in_file)
+    direct.dbt.work_catalog = None  # dbt writes the year tables straight into the file
+    direct.run()
+
+    def published(db):
+        with duckdb.connect(str(db)) as conn:
+            return {t: conn.execute(f"select count(*), sum(hash(columns(* exclude (run_id)))) from {t}").fetchone()
+                    for t in database.PUBLISHED_TABLES}
+
+    assert published(in_memory) == published(in_file)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import deep_merge, query
-from navigator_orchestrator import cli, tripwires
+from navigator_orchestrator import cli, database, tripwires
 from navigator_orchestrator.config import DEFAULT_CONFIG, ConfigError, load_config
 from navigator_orchestrator.dbt_runner import DbtRunner
 from navigator_orchestrator.pipeline import Simulation
@@ -233,6 +233,8 @@ def corrupt_after_build(monkeypatch, year: int, sql: str) -> None:
         invocation = original(self, command, dbt_vars, check)
         if command[0] == "run" and dbt_vars.get("simulation_year") == year:
             with duckdb.connect(str(self.database)) as conn:
+                # During a run the year's tables live in the in-memory work catalog.
+                database.resolve_work_tables(conn, self.work_catalog)
                 conn.execute(sql)
         return invocation
 
@@ -254,6 +256,10 @@ def test_error_trip_leaves_the_database_at_the_previous_year_boundary(tmp_path, 
 
     assert query(db, "select distinct simulation_year from fct_workforce_snapshot") == [(2025,)]
     assert fingerprint(db) == fingerprint(one_year)
+    # The failing year's work tables are kept in the file for the recovery commands.
+    assert query(db, "select distinct simulation_year from int_yearly_events") == [(2026,)]
+    assert query(db, "select count(*) from int_yearly_events where event_type = 'hire' "
+                     "and compensation_amount is not null") == [(0,)]
     statuses = dict(query(db, """select simulation_year || ':' || check_name, status from int_data_quality_results
                                  where check_name = 'hires_without_pay'"""))
     assert statuses == {"2025:hires_without_pay": "pass", "2026:hires_without_pay": "fail"}
