@@ -15,6 +15,7 @@ from .summary import YearAudit
 STAGE_LABELS = {
     "census_load": "load census", "dbt_parse": "dbt parse", "dbt_build": "dbt build",
     "tripwires": "tripwires", "publish": "publish", "checkpoint": "checkpoint", "audit": "audit",
+    "write_back": "write back work tables", "flush": "flush database file",
 }
 
 
@@ -99,7 +100,7 @@ class PlainConsole(RunObserver):
                     f"| database {info.database} | run {info.run_id}")
 
     def stage_finished(self, year, stage, seconds, rows=None) -> None:
-        where = f"{year}" if year is not None else "setup"
+        where = f"{year}" if year is not None else "run"
         counts = ", ".join(f"{k} {v:,}" for k, v in (rows or {}).items())
         self._print(f"  [{where}] {STAGE_LABELS.get(stage, stage)}: {seconds:.2f}s"
                     + (f" ({counts})" if counts else ""))
@@ -137,7 +138,7 @@ class RichConsole(RunObserver):
         self.task = self.progress.add_task("starting", total=len(info.years) * len(info.stages) or None)
 
     def stage_started(self, year, stage) -> None:
-        where = str(year) if year is not None else "setup"
+        where = str(year) if year is not None else "run"
         self.progress.update(self.task, description=f"{where} {STAGE_LABELS.get(stage, stage)}")
 
     def stage_finished(self, year, stage, seconds, rows=None) -> None:

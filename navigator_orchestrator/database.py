@@ -7,9 +7,9 @@ A crash or a failure therefore leaves the published tables at a year boundary.
 
 from __future__ import annotations
 
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, ContextManager, Iterator
 
 import duckdb
 
@@ -63,7 +63,8 @@ def resolve_work_tables(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 
 
 @contextmanager
-def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str]) -> Iterator[None]:
+def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str],
+                 timed: Callable[[], ContextManager[Any]] = nullcontext) -> Iterator[None]:
     """Hold the year-only work tables in an in-memory catalog for the life of a run.
 
     dbt rebuilds them every simulated year and only the year's publish reads them, so writing
@@ -72,7 +73,8 @@ def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str]) 
     resolve to the work catalog (search path: the file's `main`, then the work catalog). When
     the run ends, however it ends, the last year's work tables are written back to the file
     in one transaction, so `dbt run --select ...` and `dbt test` by hand find them as before.
-    The caller's DbtRunner must place the models in the same catalog (its `work_catalog`).
+    The caller's DbtRunner must place the models in the same catalog (its `work_catalog`);
+    `timed` wraps the write-back (the pipeline reports it as a stage).
     """
     main = conn.execute("select current_database()").fetchone()[0]
     conn.execute(f"attach if not exists ':memory:' as {_quoted(name)} (compress)")
@@ -86,11 +88,12 @@ def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str]) 
         yield
     except BaseException:
         # Keep what the failing year built for recovery by hand, but never hide the error.
-        with suppress(duckdb.Error):
+        with suppress(duckdb.Error), timed():
             _write_back(conn, main, name, models)
         raise
     else:
-        _write_back(conn, main, name, models)
+        with timed():
+            _write_back(conn, main, name, models)
 
 
 def _write_back(conn: duckdb.DuckDBPyConnection, main: str, name: str, models: list[str]) -> None:

@@ -42,7 +42,7 @@ class RunOutcome:
 class RunObserver:
     """No-op base: subclasses override what they need.
 
-    `year` is None for run-level stages (census load, dbt seed). `rows` maps a table or a
+    `year` is None for run-level stages (census load, dbt parse, write back, flush). `rows` maps a table or a
     count name to a number; it never holds employee-level data.
     """
 
