@@ -256,7 +256,7 @@ class DbtRunner:
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
         # manifest.json / run_results.json on every call.
         args = [*command, "--quiet", "--log-level-file", "warn", "--no-write-json",
-                "--no-version-check", *self._base_args(), "--threads", str(self.threads),
+                "--no-version-check", "--cache-selected-only", *self._base_args(), "--threads", str(self.threads),
                 "--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()
         result = self._runner.invoke(args)

@@ -161,7 +161,9 @@ def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str,
         for r in report.results
     ]
     if rows:
-        conn.executemany(f"insert into {RESULTS_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # One statement for all rows: executemany runs one statement per row.
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        conn.execute(f"insert into {RESULTS_TABLE} values {placeholders}", [v for row in rows for v in row])
 
 
 def _stderr(line: str) -> None:
