@@ -44,3 +44,16 @@ def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
     assert _load_cached_manifest(project, "another") is None
     _cache_path(project, fingerprint).write_bytes(b"not a pickle")
     assert _load_cached_manifest(project, fingerprint) is None
+
+
+def test_behavior_flag_source_names_the_calling_module_as_dbt_does():
+    from dbt_common.behavior_flags import BehaviorFlagRendered
+
+    from navigator_orchestrator.dbt_runner import _cheap_behavior_flag_source
+
+    _cheap_behavior_flag_source()
+    flag = BehaviorFlagRendered({"name": "navigator_probe", "default": True, "description": "probe"}, {})
+    assert flag._behavior_change_event.flag_source == __name__
+    declared = BehaviorFlagRendered(
+        {"name": "navigator_probe", "default": True, "description": "probe", "source": "dbt-x"}, {})
+    assert declared._behavior_change_event.flag_source == "dbt-x"

@@ -85,3 +85,16 @@ def test_building_the_year_tables_in_memory_changes_no_published_figure(tmp_path
                     for t in database.PUBLISHED_TABLES}
 
     assert published(in_memory) == published(in_file)
+
+
+def test_duckdb_memory_limit_comes_from_the_environment(tmp_path, make_config, monkeypatch):
+    db = tmp_path / "sim.duckdb"
+    monkeypatch.setenv("NAVIGATOR_DUCKDB_MEMORY_LIMIT", "1536MB")
+    seen = []
+
+    def limit(summary):
+        with duckdb.connect(str(db)) as conn:  # the run's instance: the setting is global to it
+            seen.append(conn.execute("select current_setting('memory_limit')").fetchone()[0])
+
+    Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db, on_year=limit).run()
+    assert seen == ["1.4 GiB"]
