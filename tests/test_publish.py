@@ -98,3 +98,11 @@ def test_duckdb_memory_limit_comes_from_the_environment(tmp_path, make_config, m
 
     Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db, on_year=limit).run()
     assert seen == ["1.4 GiB"]
+
+
+def test_work_catalog_never_takes_the_database_files_own_name(tmp_path, make_config):
+    db = tmp_path / "navigator_work.duckdb"
+    assert database.work_catalog_name(db) != db.stem
+    Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db).run()
+    assert query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2025")[0][0] > 0
+    assert _catalogs_holding(db, "int_yearly_snapshot") == ["navigator_work"]
