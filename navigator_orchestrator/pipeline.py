@@ -30,7 +30,7 @@ from .config import DEFAULT_DATABASE, SimulationConfig
 from .dbt_runner import DbtRunner
 from .lock import database_lock, lock_path
 from .observe import RunInfo, RunObserver, RunOutcome
-from .summary import year_audit
+from .summary import YearFigures, year_audit
 
 
 class SimulationError(RuntimeError):
@@ -206,6 +206,7 @@ class Simulation:
         ))
         started = time.perf_counter()
         summaries: list[YearSummary] = []
+        history: list[YearFigures] | None = None  # figures of the years audited so far
         checkpoint_seconds = 0.0
         outcome = RunOutcome()
         try:
@@ -250,7 +251,8 @@ class Simulation:
                     summary.seconds = time.perf_counter() - year_started
                     runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
                     with self._stage(plan.year, "audit") as rows:
-                        audit = year_audit(conn, scenario, plan.year, self.census_year)
+                        audit = year_audit(conn, scenario, plan.year, self.census_year, earlier=history)
+                        history = audit.history
                         rows["years_summarised"] = len(audit.history)
                     summaries.append(summary)
                     obs.year_finished(summary, audit)

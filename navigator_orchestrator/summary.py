@@ -248,8 +248,13 @@ def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> 
 
 
 def year_audit(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
-               first_year: int | None = None) -> YearAudit:
-    history = scenario_figures(conn, scenario_id, first_year, year)
+               first_year: int | None = None, earlier: list[YearFigures] | None = None) -> YearAudit:
+    """The year's audit. `earlier`: the figures of the years before it, when already known
+    (publishing year Y never changes an earlier year), so only year Y is computed."""
+    if earlier is None:
+        history = scenario_figures(conn, scenario_id, first_year, year)
+    else:
+        history = [f for f in earlier if f.year < year] + scenario_figures(conn, scenario_id, year, year)
     figures = next(f for f in history if f.year == year)
     return YearAudit(
         scenario_id=scenario_id,
