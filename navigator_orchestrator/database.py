@@ -149,13 +149,11 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
         clear_from_year(conn, scenario_id, year)
         for table, source in PUBLISHED_TABLES.items():
             if table_exists(conn, table):
-                conn.execute(f"insert into {table} by name select * from {source}")
+                statement = f"insert into {table} by name select * from {source}"
             else:
-                conn.execute(f"create table {table} as select * from {source}")
-            counts[table] = conn.execute(
-                f"select count(*) from {table} where scenario_id = ? and simulation_year = ?",
-                [scenario_id, year],
-            ).fetchone()[0]
+                statement = f"create table {table} as select * from {source}"
+            # Both statements return the number of rows they wrote.
+            counts[table] = conn.execute(statement).fetchone()[0]
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
