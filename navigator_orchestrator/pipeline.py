@@ -27,7 +27,7 @@ from . import checkpoints, database, runlog, tripwires
 from .backup import BackupResult, backup_path, preflight_backup
 from .census import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
-from .dbt_runner import DbtRunner
+from .dbt_runner import WORK_TAG, DbtRunner
 from .lock import database_lock, lock_path
 from .observe import RunInfo, RunObserver, RunOutcome
 from .summary import YearFigures, year_audit
@@ -127,7 +127,7 @@ class Simulation:
         base = {**self.config.to_dbt_vars(), "run_id": run_id}
         plans = []
         for year in self.years():
-            select = ["tag:year"] + (["tag:baseline"] if year == self.census_year else [])
+            select = [f"tag:{WORK_TAG}"] + (["tag:baseline"] if year == self.census_year else [])
             if not plans:
                 # The first year also loads the seeds, so every simulated year is one invocation.
                 command = ["build", "--select", "resource_type:seed", *select,
