@@ -7,6 +7,7 @@ A crash or a failure therefore leaves the published tables at a year boundary.
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
@@ -22,13 +23,41 @@ PUBLISHED_TABLES: dict[str, str] = {
 }
 
 
+# The catalog the database file is attached under, whatever the file is called; dbt's profile
+# (dbt/profiles.yml) attaches it under the same name.
+CATALOG = "simulation"
+
+# Rows per row group in the database file (DuckDB's default is 122,880). A simulated year
+# appends fewer rows than that to most published tables, and DuckDB logs such an append to the
+# write-ahead log uncompressed and compresses it again at the next checkpoint; with 16,384 every
+# year's append is written compressed straight into the file (docs/performance.md). DuckDB
+# takes it as an ATTACH option, so the file is always attached rather than opened directly.
+ROW_GROUP_SIZE = 16_384
+
 # The in-memory catalog that holds the year-only work tables while a run is in progress.
 WORK_CATALOG = "navigator_work"
 
 
+def instance_name(path: Path) -> str:
+    """The process's DuckDB instance for one database file: a named in-memory database that
+    the orchestrator and in-process dbt (NAVIGATOR_DUCKDB_INSTANCE) both connect to, with the
+    file attached as CATALOG."""
+    digest = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
+    return f":memory:navigator_{digest}"
+
+
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    # Same (default) configuration as dbt-duckdb, so both can share the instance in-process.
-    return duckdb.connect(str(path))
+    """A connection to the database file (created if missing), in the instance dbt shares."""
+    # Same (default) configuration as dbt-duckdb, so both get the same instance in-process.
+    conn = duckdb.connect(instance_name(path))
+    try:
+        location = str(Path(path).resolve()).replace("'", "''")
+        conn.execute(f"attach if not exists '{location}' as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
+        conn.execute(f"use {CATALOG}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextmanager
@@ -38,11 +67,6 @@ def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield conn
     finally:
         conn.close()
-
-
-def work_catalog_name(database_path: Path) -> str:
-    """The work catalog's name for this database (never the database file's own catalog)."""
-    return WORK_CATALOG if Path(database_path).stem != WORK_CATALOG else f"{WORK_CATALOG}_memory"
 
 
 def _quoted(name: str) -> str:
@@ -109,7 +133,7 @@ def _write_back(conn: duckdb.DuckDBPyConnection, main: str, name: str, models: l
         conn.execute("rollback")
         raise
     finally:
-        conn.execute("reset search_path")
+        conn.execute(f"use {_quoted(main)}")  # the search path as connect() left it
         conn.execute(f"detach {_quoted(name)}")
 
 

@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from .config import DBT_PROJECT_DIR
+from .database import CATALOG, instance_name
 
 
-# The catalog name DuckDB gives a database file is its stem; the manifest records it in every
-# node. Parsing always happens against this name.
+# The database file parsing runs against; the profile attaches every database file under the
+# same catalog name (database.CATALOG), so the manifest fits every file.
 CANONICAL_DATABASE = "simulation.duckdb"
 
 
@@ -85,17 +86,17 @@ def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -
         pass
 
 
-def _retarget(manifest: Any, catalog: str, work_catalog: str | None = None) -> None:
-    """Point every model, seed, test and source of a parsed manifest at `catalog`, and the
-    year-only work models (tag `year`) at `work_catalog` when one is given."""
-    wanted = (catalog, work_catalog)
-    previous = getattr(manifest, "_navigator_targets", (Path(CANONICAL_DATABASE).stem, None))
+def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
+    """Point the year-only work models (tag `year`) of a parsed manifest at `work_catalog`
+    when one is given, otherwise back at the database file's catalog."""
+    wanted = (CATALOG, work_catalog)
+    previous = getattr(manifest, "_navigator_targets", (CATALOG, None))
     if previous == wanted:
         return
     for node in [*manifest.nodes.values(), *manifest.sources.values(), *manifest.unit_tests.values()]:
         if getattr(node, "database", None) not in {c for c in previous if c}:
             continue  # a node placed in another catalog on purpose
-        target = catalog
+        target = CATALOG
         if work_catalog and node.resource_type == "model" and WORK_TAG in node.tags:
             target = work_catalog
         current = node.database
@@ -180,6 +181,8 @@ class DbtRunner:
     def _env(self) -> None:
         # The profile reads these; set before every call since tests may run several databases.
         os.environ["NAVIGATOR_DB_PATH"] = str(self.database)
+        # The DuckDB instance the orchestrator's connection uses (database.connect).
+        os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = instance_name(self.database)
         os.environ["NAVIGATOR_DBT_THREADS"] = str(self.threads)
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 
@@ -228,10 +231,11 @@ class DbtRunner:
             if manifest is not None:
                 self._manifests[self.project_dir] = manifest
         if manifest is None:
-            # Parse against the canonical database path: dbt also discards its partial-parse
-            # cache when the profile (the database path) changes, and the manifest only differs
-            # in the catalog name, which _retarget rewrites below.
+            # Parse against a canonical profile: dbt discards its partial-parse cache whenever
+            # the profile (the database path) changes, and the manifest does not depend on it
+            # (every file is attached under the same catalog name).
             os.environ["NAVIGATOR_DB_PATH"] = str(self.project_dir / CANONICAL_DATABASE)
+            os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = ":memory:"
             result = dbtRunner().invoke(
                 ["parse", "--quiet", "--log-level-file", "warn", *self._base_args(),
                  "--vars", json.dumps(self.parse_vars())]
@@ -251,7 +255,7 @@ class DbtRunner:
         """
         self._ensure_parsed()
         # Several runners (databases, work catalogs) may share the process's manifest.
-        _retarget(self._manifests[self.project_dir], self.database.stem, self.work_catalog)
+        _retarget(self._manifests[self.project_dir], self.work_catalog)
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
         # manifest.json / run_results.json on every call.

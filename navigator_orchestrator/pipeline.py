@@ -112,7 +112,7 @@ class Simulation:
         self._last_stage_seconds = 0.0
         # The year-only work tables live in memory during a run (see database.work_catalog).
         self.dbt = DbtRunner(self.database_path, threads=threads,
-                             work_catalog=database.work_catalog_name(self.database_path))
+                             work_catalog=database.WORK_CATALOG)
 
     # ----- planning -------------------------------------------------------
     @property

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import duckdb
 import pytest
+import yaml
 
 from conftest import query
 from navigator_orchestrator import database
-from navigator_orchestrator.config import load_config
+from navigator_orchestrator.config import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.pipeline import Simulation
 
 
@@ -43,8 +44,9 @@ def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, make
 
 
 def _catalogs_holding(db, table: str) -> list[str]:
-    # A connection in the same process shares the run's DuckDB instance and its attachments.
-    with duckdb.connect(str(db)) as conn:
+    # During a run: a connection to the run's DuckDB instance (the file is attached there, and
+    # DuckDB refuses to open it a second time); after it, the file on its own.
+    with database.connection(db) as conn:
         return [r[0] for r in conn.execute(
             "select table_catalog from information_schema.tables where table_name = ? order by 1",
             [table]).fetchall()]
@@ -56,11 +58,11 @@ def test_year_tables_live_in_memory_during_the_run_and_the_last_year_is_written_
     sim = Simulation(load_config(make_config()), db,
                      on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
     sim.run()
-    work = database.work_catalog_name(db)
+    work = database.WORK_CATALOG
     assert seen == {2025: [work], 2026: [work]}, "the file must not hold a copy while the run builds years"
     # After the run the file holds the last year's work tables (for `dbt run/test` by hand)...
     for model in sim.dbt.work_models():
-        assert _catalogs_holding(db, model) == ["sim"], model
+        assert _catalogs_holding(db, model) == [database.CATALOG], model
     assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
     assert query(db, "select count(*) from int_hiring_events") == query(
         db, "select count(*) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire'")
@@ -93,16 +95,44 @@ def test_duckdb_memory_limit_comes_from_the_environment(tmp_path, make_config, m
     seen = []
 
     def limit(summary):
-        with duckdb.connect(str(db)) as conn:  # the run's instance: the setting is global to it
+        with database.connection(db) as conn:  # the run's instance: the setting is global to it
             seen.append(conn.execute("select current_setting('memory_limit')").fetchone()[0])
 
     Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db, on_year=limit).run()
     assert seen == ["1.4 GiB"]
 
 
-def test_work_catalog_never_takes_the_database_files_own_name(tmp_path, make_config):
-    db = tmp_path / "navigator_work.duckdb"
-    assert database.work_catalog_name(db) != db.stem
-    Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db).run()
-    assert query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2025")[0][0] > 0
-    assert _catalogs_holding(db, "int_yearly_snapshot") == ["navigator_work"]
+def test_a_database_file_named_like_a_catalog_of_the_run_works(tmp_path, make_config):
+    # The file is attached as `simulation` next to the work catalog `navigator_work`,
+    # whatever it is called.
+    for name in (database.WORK_CATALOG, database.CATALOG, "memory"):
+        db = tmp_path / f"{name}.duckdb"
+        Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db).run()
+        assert query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2025")[0][0] > 0
+        assert query(db, "select count(*) from int_yearly_snapshot")[0][0] > 0
+
+
+def test_an_append_of_a_few_row_groups_goes_straight_into_the_database_file(tmp_path):
+    # A year's append to a published table is typically below DuckDB's default row group
+    # (122,880 rows); attached with ROW_GROUP_SIZE it is written compressed into the file rather
+    # than logged uncompressed to the write-ahead log and compressed again at checkpoint.
+    db, wal = tmp_path / "sim.duckdb", tmp_path / "sim.duckdb.wal"
+    rows = database.ROW_GROUP_SIZE + 3_000
+    with database.connection(db) as conn:
+        conn.execute("set checkpoint_threshold = '1GB'")  # as in a run: no checkpoint in between
+        conn.execute("create table t (i bigint, s varchar)")
+        conn.execute("checkpoint")
+        conn.execute(f"insert into t select range, md5(range::varchar) from range({rows})")
+        groups = conn.execute("select count(distinct row_group_id) from pragma_storage_info('t')").fetchone()[0]
+        logged = wal.stat().st_size if wal.exists() else 0
+    assert groups == 2
+    assert logged < 16_000, f"{logged} bytes of {rows} rows went through the write-ahead log"
+    assert query(db, "select count(*), count(distinct s) from t") == [(rows, rows)]
+
+
+def test_dbt_attaches_the_database_file_as_the_orchestrator_does():
+    profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
+    output = profile["planwise_navigator"]["outputs"]["local"]
+    (attachment,) = output["attach"]
+    assert output["database"] == attachment["alias"] == database.CATALOG
+    assert attachment["options"] == {"row_group_size": database.ROW_GROUP_SIZE}

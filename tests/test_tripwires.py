@@ -232,7 +232,7 @@ def corrupt_after_build(monkeypatch, year: int, sql: str) -> None:
     def invoke(self, command, dbt_vars, check=True):
         invocation = original(self, command, dbt_vars, check)
         if command[0] == "run" and dbt_vars.get("simulation_year") == year:
-            with duckdb.connect(str(self.database)) as conn:
+            with database.connection(self.database) as conn:  # the run's DuckDB instance
                 # During a run the year's tables live in the in-memory work catalog.
                 database.resolve_work_tables(conn, self.work_catalog)
                 conn.execute(sql)
