@@ -86,19 +86,56 @@ def resolve_work_tables(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     conn.execute(f"set search_path = '{_quoted(main)}.main,{_quoted(name)}.main'")
 
 
+class WorkCatalog:
+    """The in-memory work catalog of a running simulation (see `work_catalog`)."""
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, main: str, name: str, models: list[str]):
+        self.conn, self.main, self.name, self.models = conn, main, name, models
+        self.attached = True
+
+    def release(self) -> None:
+        """Hand the remaining years to the database file: drop the work tables and detach.
+
+        The run's last year is built straight into the file, where `dbt run` by hand and the
+        recovery commands look for it, so nothing has to be written back when the run ends."""
+        if self.attached:
+            self.conn.execute(f"use {_quoted(self.main)}")  # the search path as connect() left it
+            self.conn.execute(f"detach {_quoted(self.name)}")
+            self.attached = False
+
+    def write_back(self) -> None:
+        """Copy the work tables into the database file (one transaction), then release."""
+        if not self.attached:
+            return
+        built = sorted(_tables_in(self.conn, self.name) & set(self.models))
+        self.conn.execute("begin transaction")
+        try:
+            for model in built:
+                self.conn.execute(
+                    f"create or replace table {_quoted(self.main)}.main.{_quoted(model)} as "
+                    f"select * from {_quoted(self.name)}.main.{_quoted(model)}")
+            self.conn.execute("commit")
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        finally:
+            self.release()
+
+
 @contextmanager
 def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str],
-                 timed: Callable[[], ContextManager[Any]] = nullcontext) -> Iterator[None]:
-    """Hold the year-only work tables in an in-memory catalog for the life of a run.
+                 timed: Callable[[], ContextManager[Any]] = nullcontext) -> Iterator[WorkCatalog]:
+    """Hold the year-only work tables in an in-memory catalog while a run builds its years.
 
     dbt rebuilds them every simulated year and only the year's publish reads them, so writing
-    each year's copy to the database file (and its write-ahead log) was wasted work. The
-    database file's own copies are dropped first, so unqualified names in this connection
-    resolve to the work catalog (search path: the file's `main`, then the work catalog). When
-    the run ends, however it ends, the last year's work tables are written back to the file
-    in one transaction, so `dbt run --select ...` and `dbt test` by hand find them as before.
-    The caller's DbtRunner must place the models in the same catalog (its `work_catalog`);
-    `timed` wraps the write-back (the pipeline reports it as a stage).
+    each year's copy to the database file was wasted work. The database file's own copies are
+    dropped first, so unqualified names in this connection resolve to the work catalog (search
+    path: the file's `main`, then the work catalog). The caller builds its last year straight
+    into the file after `release()`; if the run stops before that, however it stops, the work
+    tables of the last year built are written back to the file in one transaction, so
+    `dbt run --select ...` and `dbt test` by hand find them as before. The caller's DbtRunner
+    must place the models in the same catalog (its `work_catalog`); `timed` wraps a write-back
+    (the pipeline reports it as a stage).
     """
     main = conn.execute("select current_database()").fetchone()[0]
     conn.execute(f"attach if not exists ':memory:' as {_quoted(name)} (compress)")
@@ -108,33 +145,19 @@ def work_catalog(conn: duckdb.DuckDBPyConnection, name: str, models: list[str],
         conn.execute(f"drop table if exists {_quoted(main)}.main.{_quoted(model)}")
     conn.execute("commit")
     resolve_work_tables(conn, name)
+    catalog = WorkCatalog(conn, main, name, models)
     try:
-        yield
+        yield catalog
     except BaseException:
         # Keep what the failing year built for recovery by hand, but never hide the error.
-        with suppress(duckdb.Error), timed():
-            _write_back(conn, main, name, models)
+        if catalog.attached:
+            with suppress(duckdb.Error), timed():
+                catalog.write_back()
         raise
     else:
-        with timed():
-            _write_back(conn, main, name, models)
-
-
-def _write_back(conn: duckdb.DuckDBPyConnection, main: str, name: str, models: list[str]) -> None:
-    """Copy the work tables into the database file (one transaction) and detach the catalog."""
-    built = sorted(_tables_in(conn, name) & set(models))
-    conn.execute("begin transaction")
-    try:
-        for model in built:
-            conn.execute(f"create or replace table {_quoted(main)}.main.{_quoted(model)} as "
-                         f"select * from {_quoted(name)}.main.{_quoted(model)}")
-        conn.execute("commit")
-    except BaseException:
-        conn.execute("rollback")
-        raise
-    finally:
-        conn.execute(f"use {_quoted(main)}")  # the search path as connect() left it
-        conn.execute(f"detach {_quoted(name)}")
+        if catalog.attached:
+            with timed():
+                catalog.write_back()
 
 
 def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -247,15 +247,19 @@ class DbtRunner:
         self._env()
         self._runner = dbtRunner(manifest=manifest)
 
-    def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True) -> DbtInvocation:
+    def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True,
+               into_file: bool = False) -> DbtInvocation:
         """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars.
+
+        into_file=True builds the year-only models in the database file even when this runner
+        has a work catalog.
 
         With check=False a failing node (e.g. a failing test) is reported in `nodes`, not raised;
         a dbt invocation that could not run at all still raises.
         """
         self._ensure_parsed()
         # Several runners (databases, work catalogs) may share the process's manifest.
-        _retarget(self._manifests[self.project_dir], self.work_catalog)
+        _retarget(self._manifests[self.project_dir], None if into_file else self.work_catalog)
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
         # manifest.json / run_results.json on every call.

@@ -223,12 +223,17 @@ class Simulation:
                     rows["nodes"] = self.dbt.prepare()
             work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models(),
                                           timed=lambda: self._stage(None, "write_back"))
-                    if year_plans and self.dbt.work_catalog else contextlib.nullcontext())
-            with work:
+                    if len(year_plans) > 1 and self.dbt.work_catalog else contextlib.nullcontext())
+            with work as catalog:
                 for plan in year_plans:
                     year_started = time.perf_counter()
+                    # The last year is built straight into the database file, where `dbt run`
+                    # by hand and the recovery commands look for it: nothing to write back.
+                    into_file = plan is year_plans[-1]
+                    if into_file and catalog is not None:
+                        catalog.release()
                     with self._stage(plan.year, "dbt_build") as rows:
-                        invocation = self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
+                        invocation = self.dbt.invoke(plan.dbt_command, plan.dbt_vars, into_file=into_file)
                         rows["models"] = len(invocation.node_timings)
                         # dbt's own time per model (compile + materialize), summed: the rest
                         # of the year's stages is orchestration.

@@ -52,23 +52,40 @@ def _catalogs_holding(db, table: str) -> list[str]:
             [table]).fetchall()]
 
 
-def test_year_tables_live_in_memory_during_the_run_and_the_last_year_is_written_back(tmp_path, make_config):
+def test_year_tables_live_in_memory_until_the_last_year_which_is_built_in_the_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     seen: dict[int, list[str]] = {}
-    sim = Simulation(load_config(make_config()), db,
+    sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db,
                      on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
     sim.run()
     work = database.WORK_CATALOG
-    assert seen == {2025: [work], 2026: [work]}, "the file must not hold a copy while the run builds years"
+    # Not in the file while the run builds the earlier years; the last year goes to the file.
+    assert seen == {2025: [work], 2026: [work], 2027: [database.CATALOG]}
     # After the run the file holds the last year's work tables (for `dbt run/test` by hand)...
     for model in sim.dbt.work_models():
         assert _catalogs_holding(db, model) == [database.CATALOG], model
-    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
+    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2027,)]
     assert query(db, "select count(*) from int_hiring_events") == query(
-        db, "select count(*) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire'")
-    # ...and the in-memory catalog is gone.
+        db, "select count(*) from fct_yearly_events where simulation_year = 2027 and event_type = 'hire'")
+    # ...the in-memory catalog is gone, and nothing had to be written back.
     with duckdb.connect(str(db)) as conn:
         assert work not in {r[0] for r in conn.execute("select database_name from duckdb_databases()").fetchall()}
+
+
+def test_a_run_stopped_before_its_last_year_writes_the_work_tables_back(tmp_path, make_config):
+    db = tmp_path / "sim.duckdb"
+    sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db)
+
+    def stop(summary):
+        if summary.year == 2026:
+            raise KeyboardInterrupt  # an operator's Ctrl-C between years
+    sim.on_year = stop
+    with pytest.raises(KeyboardInterrupt):
+        sim.run()
+    assert query(db, "select distinct simulation_year from fct_workforce_snapshot order by 1") == [(2025,), (2026,)]
+    for model in sim.dbt.work_models():
+        assert _catalogs_holding(db, model) == [database.CATALOG], model
+    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
 
 
 def test_building_the_year_tables_in_memory_changes_no_published_figure(tmp_path, make_config):

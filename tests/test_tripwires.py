@@ -229,12 +229,14 @@ def corrupt_after_build(monkeypatch, year: int, sql: str) -> None:
     """Run `sql` right after dbt has built `year`, before the orchestrator publishes it."""
     original = DbtRunner.invoke
 
-    def invoke(self, command, dbt_vars, check=True):
-        invocation = original(self, command, dbt_vars, check)
+    def invoke(self, command, dbt_vars, check=True, **options):
+        invocation = original(self, command, dbt_vars, check, **options)
         if command[0] == "run" and dbt_vars.get("simulation_year") == year:
             with database.connection(self.database) as conn:  # the run's DuckDB instance
-                # During a run the year's tables live in the in-memory work catalog.
-                database.resolve_work_tables(conn, self.work_catalog)
+                # During a run the years before the last live in the in-memory work catalog.
+                attached = {r[0] for r in conn.execute("select database_name from duckdb_databases()").fetchall()}
+                if self.work_catalog in attached:
+                    database.resolve_work_tables(conn, self.work_catalog)
                 conn.execute(sql)
         return invocation
 
