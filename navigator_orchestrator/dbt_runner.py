@@ -137,6 +137,54 @@ def _cheap_behavior_flag_source() -> None:
     rendered._default_source = staticmethod(default_source)
 
 
+# Compiled Jinja code of each template source dbt renders (models, hooks, configs), per
+# environment kind; bounded so an unusual project cannot grow it without limit.
+_TEMPLATE_CODE_LIMIT = 4096
+
+
+def _cached_template_compilation() -> None:
+    """Compile each distinct Jinja source once per process instead of once per node per invocation.
+
+    For every model of every invocation dbt renders the model's raw SQL through a brand-new
+    Jinja environment, parsing and compiling the same source to Python code each time: about
+    16% of an invocation's time on a small census. The compiled code depends only on the source
+    and the environment's kind (native or text), so it is kept and a fresh template is built
+    from it with the call's own globals, exactly as `Environment.from_string` does. Calls that
+    capture macros (their environment depends on the node) go through dbt's own path.
+    """
+    try:
+        import dbt.clients.jinja as dbt_jinja
+        import dbt_common.clients.jinja as common_jinja
+    except ImportError:
+        return
+    stock = common_jinja.get_template
+    if getattr(stock, "_navigator_cached", False) or not hasattr(common_jinja, "get_environment"):
+        return
+    environments: dict[bool, Any] = {}
+    codes: dict[tuple[bool, str], Any] = {}
+
+    def get_template(string, ctx, node=None, capture_macros=False, native=False):
+        if capture_macros:
+            return stock(string, ctx, node, capture_macros=capture_macros, native=native)
+        with common_jinja.catch_jinja(node):
+            env = environments.get(native)
+            if env is None:
+                env = environments[native] = common_jinja.get_environment(None, False, native=native)
+            source = str(string)
+            code = codes.get((native, source))
+            if code is None:
+                code = env.compile(source)
+                if len(codes) < _TEMPLATE_CODE_LIMIT:
+                    codes[(native, source)] = code
+            return env.template_class.from_code(env, code, env.make_globals(ctx), None)
+
+    get_template._navigator_cached = True
+    get_template.__wrapped__ = stock
+    common_jinja.get_template = get_template
+    if getattr(dbt_jinja, "get_template", None) is stock:
+        dbt_jinja.get_template = get_template
+
+
 class DbtError(RuntimeError):
     """A dbt invocation failed; the message names the failing node and dbt's error."""
 
@@ -221,6 +269,7 @@ class DbtRunner:
         from dbt.cli.main import dbtRunner
 
         _cheap_behavior_flag_source()
+        _cached_template_compilation()
         manifest = self._manifests.get(self.project_dir)
         fingerprint = None
         if manifest is None:

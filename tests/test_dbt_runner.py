@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
+
 from navigator_orchestrator.config import DBT_PROJECT_DIR
 from navigator_orchestrator.dbt_runner import (
     _cache_path, _load_cached_manifest, _store_cached_manifest, project_fingerprint,
@@ -57,3 +59,30 @@ def test_behavior_flag_source_names_the_calling_module_as_dbt_does():
     declared = BehaviorFlagRendered(
         {"name": "navigator_probe", "default": True, "description": "probe", "source": "dbt-x"}, {})
     assert declared._behavior_change_event.flag_source == "dbt-x"
+
+
+def test_jinja_sources_compile_once_and_render_with_each_calls_own_context():
+    import dbt.clients.jinja as dbt_jinja
+    import dbt_common.clients.jinja as common_jinja
+    from dbt_common.exceptions import CompilationError
+
+    from navigator_orchestrator.dbt_runner import _cached_template_compilation
+
+    _cached_template_compilation()
+    assert dbt_jinja.get_template is common_jinja.get_template
+    source = "select {{ year }} as y, '{{ name | upper }}' as n"
+    first = common_jinja.get_template(source, {"year": 2025, "name": "a"})
+    second = common_jinja.get_template(source, {"year": 2026, "name": "b"})
+    # One compilation (the same code object), each render with its own globals.
+    assert first.root_render_func.__code__ is second.root_render_func.__code__
+    assert first.render({}) == "select 2025 as y, 'A' as n"
+    assert second.render({}) == "select 2026 as y, 'B' as n"
+    assert dbt_jinja.get_rendered(source, {"year": 2027, "name": "c"}) == "select 2027 as y, 'C' as n"
+    # Whatever the source and environment kind, the same result as dbt's own path.
+    stock = common_jinja.get_template.__wrapped__
+    for text, ctx in [("{{ 1 + 1 }}", {}), ("{{ [a, 2] }}", {"a": 1}), ("{{ 'x' ~ a }}", {"a": 3})]:
+        for native in (False, True):
+            ours = common_jinja.get_template(text, ctx, native=native).render(ctx)
+            assert ours == stock(text, ctx, native=native).render(ctx)
+    with pytest.raises(CompilationError):
+        common_jinja.get_template("select {{ year ", {})
