@@ -86,3 +86,44 @@ def test_jinja_sources_compile_once_and_render_with_each_calls_own_context():
             assert ours == stock(text, ctx, native=native).render(ctx)
     with pytest.raises(CompilationError):
         common_jinja.get_template("select {{ year ", {})
+
+
+def test_dbt_events_below_every_loggers_level_are_dropped_before_formatting(monkeypatch):
+    import io
+
+    import dbt_common.events.event_manager as event_manager
+    from dbt_common.events.base_types import EventLevel
+    from dbt_common.events.logger import LineFormat, LoggerConfig
+    from dbt_common.events.types import Note, PrintEvent
+
+    from navigator_orchestrator.dbt_runner import _skip_unlogged_events
+
+    _skip_unlogged_events()
+    formatted = []
+    stock_format = event_manager.msg_from_base_event
+    monkeypatch.setattr(event_manager, "msg_from_base_event",
+                        lambda e, level=None: formatted.append(e) or stock_format(e, level=level))
+    manager = event_manager.EventManager()
+    warnings = io.StringIO()
+    manager.add_logger(LoggerConfig(name="navigator_probe_warn", level=EventLevel.WARN,
+                                    line_format=LineFormat.PlainText, output_stream=warnings))
+
+    manager.fire_event(Note(msg="a debug line"), level=EventLevel.DEBUG)
+    manager.fire_event(Note(msg="an info line"))
+    assert formatted == [] and warnings.getvalue() == ""
+    manager.fire_event(Note(msg="a warning"), level=EventLevel.WARN)
+    manager.fire_event(PrintEvent(msg="printed"))  # print events are always shown
+    assert len(formatted) == 2
+    assert "a warning" in warnings.getvalue() and "printed" in warnings.getvalue()
+
+    # A logger that writes debug lines, or a listener of our own, still gets every event.
+    debug = io.StringIO()
+    manager.add_logger(LoggerConfig(name="navigator_probe_debug", level=EventLevel.DEBUG,
+                                    line_format=LineFormat.PlainText, output_stream=debug))
+    manager.fire_event(Note(msg="a debug line"), level=EventLevel.DEBUG)
+    assert "a debug line" in debug.getvalue() and "a debug line" not in warnings.getvalue()
+    heard = []
+    quiet = event_manager.EventManager()
+    quiet.add_callback(heard.append)
+    quiet.fire_event(Note(msg="for the listener"), level=EventLevel.DEBUG)
+    assert [m.info.name for m in heard] == ["Note"]
