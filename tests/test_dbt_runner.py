@@ -127,3 +127,22 @@ def test_dbt_events_below_every_loggers_level_are_dropped_before_formatting(monk
     quiet.add_callback(heard.append)
     quiet.fire_event(Note(msg="for the listener"), level=EventLevel.DEBUG)
     assert [m.info.name for m in heard] == ["Note"]
+
+
+def test_dbt_event_messages_are_built_when_first_read_with_the_same_content(monkeypatch):
+    from dbt_common.events import base_types
+    from dbt_common.events.types import Note
+
+    from navigator_orchestrator.dbt_runner import _lazy_event_messages
+
+    _lazy_event_messages()
+    parsed = []
+    stock_parse = base_types.ParseDict
+    monkeypatch.setattr(base_types, "ParseDict", lambda d, m: parsed.append(d) or stock_parse(d, m))
+    event = Note(msg=12)
+    assert parsed == []  # not built at creation
+    assert event.msg == "12" and parsed == [{"msg": "12"}]  # built once, by dbt's own rules
+    assert event.to_dict() == {"msg": "12"} and len(parsed) == 1
+    unread = Note(msg="a")
+    unread.msg = "b"  # writing a field builds the message first, then sets it
+    assert unread.msg == "b" and unread.pb_msg.msg == "b"
