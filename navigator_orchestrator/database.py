@@ -22,6 +22,15 @@ PUBLISHED_TABLES: dict[str, str] = {
     "fct_employer_match_events": "int_employer_match_events",
 }
 
+# Published columns stored with ZSTD instead of DuckDB's own choice. Every value in them is
+# distinct (hash ids, each event's JSON details): DuckDB's dictionary/FSST analysis of them was
+# about a third of a year's publish and stored them larger (docs/performance.md). DuckDB takes
+# a column's compression only where the table is created, so publish_year creates these tables.
+ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "fct_yearly_events": ("event_id",),
+    "fct_employer_match_events": ("event_id", "event_details"),
+}
+
 
 # The catalog the database file is attached under, whatever the file is called; dbt's profile
 # (dbt/profiles.yml) attaches it under the same name.
@@ -195,17 +204,24 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
     try:
         clear_from_year(conn, scenario_id, year)
         for table, source in PUBLISHED_TABLES.items():
-            if table_exists(conn, table):
-                statement = f"insert into {table} by name select * from {source}"
-            else:
-                statement = f"create table {table} as select * from {source}"
-            # Both statements return the number of rows they wrote.
-            counts[table] = conn.execute(statement).fetchone()[0]
+            if not table_exists(conn, table):
+                create_published_table(conn, table, source)
+            counts[table] = conn.execute(f"insert into {table} by name select * from {source}").fetchone()[0]
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
     return counts
+
+
+def create_published_table(conn: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Create an empty published table with the columns of `source` (its year-only model)."""
+    zstd = ZSTD_COLUMNS.get(table, ())
+    columns = ", ".join(
+        f'"{name}" {kind}' + (" using compression zstd" if name in zstd else "")
+        for name, kind, *_ in conn.execute(f"describe {source}").fetchall()
+    )
+    conn.execute(f"create table {table} ({columns})")
 
 
 def drop_all_tables(conn: duckdb.DuckDBPyConnection, keep: set[str] | frozenset[str] = frozenset()) -> None:

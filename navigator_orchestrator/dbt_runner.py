@@ -12,6 +12,7 @@ import json
 import os
 import pickle
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -268,6 +269,125 @@ def _lazy_event_messages() -> None:
     event.__init__, event.__getattr__, event.__setattr__ = __init__, __getattr__, __setattr__
 
 
+def _library_fingerprint() -> str:
+    """Hash of the Python version and the versions of the dbt libraries whose classes dbt
+    validates against generated JSON schemas."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    digest = hashlib.sha256(sys.version.encode())
+    for package in ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "mashumaro"):
+        try:
+            digest.update(f"{package}={version(package)}".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=none".encode())
+    return digest.hexdigest()[:16]
+
+
+def _schema_cache_path(project_dir: Path) -> Path:
+    return project_dir / "target" / f"navigator_json_schemas_{_library_fingerprint()}.json"
+
+
+class _SchemaCache:
+    """JSON schemas of dbt's classes, kept in a file between processes."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            known = json.loads(path.read_text())
+        except (OSError, ValueError):  # none kept yet, unreadable or truncated: build again
+            known = {}
+        self._known: dict[str, Any] = known if isinstance(known, dict) else {}
+
+    def get(self, cls: type, build: Any) -> Any:
+        key = f"{cls.__module__}.{cls.__qualname__}"
+        schema = self._known.get(key)
+        if schema is not None:
+            return schema
+        schema = build(cls)
+        try:
+            # Kept as it reads back from JSON, so a fresh and a cached schema are alike.
+            schema = json.loads(json.dumps(schema))
+        except (TypeError, ValueError):
+            return schema
+        with self._lock:
+            self._known[key] = schema
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(self._known, sort_keys=True))
+                os.replace(tmp, self.path)
+            except OSError:  # a read-only checkout still runs; it builds schemas every time
+                pass
+        return schema
+
+
+_schema_cache: _SchemaCache | None = None
+
+
+def _cached_json_schemas(project_dir: Path) -> None:
+    """Keep the JSON schemas dbt validates its profile and project against between processes.
+
+    dbt builds each class's JSON schema from the class definition on first use in a process
+    (mashumaro walks every field): about 1 s of every run's first invocation here, for the
+    same few classes every time. A schema depends only on the library code, so it is kept in
+    dbt/target beside the parsed manifest, keyed by the Python and dbt library versions;
+    validation itself still runs on every invocation, by dbt's own code.
+    """
+    global _schema_cache
+    try:
+        from dbt_common.dataclass_schema import dbtClassMixin
+    except ImportError:
+        return
+    path = _schema_cache_path(project_dir)
+    if _schema_cache is None or _schema_cache.path != path:
+        _schema_cache = _SchemaCache(path)
+    declared = dbtClassMixin.__dict__.get("json_schema")
+    stock = getattr(declared, "__func__", None)
+    if stock is None or getattr(stock, "_navigator_cached", False):
+        return
+
+    def json_schema(cls):
+        cache = _schema_cache
+        return cache.get(cls, stock) if cache is not None else stock(cls)
+
+    json_schema._navigator_cached = True
+    json_schema.__wrapped__ = stock
+    dbtClassMixin.json_schema = classmethod(json_schema)
+
+
+def _light_graph_summary() -> None:
+    """Write dbt's graph_summary.json without serializing every node.
+
+    dbt's compile step names each node's resource type in a diagnostic file by converting
+    the whole node to a dict; the first conversion in a process generates the converter code,
+    about 0.3 s of every run's first invocation. The node carries its resource type already.
+    The file's content is unchanged.
+    """
+    try:
+        from dbt.compilation import Linker
+    except ImportError:
+        return
+    stock = Linker.get_graph_summary
+    if getattr(stock, "_navigator_light", False):
+        return
+
+    def get_graph_summary(self, manifest):
+        index = {name: i for i, name in enumerate(self.graph)}
+        summary: dict[int, dict[str, Any]] = {}
+        for name, i in index.items():
+            kind = manifest.expect(name).resource_type
+            summary[i] = {"name": name, "type": getattr(kind, "value", kind)}
+            successors = [index[n] for n in self.graph.successors(name)]
+            if successors:
+                summary[i]["succ"] = successors
+        return summary
+
+    get_graph_summary._navigator_light = True
+    get_graph_summary.__wrapped__ = stock
+    Linker.get_graph_summary = get_graph_summary
+
+
 class DbtError(RuntimeError):
     """A dbt invocation failed; the message names the failing node and dbt's error."""
 
@@ -355,6 +475,8 @@ class DbtRunner:
         _cached_template_compilation()
         _skip_unlogged_events()
         _lazy_event_messages()
+        _cached_json_schemas(self.project_dir)
+        _light_graph_summary()
         manifest = self._manifests.get(self.project_dir)
         fingerprint = None
         if manifest is None:

@@ -22,6 +22,9 @@ def test_run_prints_a_summary_per_year_and_continues_a_range(tmp_path, make_conf
     first = navigator("run", "-c", str(config), "--database", str(db), "--years", "2025-2025", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
     assert "2025: actives" in first.stdout and "growth" in first.stdout and "hires" in first.stdout
+    # The program leaves without Python's module teardown: output complete, exit handlers run.
+    assert first.stdout.rstrip().splitlines()[-1].startswith("Reports: ")
+    assert "leaked" not in first.stderr and "Traceback" not in first.stderr, first.stderr
 
     # A range that starts after the census year continues from the published previous year.
     second = navigator("run", "-c", str(config), "--database", str(db), "--start-year", "2026",

@@ -146,3 +146,51 @@ def test_dbt_event_messages_are_built_when_first_read_with_the_same_content(monk
     unread = Note(msg="a")
     unread.msg = "b"  # writing a field builds the message first, then sets it
     assert unread.msg == "b" and unread.pb_msg.msg == "b"
+
+
+def test_json_schemas_are_kept_between_processes_and_validate_as_dbts_own(tmp_path):
+    import json
+
+    from dbt.contracts.project import Project
+    from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
+
+    from navigator_orchestrator.dbt_runner import _cached_json_schemas, _SchemaCache
+
+    _cached_json_schemas(DBT_PROJECT_DIR)
+    stock = dbtClassMixin.__dict__["json_schema"].__func__.__wrapped__
+    expected = json.loads(json.dumps(stock(Project)))
+
+    path = tmp_path / "schemas.json"
+    built = _SchemaCache(path).get(Project, stock)
+    assert built == expected and path.exists()
+    # Another process reads it back without building it again.
+    builds = []
+    assert _SchemaCache(path).get(Project, lambda cls: builds.append(cls)) == expected and builds == []
+    # A truncated file is ignored: the schema is built again.
+    path.write_text(path.read_text()[:20])
+    assert _SchemaCache(path).get(Project, stock) == expected
+
+    # Validation through the kept schema rejects what dbt's own schema rejects, alike.
+    bad = {"name": "navigator_probe", "version": "1.0", "config-version": 2, "profile": 5}
+    with pytest.raises(ValidationError) as ours:
+        Project.validate(bad)
+    import jsonschema
+    theirs = next(iter(jsonschema.Draft7Validator(stock(Project)).iter_errors(bad)))
+    assert str(ours.value) == str(ValidationError.create_from(theirs))
+    Project.validate({**bad, "profile": "navigator"})
+
+
+def test_graph_summary_is_the_same_as_dbts_own():
+    from dbt.compilation import Linker
+
+    from navigator_orchestrator.dbt_runner import DbtRunner, _light_graph_summary
+
+    runner = DbtRunner(DBT_PROJECT_DIR / "unused.duckdb")
+    runner.prepare()
+    _light_graph_summary()
+    manifest = DbtRunner._manifests[DBT_PROJECT_DIR]
+    linker = Linker()
+    linker.link_graph(manifest)
+    ours = linker.get_graph_summary(manifest)
+    assert len(ours) >= len(manifest.nodes) and any("succ" in n for n in ours.values())
+    assert ours == Linker.get_graph_summary.__wrapped__(linker, manifest)

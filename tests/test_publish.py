@@ -153,3 +153,19 @@ def test_dbt_attaches_the_database_file_as_the_orchestrator_does():
     (attachment,) = output["attach"]
     assert output["database"] == attachment["alias"] == database.CATALOG
     assert attachment["options"] == {"row_group_size": database.ROW_GROUP_SIZE}
+
+
+def test_published_id_and_details_columns_are_stored_with_zstd(tmp_path, make_config):
+    db = tmp_path / "sim.duckdb"
+    Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
+    with duckdb.connect(str(db)) as conn:
+        for table, source in database.PUBLISHED_TABLES.items():
+            # The published table has exactly its year-only model's columns and types.
+            shape = "select column_name, column_type from (describe {})"
+            assert conn.execute(shape.format(table)).fetchall() == conn.execute(shape.format(source)).fetchall()
+            stored = dict(conn.execute(
+                f"select column_name, string_agg(distinct compression order by compression) "
+                f"from pragma_storage_info('{table}') where segment_type <> 'VALIDITY' group by 1").fetchall())
+            for column in database.ZSTD_COLUMNS.get(table, ()):
+                assert set(stored[column].split(",")) <= {"ZSTD", "Constant"}, (table, column, stored[column])
+            assert "ZSTD" not in stored["employee_id"]
