@@ -388,6 +388,31 @@ def _light_graph_summary() -> None:
     Linker.get_graph_summary = get_graph_summary
 
 
+_preload: threading.Thread | None = None
+
+
+def preload() -> None:
+    """Start importing dbt in the background; the first use of dbt waits for it to finish.
+
+    Importing dbt costs about two seconds of Python (it generates code for thousands of
+    classes). A run starts with DuckDB work (checking and loading the census, taking the lock,
+    a backup) during which Python is idle, so the import overlaps it. An import error is not
+    lost: the first use of dbt imports it again and raises it there.
+    """
+    global _preload
+    if _preload is not None or "dbt.cli.main" in sys.modules:
+        return
+
+    def load() -> None:
+        try:
+            import dbt.cli.main  # noqa: F401
+        except Exception:  # raised again where dbt is first used, in the caller's thread
+            pass
+
+    _preload = threading.Thread(target=load, name="navigator-dbt-import", daemon=True)
+    _preload.start()
+
+
 class DbtError(RuntimeError):
     """A dbt invocation failed; the message names the failing node and dbt's error."""
 
@@ -469,6 +494,8 @@ class DbtRunner:
     def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return
+        if _preload is not None:
+            _preload.join()
         from dbt.cli.main import dbtRunner
 
         _cheap_behavior_flag_source()

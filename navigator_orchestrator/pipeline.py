@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from . import checkpoints, database, runlog, tripwires
+from . import checkpoints, database, dbt_runner, runlog, tripwires
 from .backup import BackupResult, backup_path, preflight_backup
 from .census import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from .config import DEFAULT_DATABASE, SimulationConfig
@@ -153,6 +153,7 @@ class Simulation:
         run_id = run_id or new_run_id()
         started = time.perf_counter()
         cfg = self.config
+        dbt_runner.preload()  # overlaps the census check, the lock and the backup below
         report = validate_census(cfg.census_path, cfg.census_date)
         if not report.ok:
             raise CensusError(report)

@@ -194,3 +194,20 @@ def test_graph_summary_is_the_same_as_dbts_own():
     ours = linker.get_graph_summary(manifest)
     assert len(ours) >= len(manifest.nodes) and any("succ" in n for n in ours.values())
     assert ours == Linker.get_graph_summary.__wrapped__(linker, manifest)
+
+
+def test_dbt_is_imported_in_the_background_while_a_run_starts():
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, threading\n"
+        "from navigator_orchestrator import dbt_runner\n"
+        "assert 'dbt.cli.main' not in sys.modules\n"
+        "dbt_runner.preload()\n"
+        "assert dbt_runner._preload.name == 'navigator-dbt-import'\n"
+        "dbt_runner._preload.join()\n"
+        "assert 'dbt.cli.main' in sys.modules\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
