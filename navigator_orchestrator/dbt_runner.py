@@ -6,6 +6,7 @@ costs a fraction of a second and still honours new `--vars` on every call.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -18,7 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import dbt_speedups
 from .config import DBT_PROJECT_DIR
+from .dbt_speedups import write_atomically
 from .database import CATALOG, instance_name
 
 
@@ -75,16 +78,13 @@ def _load_cached_manifest(project_dir: Path, fingerprint: str) -> Any | None:
 
 def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -> None:
     path = _cache_path(project_dir, fingerprint)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps(_manifest_state(manifest)))
-        os.replace(tmp, path)
-        for old in path.parent.glob("navigator_manifest_*.pickle"):
-            if old != path:
+    write_atomically(path, pickle.dumps(_manifest_state(manifest)))
+    if not path.exists():  # a read-only checkout still runs; it just parses every time
+        return
+    for old in path.parent.glob("navigator_manifest_*.pickle"):
+        if old != path:
+            with contextlib.suppress(OSError):
                 old.unlink(missing_ok=True)
-    except OSError:  # a read-only checkout still runs; it just parses every time
-        pass
 
 
 def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
@@ -108,284 +108,6 @@ def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
     manifest._navigator_targets = wanted
     if manifest.flat_graph:
         manifest.build_flat_graph()
-
-
-def _cheap_behavior_flag_source() -> None:
-    """Make dbt's behavior-flag set-up cheap; it runs on every invocation.
-
-    Each invocation registers the adapter, which renders its behavior flags; for a flag without
-    a declared source, dbt-common names the calling module by walking `inspect.stack()`, which
-    reads the source lines of every frame: about 0.27 s per invocation here, more than a year's
-    smaller models cost to build. This walks the same frames and returns the same module name.
-    """
-    try:
-        from dbt_common import behavior_flags
-    except ImportError:
-        return
-    rendered = getattr(behavior_flags, "BehaviorFlagRendered", None)
-    if rendered is None or not hasattr(rendered, "_default_source"):
-        return
-
-    def default_source() -> str:
-        frame = sys._getframe(1)
-        while frame is not None:
-            name = frame.f_globals.get("__name__")
-            if name and name != behavior_flags.__name__:
-                return name
-            frame = frame.f_back
-        return "Unknown"
-
-    rendered._default_source = staticmethod(default_source)
-
-
-# Compiled Jinja code of each template source dbt renders (models, hooks, configs), per
-# environment kind; bounded so an unusual project cannot grow it without limit.
-_TEMPLATE_CODE_LIMIT = 4096
-
-
-def _cached_template_compilation() -> None:
-    """Compile each distinct Jinja source once per process instead of once per node per invocation.
-
-    For every model of every invocation dbt renders the model's raw SQL through a brand-new
-    Jinja environment, parsing and compiling the same source to Python code each time: about
-    16% of an invocation's time on a small census. The compiled code depends only on the source
-    and the environment's kind (native or text), so it is kept and a fresh template is built
-    from it with the call's own globals, exactly as `Environment.from_string` does. Calls that
-    capture macros (their environment depends on the node) go through dbt's own path.
-    """
-    try:
-        import dbt.clients.jinja as dbt_jinja
-        import dbt_common.clients.jinja as common_jinja
-    except ImportError:
-        return
-    stock = common_jinja.get_template
-    if getattr(stock, "_navigator_cached", False) or not hasattr(common_jinja, "get_environment"):
-        return
-    environments: dict[bool, Any] = {}
-    codes: dict[tuple[bool, str], Any] = {}
-
-    def get_template(string, ctx, node=None, capture_macros=False, native=False):
-        if capture_macros:
-            return stock(string, ctx, node, capture_macros=capture_macros, native=native)
-        with common_jinja.catch_jinja(node):
-            env = environments.get(native)
-            if env is None:
-                env = environments[native] = common_jinja.get_environment(None, False, native=native)
-            source = str(string)
-            code = codes.get((native, source))
-            if code is None:
-                code = env.compile(source)
-                if len(codes) < _TEMPLATE_CODE_LIMIT:
-                    codes[(native, source)] = code
-            return env.template_class.from_code(env, code, env.make_globals(ctx), None)
-
-    get_template._navigator_cached = True
-    get_template.__wrapped__ = stock
-    common_jinja.get_template = get_template
-    if getattr(dbt_jinja, "get_template", None) is stock:
-        dbt_jinja.get_template = get_template
-
-
-# dbt's event levels, lowest first ("test" is logged as debug).
-_EVENT_LEVEL_RANK = {"debug": 0, "test": 0, "info": 1, "warn": 2, "error": 3}
-
-
-def _skip_unlogged_events() -> None:
-    """Drop dbt's log events that no logger would write before dbt formats them.
-
-    dbt fires several events per model (each SQL statement, its status, timings...) and turns
-    every one into a protobuf message and then a text line for each logger; only then does
-    Python's logging discard the lines below the logger's level (errors on the console under
-    `--quiet`, warnings and errors in dbt/logs/dbt.log). That formatting was about 18% of an
-    invocation on a small census. An event below every logger's level is now dropped first,
-    unless it is one of dbt's print events or a callback other than dbt's own usage tracking
-    (a no-op for the behavior-change events it looks at) is listening; everything else takes
-    dbt's path unchanged, warnings and `--warn-error` included.
-    """
-    try:
-        from dbt.tracking import track_behavior_change_warn
-        from dbt_common.events.event_manager import EventManager
-        from dbt_common.events.logger import PRINT_EVENT_NAMES
-    except ImportError:
-        return
-    stock = EventManager.fire_event
-    if getattr(stock, "_navigator_skips", False):
-        return
-
-    def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
-        if not force_warn_or_error_handling and type(e).__name__ not in PRINT_EVENT_NAMES and all(
-                callback is track_behavior_change_warn for callback in self.callbacks):
-            rank = _EVENT_LEVEL_RANK.get(str(getattr(level or e.level_tag(), "value", "")))
-            lowest = min((_EVENT_LEVEL_RANK.get(str(getattr(logger.level, "value", "")), 0)
-                          for logger in self.loggers), default=len(_EVENT_LEVEL_RANK))
-            if rank is not None and rank < lowest:
-                return
-        stock(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
-
-    fire_event._navigator_skips = True
-    fire_event.__wrapped__ = stock
-    EventManager.fire_event = fire_event
-
-
-def _lazy_event_messages() -> None:
-    """Build a dbt event's protobuf message only when something reads it.
-
-    Every dbt event parses its fields into a protobuf message when it is created (ParseDict,
-    about 9% of a model's time in dbt on a small census); with `_skip_unlogged_events` most
-    events are never read. The message is now built on first access, from the same fields and
-    by the same code, so an event that is logged, inspected or re-raised is unchanged.
-    """
-    try:
-        from dbt_common.events import base_types
-    except ImportError:
-        return
-    event = base_types.BaseEvent
-    stock_init = event.__init__
-    if getattr(stock_init, "_navigator_lazy", False):
-        return
-    stock_getattr = event.__getattr__
-    stock_setattr = event.__setattr__
-
-    def __init__(self, *args, **kwargs):
-        object.__setattr__(self, "_navigator_pending", (args, kwargs))
-
-    def _materialize(self):
-        args, kwargs = object.__getattribute__(self, "_navigator_pending")
-        object.__delattr__(self, "_navigator_pending")
-        stock_init(self, *args, **kwargs)
-
-    def __getattr__(self, key):
-        if "_navigator_pending" in object.__getattribute__(self, "__dict__"):
-            _materialize(self)
-            return getattr(self, key)
-        return stock_getattr(self, key)
-
-    def __setattr__(self, key, value):
-        if key != "pb_msg" and "_navigator_pending" in object.__getattribute__(self, "__dict__"):
-            _materialize(self)
-        stock_setattr(self, key, value)
-
-    __init__._navigator_lazy = True
-    event.__init__, event.__getattr__, event.__setattr__ = __init__, __getattr__, __setattr__
-
-
-def _library_fingerprint() -> str:
-    """Hash of the Python version and the versions of the dbt libraries whose classes dbt
-    validates against generated JSON schemas."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    digest = hashlib.sha256(sys.version.encode())
-    for package in ("dbt-core", "dbt-common", "dbt-adapters", "dbt-duckdb", "mashumaro"):
-        try:
-            digest.update(f"{package}={version(package)}".encode())
-        except PackageNotFoundError:
-            digest.update(f"{package}=none".encode())
-    return digest.hexdigest()[:16]
-
-
-def _schema_cache_path(project_dir: Path) -> Path:
-    return project_dir / "target" / f"navigator_json_schemas_{_library_fingerprint()}.json"
-
-
-class _SchemaCache:
-    """JSON schemas of dbt's classes, kept in a file between processes."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._lock = threading.Lock()
-        try:
-            known = json.loads(path.read_text())
-        except (OSError, ValueError):  # none kept yet, unreadable or truncated: build again
-            known = {}
-        self._known: dict[str, Any] = known if isinstance(known, dict) else {}
-
-    def get(self, cls: type, build: Any) -> Any:
-        key = f"{cls.__module__}.{cls.__qualname__}"
-        schema = self._known.get(key)
-        if schema is not None:
-            return schema
-        schema = build(cls)
-        try:
-            # Kept as it reads back from JSON, so a fresh and a cached schema are alike.
-            schema = json.loads(json.dumps(schema))
-        except (TypeError, ValueError):
-            return schema
-        with self._lock:
-            self._known[key] = schema
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(self._known, sort_keys=True))
-                os.replace(tmp, self.path)
-            except OSError:  # a read-only checkout still runs; it builds schemas every time
-                pass
-        return schema
-
-
-_schema_cache: _SchemaCache | None = None
-
-
-def _cached_json_schemas(project_dir: Path) -> None:
-    """Keep the JSON schemas dbt validates its profile and project against between processes.
-
-    dbt builds each class's JSON schema from the class definition on first use in a process
-    (mashumaro walks every field): about 1 s of every run's first invocation here, for the
-    same few classes every time. A schema depends only on the library code, so it is kept in
-    dbt/target beside the parsed manifest, keyed by the Python and dbt library versions;
-    validation itself still runs on every invocation, by dbt's own code.
-    """
-    global _schema_cache
-    try:
-        from dbt_common.dataclass_schema import dbtClassMixin
-    except ImportError:
-        return
-    path = _schema_cache_path(project_dir)
-    if _schema_cache is None or _schema_cache.path != path:
-        _schema_cache = _SchemaCache(path)
-    declared = dbtClassMixin.__dict__.get("json_schema")
-    stock = getattr(declared, "__func__", None)
-    if stock is None or getattr(stock, "_navigator_cached", False):
-        return
-
-    def json_schema(cls):
-        cache = _schema_cache
-        return cache.get(cls, stock) if cache is not None else stock(cls)
-
-    json_schema._navigator_cached = True
-    json_schema.__wrapped__ = stock
-    dbtClassMixin.json_schema = classmethod(json_schema)
-
-
-def _light_graph_summary() -> None:
-    """Write dbt's graph_summary.json without serializing every node.
-
-    dbt's compile step names each node's resource type in a diagnostic file by converting
-    the whole node to a dict; the first conversion in a process generates the converter code,
-    about 0.3 s of every run's first invocation. The node carries its resource type already.
-    The file's content is unchanged.
-    """
-    try:
-        from dbt.compilation import Linker
-    except ImportError:
-        return
-    stock = Linker.get_graph_summary
-    if getattr(stock, "_navigator_light", False):
-        return
-
-    def get_graph_summary(self, manifest):
-        index = {name: i for i, name in enumerate(self.graph)}
-        summary: dict[int, dict[str, Any]] = {}
-        for name, i in index.items():
-            kind = manifest.expect(name).resource_type
-            summary[i] = {"name": name, "type": getattr(kind, "value", kind)}
-            successors = [index[n] for n in self.graph.successors(name)]
-            if successors:
-                summary[i]["succ"] = successors
-        return summary
-
-    get_graph_summary._navigator_light = True
-    get_graph_summary.__wrapped__ = stock
-    Linker.get_graph_summary = get_graph_summary
 
 
 _preload: threading.Thread | None = None
@@ -498,12 +220,7 @@ class DbtRunner:
             _preload.join()
         from dbt.cli.main import dbtRunner
 
-        _cheap_behavior_flag_source()
-        _cached_template_compilation()
-        _skip_unlogged_events()
-        _lazy_event_messages()
-        _cached_json_schemas(self.project_dir)
-        _light_graph_summary()
+        dbt_speedups.install(self.project_dir)
         manifest = self._manifests.get(self.project_dir)
         fingerprint = None
         if manifest is None:

@@ -51,7 +51,7 @@ def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
 def test_behavior_flag_source_names_the_calling_module_as_dbt_does():
     from dbt_common.behavior_flags import BehaviorFlagRendered
 
-    from navigator_orchestrator.dbt_runner import _cheap_behavior_flag_source
+    from navigator_orchestrator.dbt_speedups import _cheap_behavior_flag_source
 
     _cheap_behavior_flag_source()
     flag = BehaviorFlagRendered({"name": "navigator_probe", "default": True, "description": "probe"}, {})
@@ -66,7 +66,7 @@ def test_jinja_sources_compile_once_and_render_with_each_calls_own_context():
     import dbt_common.clients.jinja as common_jinja
     from dbt_common.exceptions import CompilationError
 
-    from navigator_orchestrator.dbt_runner import _cached_template_compilation
+    from navigator_orchestrator.dbt_speedups import _cached_template_compilation
 
     _cached_template_compilation()
     assert dbt_jinja.get_template is common_jinja.get_template
@@ -96,7 +96,7 @@ def test_dbt_events_below_every_loggers_level_are_dropped_before_formatting(monk
     from dbt_common.events.logger import LineFormat, LoggerConfig
     from dbt_common.events.types import Note, PrintEvent
 
-    from navigator_orchestrator.dbt_runner import _skip_unlogged_events
+    from navigator_orchestrator.dbt_speedups import _skip_unlogged_events
 
     _skip_unlogged_events()
     formatted = []
@@ -133,7 +133,7 @@ def test_dbt_event_messages_are_built_when_first_read_with_the_same_content(monk
     from dbt_common.events import base_types
     from dbt_common.events.types import Note
 
-    from navigator_orchestrator.dbt_runner import _lazy_event_messages
+    from navigator_orchestrator.dbt_speedups import _lazy_event_messages
 
     _lazy_event_messages()
     parsed = []
@@ -154,7 +154,7 @@ def test_json_schemas_are_kept_between_processes_and_validate_as_dbts_own(tmp_pa
     from dbt.contracts.project import Project
     from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
 
-    from navigator_orchestrator.dbt_runner import _cached_json_schemas, _SchemaCache
+    from navigator_orchestrator.dbt_speedups import _cached_json_schemas, _SchemaCache
 
     _cached_json_schemas(DBT_PROJECT_DIR)
     stock = dbtClassMixin.__dict__["json_schema"].__func__.__wrapped__
@@ -183,7 +183,8 @@ def test_json_schemas_are_kept_between_processes_and_validate_as_dbts_own(tmp_pa
 def test_graph_summary_is_the_same_as_dbts_own():
     from dbt.compilation import Linker
 
-    from navigator_orchestrator.dbt_runner import DbtRunner, _light_graph_summary
+    from navigator_orchestrator.dbt_runner import DbtRunner
+    from navigator_orchestrator.dbt_speedups import _light_graph_summary
 
     runner = DbtRunner(DBT_PROJECT_DIR / "unused.duckdb")
     runner.prepare()
