@@ -127,6 +127,7 @@ def preload() -> None:
 
     def load() -> None:
         try:
+            dbt_speedups.defer_serializer_generation()
             import dbt.cli.main  # noqa: F401
         except Exception:  # raised again where dbt is first used, in the caller's thread
             pass
@@ -218,6 +219,7 @@ class DbtRunner:
             return
         if _preload is not None:
             _preload.join()
+        dbt_speedups.defer_serializer_generation()
         from dbt.cli.main import dbtRunner
 
         dbt_speedups.install(self.project_dir)

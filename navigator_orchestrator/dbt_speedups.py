@@ -5,7 +5,8 @@ that form: inspecting the call stack, recompiling the same Jinja sources, format
 events nobody writes, rebuilding JSON schemas and serializers. Each function here replaces one
 such piece with code that gives the same result (each is tested against dbt's own behaviour),
 installs itself once per process and leaves dbt's path untouched where it cannot be sure.
-`install` applies them all; `dbt_runner` calls it before the first invocation.
+`install` applies them all; `dbt_runner` calls it before the first invocation, and calls
+`defer_serializer_generation` before it imports dbt.
 """
 
 from __future__ import annotations
@@ -27,6 +28,83 @@ def install(project_dir: Path) -> None:
     _lazy_event_messages()
     _cached_json_schemas(project_dir)
     _light_graph_summary()
+
+
+_serializers_lock = threading.RLock()
+
+
+def defer_serializer_generation() -> None:
+    """Generate each dbt class's serializers when first used instead of when it is defined.
+
+    dbt's artifact and node classes are mashumaro dataclasses: defining one generates Python code
+    for its from_dict/to_dict and from_msgpack/to_msgpack methods, for all of dbt's few hundred
+    classes at import, about half a second, although a run uses a small share of them (the
+    manifest comes from a pickle). This installs, for each class defined afterwards, stand-ins
+    for exactly the methods mashumaro would have generated; the first call of any of them
+    generates the class's methods with mashumaro's own code, as the definition would have, and
+    passes the call on. Call it before importing dbt; classes defined earlier are unaffected.
+    """
+    try:
+        from mashumaro.core.meta.mixin import compile_mixin_packer, compile_mixin_unpacker
+        from mashumaro.mixins.dict import DataClassDictMixin
+    except ImportError:
+        return
+    if getattr(DataClassDictMixin.__init_subclass__, "_navigator_deferred", False):
+        return
+
+    def builder_params(cls: type) -> list[dict[str, Any]]:
+        # The same lookup as DataClassDictMixin.__init_subclass__: every mixin in the class's
+        # ancestry declares the formats it generates (dict; dbt's classes add msgpack).
+        found = []
+        for ancestor in cls.__mro__[-1:0:-1]:
+            params = getattr(ancestor, f"_{ancestor.__name__}__mashumaro_builder_params", None)
+            if params:
+                found.append(params)
+        return found
+
+    def generate(cls: type) -> None:
+        with _serializers_lock:
+            pending = cls.__dict__.get("_navigator_serializers_pending")
+            if not pending:
+                return
+            for params in pending:
+                compile_mixin_unpacker(cls, **params["unpacker"])
+                compile_mixin_packer(cls, **params["packer"])
+            type.__setattr__(cls, "_navigator_serializers_pending", None)
+
+    def method_names(params: dict[str, Any]) -> list[tuple[str, bool]]:
+        # The public and internal names mashumaro's CodeBuilder gives the generated methods
+        # (get_unpack_method_name / get_pack_method_name, InternalMethodName).
+        names = []
+        for kind, prefix in (("unpacker", "from"), ("packer", "to")):
+            public = f"{prefix}_{params[kind].get('format_name', 'dict')}"
+            names += [(public, prefix == "from"), (f"__mashumaro_{public}__", prefix == "from")]
+        return names
+
+    def stand_in(name: str, is_classmethod: bool) -> Any:
+        if is_classmethod:
+            def call_class(cls: type, *args: Any, **kwargs: Any) -> Any:
+                generate(cls)
+                return getattr(cls, name)(*args, **kwargs)
+            return classmethod(call_class)
+
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            generate(type(self))
+            return getattr(self, name)(*args, **kwargs)
+        return call
+
+    def init_subclass(cls: type, **kwargs: Any) -> None:
+        super(DataClassDictMixin, cls).__init_subclass__(**kwargs)
+        pending = builder_params(cls)
+        if not pending:
+            return
+        type.__setattr__(cls, "_navigator_serializers_pending", pending)
+        for params in pending:
+            for name, is_classmethod in method_names(params):
+                type.__setattr__(cls, name, stand_in(name, is_classmethod))
+
+    init_subclass._navigator_deferred = True  # type: ignore[attr-defined]
+    DataClassDictMixin.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment]
 
 
 def write_atomically(path: Path, data: bytes) -> None:
