@@ -94,6 +94,9 @@ def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
     previous = getattr(manifest, "_navigator_targets", (CATALOG, None))
     if previous == wanted:
         return
+    # dbt's `graph` context variable holds every node and source as a dict (flat_graph); the
+    # two fields changed here are changed there too, which is what rebuilding it would give.
+    flat = manifest.flat_graph or {}
     for node in [*manifest.nodes.values(), *manifest.sources.values(), *manifest.unit_tests.values()]:
         if getattr(node, "database", None) not in {c for c in previous if c}:
             continue  # a node placed in another catalog on purpose
@@ -105,9 +108,13 @@ def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
         relation_name = getattr(node, "relation_name", None)
         if relation_name and relation_name.startswith(f'"{current}".'):
             node.relation_name = f'"{target}".' + relation_name[len(current) + 3:]
+        for section in ("nodes", "sources"):
+            entry = flat.get(section, {}).get(node.unique_id)
+            if entry is not None:
+                entry["database"] = node.database
+                if "relation_name" in entry:
+                    entry["relation_name"] = node.relation_name
     manifest._navigator_targets = wanted
-    if manifest.flat_graph:
-        manifest.build_flat_graph()
 
 
 _preload: threading.Thread | None = None

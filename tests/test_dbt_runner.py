@@ -263,3 +263,57 @@ def test_deferred_serializers_give_dbt_the_same_manifest_and_round_trips(tmp_pat
     nodes, digest, packed_size = outputs["deferred"]
     assert int(nodes) > 50
     assert outputs["deferred"] == outputs["eager"]
+
+
+def test_retargeting_the_work_models_updates_dbts_graph_as_a_rebuild_would():
+    import copy
+
+    from navigator_orchestrator.dbt_runner import CATALOG, WORK_TAG, DbtRunner, _retarget
+
+    DbtRunner(DBT_PROJECT_DIR / "unused.duckdb").prepare()
+    manifest = copy.deepcopy(DbtRunner._manifests[DBT_PROJECT_DIR])
+    manifest.build_flat_graph()
+    for catalog in ("navigator_work_test", None, "navigator_work_test"):
+        _retarget(manifest, catalog)
+        moved = [n for n in manifest.nodes.values() if n.resource_type == "model" and WORK_TAG in n.tags]
+        assert moved and all(n.database == (catalog or CATALOG) for n in moved)
+        assert all(n.relation_name.startswith(f'"{catalog or CATALOG}".') for n in moved)
+        ours = manifest.flat_graph
+        manifest.build_flat_graph()
+        assert ours == manifest.flat_graph
+
+
+def test_plugin_modules_are_looked_for_once_and_found_as_dbt_finds_them(monkeypatch):
+    import pkgutil
+
+    from dbt.plugins.manager import PluginManager
+
+    from navigator_orchestrator.dbt_speedups import _plugin_discovery_once
+
+    _plugin_discovery_once()
+    stock = PluginManager.get_prefixed_modules.__wrapped__
+    assert PluginManager.get_prefixed_modules() == stock(PluginManager)
+    listed = []
+    real = pkgutil.iter_modules
+    monkeypatch.setattr(pkgutil, "iter_modules", lambda *a, **k: listed.append(1) or real(*a, **k))
+    first, second = PluginManager.get_prefixed_modules(), PluginManager.get_prefixed_modules()
+    assert first == second and first and all(name.startswith("dbt") for name in first)
+    assert listed == []  # the import path is not listed again
+
+
+def test_a_cycle_in_dbts_graph_is_still_found_and_a_changed_graph_checked_again():
+    from dbt.compilation import Linker
+
+    from navigator_orchestrator.dbt_speedups import _cycle_check_once_per_graph
+
+    _cycle_check_once_per_graph()
+    stock = Linker.find_cycles.__wrapped__
+    linker = Linker()
+    linker.dependency("model.b", "model.a")
+    linker.dependency("model.c", "model.b")
+    assert linker.find_cycles() is None and stock(linker) is None
+    linker.dependency("model.a", "model.c")  # a depends on c: a cycle
+    found = linker.find_cycles()
+    assert found is not None and found == stock(linker)
+    assert set(found.split(" --> ")) == {"model.a", "model.b", "model.c"}
+    assert Linker().find_cycles() is None
