@@ -2,12 +2,14 @@
 
 dbt builds each simulated year into year-only `int_*` tables; the year reaches the published
 `fct_*` tables here, in ONE DuckDB transaction (delete this scenario's years >= Y, append Y).
-A crash or a failure therefore leaves the published tables at a year boundary.
+A crash or a failure therefore leaves the published tables at a year boundary. In a run the
+transaction's appends overlap the year's checks and commit only once they pass (CheckedPublish).
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import Any, Callable, ContextManager, Iterator
@@ -197,8 +199,12 @@ def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int
             )
 
 
-def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> dict[str, int]:
-    """Atomically replace years >= `year` of this scenario with the freshly built year."""
+def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
+                 before_commit: Callable[[], None] | None = None) -> dict[str, int]:
+    """Atomically replace years >= `year` of this scenario with the freshly built year.
+
+    `before_commit` runs inside the transaction, after the appends; if it raises, nothing is
+    published."""
     counts: dict[str, int] = {}
     conn.execute("begin transaction")
     try:
@@ -207,11 +213,71 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
             if not table_exists(conn, table):
                 create_published_table(conn, table, source)
             counts[table] = conn.execute(f"insert into {table} by name select * from {source}").fetchone()[0]
+        if before_commit is not None:
+            before_commit()
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")
         raise
     return counts
+
+
+class _Withdrawn(Exception):
+    """The year's checks failed: its publish transaction is rolled back."""
+
+
+class CheckedPublish:
+    """A year's publish that runs while the year is being checked and commits only if asked.
+
+    The appends run in `publish_year`'s one transaction on a second connection to the same
+    database, in a background thread, while the caller checks the unpublished year on its own
+    connection (DuckDB runs both at once; neither sees the other's uncommitted rows). `commit`
+    waits for the appends and commits; leaving the `with` block without committing (a failed
+    check, an interrupt) rolls everything back, so a year is still published whole or not at all.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int):
+        self._cursor = conn.cursor()
+        # A new connection starts in the instance's default catalog: give it this one's.
+        current, search_path = conn.execute(
+            "select current_database(), current_setting('search_path')").fetchone()
+        self._cursor.execute(f"use {_quoted(current)}")
+        self._cursor.execute("set search_path = " + "'" + search_path.replace("'", "''") + "'")
+        self._decided = threading.Event()
+        self._approved = False
+        self._counts: dict[str, int] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._publish, args=(scenario_id, year),
+                                        name=f"navigator-publish-{year}", daemon=True)
+        self._thread.start()
+
+    def _publish(self, scenario_id: str, year: int) -> None:
+        try:
+            self._counts = publish_year(self._cursor, scenario_id, year, before_commit=self._await_decision)
+        except BaseException as exc:  # handed to the caller's thread by commit()
+            self._error = exc
+
+    def _await_decision(self) -> None:
+        self._decided.wait()
+        if not self._approved:
+            raise _Withdrawn()
+
+    def commit(self) -> dict[str, int]:
+        """Wait for the appends, commit them; row counts per published table."""
+        self._approved = True
+        self._decided.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._counts
+
+    def __enter__(self) -> "CheckedPublish":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._decided.set()  # not approved unless commit() ran: the transaction rolls back
+        self._thread.join()
+        self._cursor.close()
 
 
 def create_published_table(conn: duckdb.DuckDBPyConnection, table: str, source: str) -> None:

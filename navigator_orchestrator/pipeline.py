@@ -239,12 +239,14 @@ class Simulation:
                         # dbt's own time per model (compile + materialize), summed: the rest
                         # of the year's stages is orchestration.
                         rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
-                    # Data-quality tripwires on the unpublished year: an error stops before publish.
-                    with self._stage(plan.year, "tripwires") as rows:
-                        rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
-                    with self._stage(plan.year, "publish") as rows:
-                        counts = database.publish_year(conn, scenario, plan.year)
-                        rows.update(counts)
+                    # Data-quality tripwires on the unpublished year, while the year is appended
+                    # in a transaction that commits only once they pass: an error publishes nothing.
+                    with database.CheckedPublish(conn, scenario, plan.year) as publish:
+                        with self._stage(plan.year, "tripwires") as rows:
+                            rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
+                        with self._stage(plan.year, "publish") as rows:
+                            counts = publish.commit()
+                            rows.update(counts)
                     summary = year_summary(conn, scenario, plan.year)
                     summary.row_counts = counts
                     with self._stage(plan.year, "checkpoint") as rows:

@@ -14,8 +14,12 @@ from navigator_orchestrator.pipeline import Simulation
 
 def _fingerprint(db) -> dict[str, tuple]:
     with duckdb.connect(str(db)) as conn:
-        return {t: conn.execute(f"select count(*), sum(hash(columns(*))) from {t}").fetchone()
-                for t in database.PUBLISHED_TABLES}
+        return _fingerprint_conn(conn)
+
+
+def _fingerprint_conn(conn) -> dict[str, tuple]:
+    return {t: conn.execute(f"select count(*), sum(hash(columns(*))) from {t}").fetchone()
+            for t in database.PUBLISHED_TABLES}
 
 
 def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config):
@@ -169,3 +173,28 @@ def test_published_id_and_details_columns_are_stored_with_zstd(tmp_path, make_co
             for column in database.ZSTD_COLUMNS.get(table, ()):
                 assert set(stored[column].split(",")) <= {"ZSTD", "Constant"}, (table, column, stored[column])
             assert "ZSTD" not in stored["employee_id"]
+
+
+def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they_pass(tmp_path, make_config):
+    db = tmp_path / "sim.duckdb"
+    Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
+    with database.connection(db) as conn:  # the file holds 2026's work tables (the last year)
+        database.clear_from_year(conn, "baseline", 2026)
+        before = _fingerprint_conn(conn)
+        year_rows = {t: conn.execute(f"select count(*) from {s}").fetchone()[0]
+                     for t, s in database.PUBLISHED_TABLES.items()}
+
+        with pytest.raises(RuntimeError, match="a check failed"):
+            with database.CheckedPublish(conn, "baseline", 2026):
+                # The checks' connection sees the published years as they were while the
+                # year is appended in the other transaction.
+                assert conn.execute("select count(*) from fct_workforce_snapshot "
+                                    "where simulation_year = 2026").fetchone() == (0,)
+                raise RuntimeError("a check failed")
+        assert _fingerprint_conn(conn) == before
+
+        with database.CheckedPublish(conn, "baseline", 2026) as publish:
+            counts = publish.commit()
+        assert counts == year_rows and all(counts.values())
+        for table, rows in year_rows.items():
+            assert conn.execute(f"select count(*) from {table} where simulation_year = 2026").fetchone() == (rows,)
