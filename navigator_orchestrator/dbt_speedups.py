@@ -11,6 +11,7 @@ installs itself once per process and leaves dbt's path untouched where it cannot
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -30,6 +31,7 @@ def install(project_dir: Path) -> None:
     _light_graph_summary()
     _plugin_discovery_once()
     _cycle_check_once_per_graph()
+    _global_settings_once_per_instance()
 
 
 # Guards the one-time work of the speed-ups below (dbt runs models in several threads).
@@ -447,3 +449,55 @@ def _cycle_check_once_per_graph() -> None:
     find_cycles._navigator_once = True
     find_cycles.__wrapped__ = stock
     Linker.find_cycles = find_cycles
+
+
+def _global_settings_once_per_instance() -> None:
+    """Apply the profile's instance-wide DuckDB settings once, not before every model.
+
+    dbt-duckdb runs each `settings` entry of the profile as a SET on every new cursor, that is
+    before every model. memory_limit and checkpoint_threshold are GLOBAL settings in DuckDB (one
+    SET holds for the whole instance), and repeating memory_limit costs about 4 ms a model once
+    the buffer pool holds a run's tables. A GLOBAL setting whose current value is still what the
+    same SET gave before is not set again; a local setting, a new instance, or a value changed in
+    between is set as dbt-duckdb sets it.
+    """
+    try:
+        from dbt.adapters.duckdb.environments import Environment
+    except ImportError:
+        return
+    stock = Environment.__dict__["initialize_cursor"].__func__
+    if getattr(stock, "_navigator_once", False):
+        return
+    # (setting, the profile's value) -> DuckDB's own spelling of the value after that SET
+    applied: dict[tuple[str, str], str] = {}
+    global_scope: dict[str, bool] = {}
+
+    def current_values(cursor, names: list[str]) -> list[str]:
+        listed = ", ".join("current_setting('" + name.replace("'", "''") + "')" for name in names)
+        return list(cursor.execute(f"select {listed}").fetchone())
+
+    def initialize_cursor(cls, creds, cursor, plugins=None, registered_df={}):  # noqa: B006 (dbt's signature)
+        settings = dict(creds.settings or {})
+        known = [name for name, value in settings.items() if (name, str(value)) in applied]
+        if known:
+            for name, value in zip(known, current_values(cursor, known)):
+                if value == applied[(name, str(settings[name]))]:
+                    del settings[name]
+            creds = copy.copy(creds)
+            creds.settings = settings or None
+        cursor = stock(cls, creds, cursor, plugins, registered_df)
+        unseen = [name for name in settings if name not in global_scope]
+        if unseen:
+            scopes = dict(cursor.execute(
+                "select name, scope = 'GLOBAL' from duckdb_settings() where name in (select unnest(?::varchar[]))",
+                [unseen]).fetchall())
+            global_scope.update({name: scopes.get(name, False) for name in unseen})
+        names = [name for name in settings if global_scope[name]]
+        if names:
+            for name, value in zip(names, current_values(cursor, names)):
+                applied[(name, str(settings[name]))] = value
+        return cursor
+
+    initialize_cursor._navigator_once = True
+    initialize_cursor.__wrapped__ = stock
+    Environment.initialize_cursor = classmethod(initialize_cursor)

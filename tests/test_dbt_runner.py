@@ -317,3 +317,44 @@ def test_a_cycle_in_dbts_graph_is_still_found_and_a_changed_graph_checked_again(
     assert found is not None and found == stock(linker)
     assert set(found.split(" --> ")) == {"model.a", "model.b", "model.c"}
     assert Linker().find_cycles() is None
+
+
+def test_instance_wide_duckdb_settings_are_set_once_and_again_when_changed():
+    import duckdb
+    from dbt.adapters.duckdb.credentials import DuckDBCredentials
+    from dbt.adapters.duckdb.environments import Environment
+
+    from navigator_orchestrator.dbt_speedups import _global_settings_once_per_instance
+
+    _global_settings_once_per_instance()
+    creds = DuckDBCredentials(database="memory", schema="main", path=":memory:",
+                              settings={"memory_limit": "3GB", "search_path": "memory.main"})
+
+    class Spy:
+        def __init__(self, cursor):
+            self.cursor, self.sets = cursor, []
+
+        def execute(self, sql, *args):
+            if sql.upper().startswith("SET "):
+                self.sets.append(sql.split()[1])
+            return self.cursor.execute(sql, *args)
+
+        def __getattr__(self, name):
+            return getattr(self.cursor, name)
+
+    def new_cursor(instance):
+        spy = Spy(instance.cursor())
+        Environment.initialize_cursor(creds, spy)
+        return spy
+
+    instance = duckdb.connect(":memory:")
+    first, second = new_cursor(instance), new_cursor(instance)
+    assert first.sets == ["memory_limit", "search_path"]
+    assert second.sets == ["search_path"]  # a local setting is set on every cursor, as dbt does
+    assert instance.execute("select current_setting('memory_limit')").fetchone()[0].startswith("2.7")  # 3 GB in GiB
+    instance.execute("set memory_limit = '1GB'")  # changed in between: set again
+    assert new_cursor(instance).sets == ["memory_limit", "search_path"]
+    other = duckdb.connect(":memory:")  # a new instance starts from DuckDB's default
+    assert new_cursor(other).sets == ["memory_limit", "search_path"]
+    assert other.execute("select current_setting('memory_limit')").fetchone() == \
+        instance.execute("select current_setting('memory_limit')").fetchone()
