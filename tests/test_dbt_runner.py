@@ -209,6 +209,8 @@ def test_dbt_is_imported_in_the_background_while_a_run_starts():
         "assert dbt_runner._preload.name == 'navigator-dbt-import'\n"
         "dbt_runner._preload.join()\n"
         "assert 'dbt.cli.main' in sys.modules\n"
+        "import gc\n"
+        "assert gc.isenabled() and gc.get_freeze_count() > 100_000  # dbt's objects are exempt\n"
     )
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
