@@ -238,11 +238,15 @@ class CheckedPublish:
 
     def __init__(self, conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int):
         self._cursor = conn.cursor()
-        # A new connection starts in the instance's default catalog: give it this one's.
-        current, search_path = conn.execute(
-            "select current_database(), current_setting('search_path')").fetchone()
-        self._cursor.execute(f"use {_quoted(current)}")
-        self._cursor.execute("set search_path = " + "'" + search_path.replace("'", "''") + "'")
+        try:
+            # A new connection starts in the instance's default catalog: give it this one's.
+            current, search_path = conn.execute(
+                "select current_database(), current_setting('search_path')").fetchone()
+            self._cursor.execute(f"use {_quoted(current)}")
+            self._cursor.execute("set search_path = " + "'" + search_path.replace("'", "''") + "'")
+        except BaseException:
+            self._cursor.close()
+            raise
         self._decided = threading.Event()
         self._approved = False
         self._counts: dict[str, int] = {}
