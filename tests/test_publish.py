@@ -193,6 +193,14 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
                 raise RuntimeError("a check failed")
         assert _fingerprint_conn(conn) == before
 
+        # An append that fails reaches the caller at commit, and nothing is published.
+        conn.execute("alter table int_yearly_snapshot add column not_in_the_contract integer")
+        with pytest.raises(duckdb.Error, match="not_in_the_contract"):
+            with database.CheckedPublish(conn, "baseline", 2026) as publish:
+                publish.commit()
+        assert _fingerprint_conn(conn) == before
+        conn.execute("alter table int_yearly_snapshot drop column not_in_the_contract")
+
         with database.CheckedPublish(conn, "baseline", 2026) as publish:
             counts = publish.commit()
         assert counts == year_rows and all(counts.values())
