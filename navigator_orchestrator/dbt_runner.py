@@ -254,6 +254,7 @@ class DbtRunner:
         dbt_speedups.install(self.project_dir)
         manifest = self._manifests.get(self.project_dir)
         fingerprint = None
+        first_load = manifest is None
         if manifest is None:
             # Loading dbt's own partial-parse state still costs seconds per process; a pickle
             # of the manifest parsed from identical project files costs milliseconds.
@@ -275,8 +276,11 @@ class DbtRunner:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
             manifest = self._manifests[self.project_dir] = result.result
             _store_cached_manifest(self.project_dir, fingerprint, manifest)
-        # The manifest lives as long as the process: keep the collector's passes off it too.
-        gc.freeze()
+        if first_load:
+            # The manifest lives as long as the process: keep the collector's passes off it
+            # too. Once per project and process, so that a process running many simulations
+            # does not also exempt each one's leftovers.
+            gc.freeze()
         self._env()
         self._runner = dbtRunner(manifest=manifest)
 
