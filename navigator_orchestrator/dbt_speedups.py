@@ -2,7 +2,8 @@
 
 dbt does work on every invocation (and once per process) that a year loop does not need in
 that form: inspecting the call stack, recompiling the same Jinja sources, formatting log
-events nobody writes, rebuilding JSON schemas and serializers. Each function here replaces one
+events nobody writes, rebuilding JSON schemas, generating serializers it never calls, searching
+for plugins and cycles again, repeating instance-wide DuckDB settings. Each function here replaces one
 such piece with code that gives the same result (each is tested against dbt's own behaviour),
 installs itself once per process and leaves dbt's path untouched where it cannot be sure.
 `install` applies them all; `dbt_runner` calls it before the first invocation, and calls
