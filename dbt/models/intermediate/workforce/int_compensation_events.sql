@@ -47,6 +47,20 @@ raise_month as (
 
 max_level as (select max(level_id) as top_level from levels),
 
+-- No promotion probability exceeds the base rate times the largest multiplier of each kind
+-- (a missing band counts as 1), multiplied in the same order, so a draw at or above this bound
+-- is never promoted; only the draws below it go through the band joins.
+promotion_bound as (
+    select abs({{ var('promotion_base_rate') }})
+        * greatest(1.0, coalesce((select max(abs(multiplier)) from promo_age), 1.0))
+        * greatest(1.0, coalesce((select max(abs(multiplier)) from promo_tenure), 1.0))
+        * greatest(1.0, coalesce((select max(abs(promotion_hazard_multiplier)) from levels), 1.0)) as bound
+),
+
+promotion_candidates as (
+    select * from draws where u_promotion < (select bound from promotion_bound)
+),
+
 promotions as (
 {% if var('promotion_enabled') %}
     select
@@ -59,7 +73,7 @@ promotions as (
         d.level_id + 1 as new_level_id,
         least(1.0, {{ var('promotion_base_rate') }} * coalesce(pa.multiplier, 1.0)
             * coalesce(pt.multiplier, 1.0) * coalesce(l.promotion_hazard_multiplier, 1.0)) as probability
-    from draws as d
+    from promotion_candidates as d
     join promotion_month as pm using (employee_id)
     cross join max_level as m
     left join promo_age as pa on d.current_age between pa.age_min and pa.age_max
