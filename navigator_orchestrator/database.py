@@ -199,12 +199,37 @@ def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int
             )
 
 
+# Below this many rows a year's append is not worth splitting (see _append_source).
+_SPLIT_MIN_ROWS = 20_000
+
+
+def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> str:
+    """The query a published table appends from: `source` whole, or in `parts` rowid ranges.
+
+    A year-only table in the in-memory work catalog is one row group (DuckDB's in-memory
+    tables keep its default 122,880-row groups), and DuckDB appends a row group with one thread.
+    Read as disjoint rowid ranges that together cover every row, the same rows are appended by
+    `parts` threads at once when the connection does not preserve insertion order (the rows'
+    physical order is then not the source's; nothing reads the published tables by it).
+    """
+    if parts > 1:
+        rows = conn.execute(f"select count(*) from {source}").fetchone()[0]
+        if rows >= _SPLIT_MIN_ROWS:
+            bounds = [rows * i // parts for i in range(1, parts)]
+            ranges = [f"rowid < {bounds[0]}"]
+            ranges += [f"rowid >= {low} and rowid < {high}" for low, high in zip(bounds, bounds[1:])]
+            ranges += [f"rowid >= {bounds[-1]}"]
+            return " union all ".join(f"(select * from {source} where {r})" for r in ranges)
+    return f"select * from {source}"
+
+
 def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
-                 before_commit: Callable[[], None] | None = None) -> dict[str, int]:
+                 before_commit: Callable[[], None] | None = None, parts: int = 1) -> dict[str, int]:
     """Atomically replace years >= `year` of this scenario with the freshly built year.
 
     `before_commit` runs inside the transaction, after the appends; if it raises, nothing is
-    published."""
+    published. `parts` > 1 appends each table in that many rowid ranges at once; only for a
+    connection that does not preserve insertion order (CheckedPublish's)."""
     counts: dict[str, int] = {}
     conn.execute("begin transaction")
     try:
@@ -212,7 +237,8 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
         for table, source in PUBLISHED_TABLES.items():
             if not table_exists(conn, table):
                 create_published_table(conn, table, source)
-            counts[table] = conn.execute(f"insert into {table} by name select * from {source}").fetchone()[0]
+            query = _append_source(conn, source, parts)
+            counts[table] = conn.execute(f"insert into {table} by name {query}").fetchone()[0]
         if before_commit is not None:
             before_commit()
         conn.execute("commit")
@@ -244,6 +270,9 @@ class CheckedPublish:
                 "select current_database(), current_setting('search_path')").fetchone()
             self._cursor.execute(f"use {_quoted(current)}")
             self._cursor.execute("set search_path = " + "'" + search_path.replace("'", "''") + "'")
+            # This connection only appends: let DuckDB append a table's rows with every thread.
+            self._cursor.execute("set session preserve_insertion_order = false")
+            self._parts = int(self._cursor.execute("select current_setting('threads')").fetchone()[0])
         except BaseException:
             self._cursor.close()
             raise
@@ -257,7 +286,8 @@ class CheckedPublish:
 
     def _publish(self, scenario_id: str, year: int) -> None:
         try:
-            self._counts = publish_year(self._cursor, scenario_id, year, before_commit=self._await_decision)
+            self._counts = publish_year(self._cursor, scenario_id, year, before_commit=self._await_decision,
+                                        parts=self._parts)
         except BaseException as exc:  # handed to the caller's thread by commit()
             self._error = exc
 

@@ -206,3 +206,21 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
         assert counts == year_rows and all(counts.values())
         for table, rows in year_rows.items():
             assert conn.execute(f"select count(*) from {table} where simulation_year = 2026").fetchone() == (rows,)
+
+
+def test_an_append_in_rowid_ranges_reads_every_source_row_exactly_once():
+    conn = duckdb.connect()
+    conn.execute("create table source as select range as id, md5(range::varchar) as payload from range(50000)")
+    conn.execute("delete from source where id % 7 = 3")  # gaps in the rowids
+    conn.execute("create table target as select * from source limit 0")
+    conn.execute("set session preserve_insertion_order = false")
+    for parts in (1, 2, 3):
+        query = database._append_source(conn, "source", parts)
+        assert query.count("union all") == parts - 1
+        conn.execute(f"insert into target by name {query}")
+        assert conn.execute("select count(*), sum(hash(id, payload)) from target").fetchone() == \
+            conn.execute("select count(*), sum(hash(id, payload)) from source").fetchone()
+        conn.execute("delete from target")
+    # A small table is appended whole.
+    conn.execute("create table small as select range as id from range(100)")
+    assert "union all" not in database._append_source(conn, "small", 2)
