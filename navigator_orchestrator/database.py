@@ -199,8 +199,8 @@ def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int
             )
 
 
-# Below this many rows a year's append is not worth splitting (see _append_source).
-_SPLIT_MIN_ROWS = 20_000
+# An append is split into rowid ranges of at least this many rows (see _append_source).
+_SPLIT_MIN_ROWS = 10_000
 
 
 def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> str:
@@ -214,7 +214,8 @@ def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> 
     """
     if parts > 1:
         rows = conn.execute(f"select count(*) from {source}").fetchone()[0]
-        if rows >= _SPLIT_MIN_ROWS:
+        parts = min(parts, rows // _SPLIT_MIN_ROWS)  # many threads, few rows: fewer ranges
+        if parts > 1:
             bounds = [rows * i // parts for i in range(1, parts)]
             ranges = [f"rowid < {bounds[0]}"]
             ranges += [f"rowid >= {low} and rowid < {high}" for low, high in zip(bounds, bounds[1:])]

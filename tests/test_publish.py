@@ -221,6 +221,7 @@ def test_an_append_in_rowid_ranges_reads_every_source_row_exactly_once():
         assert conn.execute("select count(*), sum(hash(id, payload)) from target").fetchone() == \
             conn.execute("select count(*), sum(hash(id, payload)) from source").fetchone()
         conn.execute("delete from target")
-    # A small table is appended whole.
+    # A small table is appended whole, and a table is never cut into ranges of under 10,000 rows.
     conn.execute("create table small as select range as id from range(100)")
     assert "union all" not in database._append_source(conn, "small", 2)
+    assert database._append_source(conn, "source", 64).count("union all") == 42_857 // 10_000 - 1
