@@ -35,6 +35,19 @@ def install(project_dir: Path) -> None:
     _global_settings_once_per_instance()
 
 
+def _installed(stock: Any) -> bool:
+    """Whether `stock` is already one of these replacements (each installs once per process)."""
+    return bool(getattr(stock, "_navigator_speedup", False))
+
+
+def _replace(owner: Any, name: str, replacement: Any, stock: Any, wrap: Any = None) -> None:
+    """Put `replacement` in place of dbt's `stock` as `owner.name`, marked as installed, with
+    dbt's own code kept as its `__wrapped__` (the tests compare the two)."""
+    replacement._navigator_speedup = True
+    replacement.__wrapped__ = stock
+    setattr(owner, name, wrap(replacement) if wrap is not None else replacement)
+
+
 # Guards the one-time work of the speed-ups below (dbt runs models in several threads).
 _once_lock = threading.RLock()
 
@@ -55,7 +68,8 @@ def defer_serializer_generation() -> None:
         from mashumaro.mixins.dict import DataClassDictMixin
     except ImportError:
         return
-    if getattr(DataClassDictMixin.__init_subclass__, "_navigator_deferred", False):
+    stock = DataClassDictMixin.__init_subclass__
+    if _installed(stock):
         return
 
     def builder_params(cls: type) -> list[dict[str, Any]]:
@@ -109,8 +123,7 @@ def defer_serializer_generation() -> None:
             for name, is_classmethod in method_names(params):
                 type.__setattr__(cls, name, stand_in(name, is_classmethod))
 
-    init_subclass._navigator_deferred = True  # type: ignore[attr-defined]
-    DataClassDictMixin.__init_subclass__ = classmethod(init_subclass)  # type: ignore[assignment]
+    _replace(DataClassDictMixin, "__init_subclass__", init_subclass, stock, classmethod)
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -174,7 +187,7 @@ def _cached_template_compilation() -> None:
     except ImportError:
         return
     stock = common_jinja.get_template
-    if getattr(stock, "_navigator_cached", False) or not hasattr(common_jinja, "get_environment"):
+    if _installed(stock) or not hasattr(common_jinja, "get_environment"):
         return
     environments: dict[bool, Any] = {}
     codes: dict[tuple[bool, str], Any] = {}
@@ -194,9 +207,7 @@ def _cached_template_compilation() -> None:
                     codes[(native, source)] = code
             return env.template_class.from_code(env, code, env.make_globals(ctx), None)
 
-    get_template._navigator_cached = True
-    get_template.__wrapped__ = stock
-    common_jinja.get_template = get_template
+    _replace(common_jinja, "get_template", get_template, stock)
     if getattr(dbt_jinja, "get_template", None) is stock:
         dbt_jinja.get_template = get_template
 
@@ -224,7 +235,7 @@ def _skip_unlogged_events() -> None:
     except ImportError:
         return
     stock = EventManager.fire_event
-    if getattr(stock, "_navigator_skips", False):
+    if _installed(stock):
         return
 
     def fire_event(self, e, level=None, node=None, force_warn_or_error_handling=False):
@@ -237,9 +248,7 @@ def _skip_unlogged_events() -> None:
                 return
         stock(self, e, level=level, node=node, force_warn_or_error_handling=force_warn_or_error_handling)
 
-    fire_event._navigator_skips = True
-    fire_event.__wrapped__ = stock
-    EventManager.fire_event = fire_event
+    _replace(EventManager, "fire_event", fire_event, stock)
 
 
 def _lazy_event_messages() -> None:
@@ -256,7 +265,7 @@ def _lazy_event_messages() -> None:
         return
     event = base_types.BaseEvent
     stock_init = event.__init__
-    if getattr(stock_init, "_navigator_lazy", False):
+    if _installed(stock_init):
         return
     stock_getattr = event.__getattr__
     stock_setattr = event.__setattr__
@@ -280,8 +289,8 @@ def _lazy_event_messages() -> None:
             _materialize(self)
         stock_setattr(self, key, value)
 
-    __init__._navigator_lazy = True
-    event.__init__, event.__getattr__, event.__setattr__ = __init__, __getattr__, __setattr__
+    event.__getattr__, event.__setattr__ = __getattr__, __setattr__
+    _replace(event, "__init__", __init__, stock_init)
 
 
 def _library_fingerprint() -> str:
@@ -353,16 +362,14 @@ def _cached_json_schemas(project_dir: Path) -> None:
         _schema_cache = _SchemaCache(path)
     declared = dbtClassMixin.__dict__.get("json_schema")
     stock = getattr(declared, "__func__", None)
-    if stock is None or getattr(stock, "_navigator_cached", False):
+    if stock is None or _installed(stock):
         return
 
     def json_schema(cls):
         cache = _schema_cache
         return cache.get(cls, stock) if cache is not None else stock(cls)
 
-    json_schema._navigator_cached = True
-    json_schema.__wrapped__ = stock
-    dbtClassMixin.json_schema = classmethod(json_schema)
+    _replace(dbtClassMixin, "json_schema", json_schema, stock, classmethod)
 
 
 def _light_graph_summary() -> None:
@@ -378,7 +385,7 @@ def _light_graph_summary() -> None:
     except ImportError:
         return
     stock = Linker.get_graph_summary
-    if getattr(stock, "_navigator_light", False):
+    if _installed(stock):
         return
 
     def get_graph_summary(self, manifest):
@@ -392,9 +399,7 @@ def _light_graph_summary() -> None:
                 summary[i]["succ"] = successors
         return summary
 
-    get_graph_summary._navigator_light = True
-    get_graph_summary.__wrapped__ = stock
-    Linker.get_graph_summary = get_graph_summary
+    _replace(Linker, "get_graph_summary", get_graph_summary, stock)
 
 
 def _plugin_discovery_once() -> None:
@@ -409,7 +414,7 @@ def _plugin_discovery_once() -> None:
     except ImportError:
         return
     stock = PluginManager.__dict__["get_prefixed_modules"].__func__
-    if getattr(stock, "_navigator_once", False):
+    if _installed(stock):
         return
     found: dict[str, Any] = {}
 
@@ -419,9 +424,7 @@ def _plugin_discovery_once() -> None:
                 found["modules"] = stock(cls)
             return dict(found["modules"])
 
-    get_prefixed_modules._navigator_once = True
-    get_prefixed_modules.__wrapped__ = stock
-    PluginManager.get_prefixed_modules = classmethod(get_prefixed_modules)
+    _replace(PluginManager, "get_prefixed_modules", get_prefixed_modules, stock, classmethod)
 
 
 def _cycle_check_once_per_graph() -> None:
@@ -435,7 +438,7 @@ def _cycle_check_once_per_graph() -> None:
     except ImportError:
         return
     stock = Linker.find_cycles
-    if getattr(stock, "_navigator_once", False):
+    if _installed(stock):
         return
     answers: dict[frozenset, Any] = {}
 
@@ -447,9 +450,7 @@ def _cycle_check_once_per_graph() -> None:
             answers[edges] = stock(self)
         return answers[edges]
 
-    find_cycles._navigator_once = True
-    find_cycles.__wrapped__ = stock
-    Linker.find_cycles = find_cycles
+    _replace(Linker, "find_cycles", find_cycles, stock)
 
 
 def _global_settings_once_per_instance() -> None:
@@ -467,7 +468,7 @@ def _global_settings_once_per_instance() -> None:
     except ImportError:
         return
     stock = Environment.__dict__["initialize_cursor"].__func__
-    if getattr(stock, "_navigator_once", False):
+    if _installed(stock):
         return
     # (setting, the profile's value) -> DuckDB's own spelling of the value after that SET
     applied: dict[tuple[str, str], str] = {}
@@ -499,6 +500,4 @@ def _global_settings_once_per_instance() -> None:
                 applied[(name, str(settings[name]))] = value
         return cursor
 
-    initialize_cursor._navigator_once = True
-    initialize_cursor.__wrapped__ = stock
-    Environment.initialize_cursor = classmethod(initialize_cursor)
+    _replace(Environment, "initialize_cursor", initialize_cursor, stock, classmethod)
