@@ -18,12 +18,12 @@ from typing import Callable
 
 import duckdb
 
-from .census import CensusError, validate_census
-from .config import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
-from .dbt_runner import DbtError
-from .errors import SafetyError
-from .pipeline import Simulation, SimulationError
-from .tripwires import TripwireError
+from navigator_orchestrator.census.intake import CensusError, validate_census
+from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
+from navigator_orchestrator.engine.dbt_runner import DbtError
+from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.engine.simulation import Simulation, SimulationError
+from navigator_orchestrator.quality.tripwires import TripwireError
 
 EXIT_ERROR = 1
 
@@ -92,7 +92,7 @@ def _configured(args: argparse.Namespace) -> tuple[SimulationConfig, int]:
 
 def _identifiers(config: SimulationConfig, args: argparse.Namespace) -> None:
     """Missing identifiers: an error with --enforce-identifiers, otherwise a hint."""
-    from .lint import enforce_identifiers, identifier_hints
+    from navigator_orchestrator.config.lint import enforce_identifiers, identifier_hints
 
     if getattr(args, "enforce_identifiers", False):
         enforce_identifiers(config, str(resolve_config_path(args.config)))
@@ -102,7 +102,7 @@ def _identifiers(config: SimulationConfig, args: argparse.Namespace) -> None:
 
 def _print_dry_run(sim: Simulation, verbose: bool) -> None:
     """The plan of a run, from `Simulation.plan()`; touches no file."""
-    from .dry_run import describe
+    from navigator_orchestrator.engine.dry_run import describe
 
     print("\n".join(describe(sim, verbose)))
 
@@ -111,10 +111,10 @@ def _print_dry_run(sim: Simulation, verbose: bool) -> None:
 
 @guarded
 def cmd_run(args: argparse.Namespace) -> int:
-    from .console import console_observer
-    from .logs import JsonlLog
-    from .observe import Observers
-    from .report_files import ReportFiles
+    from navigator_orchestrator.reporting.console import console_observer
+    from navigator_orchestrator.reporting.logs import JsonlLog
+    from navigator_orchestrator.reporting.observe import Observers
+    from navigator_orchestrator.reporting.files import ReportFiles
 
     config, first = _configured(args)
     _identifiers(config, args)
@@ -137,7 +137,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .lint import lint
+    from navigator_orchestrator.config.lint import lint
 
     config = load_config(args.config)
     _identifiers(config, args)
@@ -160,8 +160,8 @@ def _database(args: argparse.Namespace) -> Path:
 
 @guarded
 def cmd_checkpoint(args: argparse.Namespace) -> int:
-    from . import checkpoints
-    from .database import connection
+    from navigator_orchestrator.safety import checkpoints
+    from navigator_orchestrator.engine.database import connection
 
     config = load_config(args.config)
     db = _database(args)
@@ -190,8 +190,8 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_runs(args: argparse.Namespace) -> int:
-    from . import runlog
-    from .database import connection
+    from navigator_orchestrator.safety import runlog
+    from navigator_orchestrator.engine.database import connection
 
     db = _database(args)
     if not db.exists():
@@ -217,9 +217,9 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_restore(args: argparse.Namespace) -> int:
-    from .backup import restore
-    from .lock import database_lock
-    from .pipeline import new_run_id
+    from navigator_orchestrator.safety.backup import restore
+    from navigator_orchestrator.safety.lock import database_lock
+    from navigator_orchestrator.engine.simulation import new_run_id
 
     db = _database(args)
     with database_lock(db, f"restore-{new_run_id()}"):
@@ -248,7 +248,7 @@ def cmd_census_validate(args: argparse.Namespace) -> int:
 def cmd_census_generate(args: argparse.Namespace) -> int:
     from datetime import date
 
-    from .census import generate_census
+    from navigator_orchestrator.census.intake import generate_census
 
     census_date = date.fromisoformat(args.census_date)
     out = Path(args.out)
@@ -261,7 +261,7 @@ def _read_database(args: argparse.Namespace):
     """The scenario id and a read-only connection to an existing database."""
     import duckdb
 
-    from .config import DEFAULT_DATABASE
+    from navigator_orchestrator.config.schema import DEFAULT_DATABASE
 
     config = load_config(args.config)
     path = Path(args.database or DEFAULT_DATABASE).resolve()
@@ -277,7 +277,7 @@ def _read_database(args: argparse.Namespace):
 
 @guarded
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report_html import write_report
+    from navigator_orchestrator.reporting.html import write_report
 
     scenario, path, conn = _read_database(args)
     with conn:
@@ -288,7 +288,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_employee(args: argparse.Namespace) -> int:
-    from .timeline import load_timeline, print_timeline
+    from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 
     scenario, _, conn = _read_database(args)
     with conn:
@@ -299,7 +299,7 @@ def cmd_employee(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_dq(args: argparse.Namespace) -> int:
-    from .dq import run_dq
+    from navigator_orchestrator.quality.dq import run_dq
 
     config = load_config(args.config)
     database = args.database or Simulation(config).database_path

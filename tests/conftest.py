@@ -10,9 +10,9 @@ import duckdb
 import pytest
 import yaml
 
-from navigator_orchestrator.census import generate_census
-from navigator_orchestrator.config import DEFAULT_CONFIG, SimulationConfig, load_config
-from navigator_orchestrator.pipeline import RunResult, Simulation
+from navigator_orchestrator.census.intake import generate_census
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, SimulationConfig, load_config
+from navigator_orchestrator.engine.simulation import RunResult, Simulation
 
 
 def deep_merge(base: dict, overrides: dict) -> dict:

@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from navigator_orchestrator import backup
-from navigator_orchestrator.backup import BackupError, backup_path, preflight_backup, restore, timestamped_backups
+from navigator_orchestrator.safety import backup
+from navigator_orchestrator.safety.backup import BackupError, backup_path, preflight_backup, restore, timestamped_backups
 from navigator_orchestrator.cli import main
 
 
@@ -86,8 +86,8 @@ def test_every_run_on_an_existing_database_backs_it_up_first(simulate, tmp_path)
 
 
 def test_backup_can_be_switched_off_with_a_warning(simulate, make_config, tmp_path, capsys):
-    from navigator_orchestrator.config import load_config
-    from navigator_orchestrator.pipeline import Simulation
+    from navigator_orchestrator.config.schema import load_config
+    from navigator_orchestrator.engine.simulation import Simulation
 
     _, db = simulate({"simulation": {"end_year": 2025}})
     messages: list[str] = []

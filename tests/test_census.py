@@ -11,7 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from navigator_orchestrator.census import (
+from navigator_orchestrator.census.intake import (
     CENSUS_COLUMNS,
     CensusError,
     CensusReport,

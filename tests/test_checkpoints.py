@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from navigator_orchestrator import checkpoints
+from navigator_orchestrator.safety import checkpoints
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config import load_config
-from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.config.schema import load_config
+from navigator_orchestrator.engine.simulation import Simulation
 
 from conftest import query
 

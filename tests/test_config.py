@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from navigator_orchestrator.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 
 
 def test_default_config_parses_and_documents_every_key():

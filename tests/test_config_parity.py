@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel
 
-from navigator_orchestrator.config import (
+from navigator_orchestrator.config.schema import (
     DBT_PROJECT_DIR, DEFAULT_CONFIG, PYTHON_ONLY_FIELDS, ConfigError, SimulationConfig, load_config,
     parse_config,
 )

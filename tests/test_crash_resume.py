@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config import DEFAULT_CONFIG, PROJECT_ROOT
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, PROJECT_ROOT
 
 YEARS = {"start_year": 2025, "end_year": 2028}
 

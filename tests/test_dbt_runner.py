@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from navigator_orchestrator.config import DBT_PROJECT_DIR
-from navigator_orchestrator.dbt_runner import (
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR
+from navigator_orchestrator.engine.dbt_runner import (
     _cache_path, _load_cached_manifest, _store_cached_manifest, project_fingerprint,
 )
 
@@ -51,7 +51,7 @@ def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
 def test_behavior_flag_source_names_the_calling_module_as_dbt_does():
     from dbt_common.behavior_flags import BehaviorFlagRendered
 
-    from navigator_orchestrator.dbt_speedups import _cheap_behavior_flag_source
+    from navigator_orchestrator.engine.dbt_speedups import _cheap_behavior_flag_source
 
     _cheap_behavior_flag_source()
     flag = BehaviorFlagRendered({"name": "navigator_probe", "default": True, "description": "probe"}, {})
@@ -66,7 +66,7 @@ def test_jinja_sources_compile_once_and_render_with_each_calls_own_context():
     import dbt_common.clients.jinja as common_jinja
     from dbt_common.exceptions import CompilationError
 
-    from navigator_orchestrator.dbt_speedups import _cached_template_compilation
+    from navigator_orchestrator.engine.dbt_speedups import _cached_template_compilation
 
     _cached_template_compilation()
     assert dbt_jinja.get_template is common_jinja.get_template
@@ -96,7 +96,7 @@ def test_dbt_events_below_every_loggers_level_are_dropped_before_formatting(monk
     from dbt_common.events.logger import LineFormat, LoggerConfig
     from dbt_common.events.types import Note, PrintEvent
 
-    from navigator_orchestrator.dbt_speedups import _skip_unlogged_events
+    from navigator_orchestrator.engine.dbt_speedups import _skip_unlogged_events
 
     _skip_unlogged_events()
     formatted = []
@@ -133,7 +133,7 @@ def test_dbt_event_messages_are_built_when_first_read_with_the_same_content(monk
     from dbt_common.events import base_types
     from dbt_common.events.types import Note
 
-    from navigator_orchestrator.dbt_speedups import _lazy_event_messages
+    from navigator_orchestrator.engine.dbt_speedups import _lazy_event_messages
 
     _lazy_event_messages()
     parsed = []
@@ -154,7 +154,7 @@ def test_json_schemas_are_kept_between_processes_and_validate_as_dbts_own(tmp_pa
     from dbt.contracts.project import Project
     from dbt_common.dataclass_schema import ValidationError, dbtClassMixin
 
-    from navigator_orchestrator.dbt_speedups import _cached_json_schemas, _SchemaCache
+    from navigator_orchestrator.engine.dbt_speedups import _cached_json_schemas, _SchemaCache
 
     _cached_json_schemas(DBT_PROJECT_DIR)
     stock = dbtClassMixin.__dict__["json_schema"].__func__.__wrapped__
@@ -183,8 +183,8 @@ def test_json_schemas_are_kept_between_processes_and_validate_as_dbts_own(tmp_pa
 def test_graph_summary_is_the_same_as_dbts_own():
     from dbt.compilation import Linker
 
-    from navigator_orchestrator.dbt_runner import DbtRunner
-    from navigator_orchestrator.dbt_speedups import _light_graph_summary
+    from navigator_orchestrator.engine.dbt_runner import DbtRunner
+    from navigator_orchestrator.engine.dbt_speedups import _light_graph_summary
 
     runner = DbtRunner(DBT_PROJECT_DIR / "unused.duckdb")
     runner.prepare()
@@ -203,7 +203,7 @@ def test_dbt_is_imported_in_the_background_while_a_run_starts():
 
     script = (
         "import sys, threading\n"
-        "from navigator_orchestrator import dbt_runner\n"
+        "from navigator_orchestrator.engine import dbt_runner\n"
         "assert 'dbt.cli.main' not in sys.modules\n"
         "dbt_runner.preload()\n"
         "assert dbt_runner._preload.name == 'navigator-dbt-import'\n"
@@ -219,8 +219,8 @@ def test_dbt_is_imported_in_the_background_while_a_run_starts():
 _PARSE_AND_SERIALIZE = """
 import hashlib, json, sys
 from pathlib import Path
-from navigator_orchestrator import dbt_speedups
-from navigator_orchestrator.dbt_runner import DbtRunner
+from navigator_orchestrator.engine import dbt_speedups
+from navigator_orchestrator.engine.dbt_runner import DbtRunner
 deferred = sys.argv[1] == "deferred"
 if deferred:
     dbt_speedups.defer_serializer_generation()
@@ -270,7 +270,7 @@ def test_deferred_serializers_give_dbt_the_same_manifest_and_round_trips(tmp_pat
 def test_retargeting_the_work_models_updates_dbts_graph_as_a_rebuild_would():
     import copy
 
-    from navigator_orchestrator.dbt_runner import CATALOG, WORK_TAG, DbtRunner, _retarget
+    from navigator_orchestrator.engine.dbt_runner import CATALOG, WORK_TAG, DbtRunner, _retarget
 
     DbtRunner(DBT_PROJECT_DIR / "unused.duckdb").prepare()
     manifest = copy.deepcopy(DbtRunner._manifests[DBT_PROJECT_DIR])
@@ -290,7 +290,7 @@ def test_plugin_modules_are_looked_for_once_and_found_as_dbt_finds_them(monkeypa
 
     from dbt.plugins.manager import PluginManager
 
-    from navigator_orchestrator.dbt_speedups import _plugin_discovery_once
+    from navigator_orchestrator.engine.dbt_speedups import _plugin_discovery_once
 
     _plugin_discovery_once()
     stock = PluginManager.get_prefixed_modules.__wrapped__
@@ -306,7 +306,7 @@ def test_plugin_modules_are_looked_for_once_and_found_as_dbt_finds_them(monkeypa
 def test_a_cycle_in_dbts_graph_is_still_found_and_a_changed_graph_checked_again():
     from dbt.compilation import Linker
 
-    from navigator_orchestrator.dbt_speedups import _cycle_check_once_per_graph
+    from navigator_orchestrator.engine.dbt_speedups import _cycle_check_once_per_graph
 
     _cycle_check_once_per_graph()
     stock = Linker.find_cycles.__wrapped__
@@ -326,7 +326,7 @@ def test_instance_wide_duckdb_settings_are_set_once_and_again_when_changed():
     from dbt.adapters.duckdb.credentials import DuckDBCredentials
     from dbt.adapters.duckdb.environments import Environment
 
-    from navigator_orchestrator.dbt_speedups import _global_settings_once_per_instance
+    from navigator_orchestrator.engine.dbt_speedups import _global_settings_once_per_instance
 
     _global_settings_once_per_instance()
     creds = DuckDBCredentials(database="memory", schema="main", path=":memory:",

@@ -12,9 +12,9 @@ import yaml
 
 from conftest import deep_merge
 from navigator_orchestrator import cli
-from navigator_orchestrator.config import DEFAULT_CONFIG, load_config
-from navigator_orchestrator.dq import run_dq
-from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.quality.dq import run_dq
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 @pytest.fixture(scope="module")

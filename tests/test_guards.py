@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from conftest import query
-from navigator_orchestrator.census import CensusError
-from navigator_orchestrator.config import load_config
-from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.census.intake import CensusError
+from navigator_orchestrator.config.schema import load_config
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 def _fingerprint(db: Path) -> dict[str, tuple]:

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config import ConfigError, load_config
-from navigator_orchestrator.lint import Rule, lint, RULES
+from navigator_orchestrator.config.schema import ConfigError, load_config
+from navigator_orchestrator.config.lint import Rule, lint, RULES
 
 
 def test_the_default_scenario_lints_clean(make_config):

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.lock import LockHeld, database_lock, lock_path, read_lock
+from navigator_orchestrator.safety.lock import LockHeld, database_lock, lock_path, read_lock
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from navigator_orchestrator.lock import database_lock
+from navigator_orchestrator.safety.lock import database_lock
 with database_lock(Path(sys.argv[1]), "holder-run"):
     print("locked", flush=True)
     time.sleep(120)

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from navigator_orchestrator.config import DBT_PROJECT_DIR, ConfigError, SimulationConfig, parse_config
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, ConfigError, SimulationConfig, parse_config
 
 RUNTIME_VARS = {"simulation_year", "run_id"}
 

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from navigator_orchestrator.config import load_config
-from navigator_orchestrator.dbt_runner import DbtRunner
+from navigator_orchestrator.config.schema import load_config
+from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from plan_support import deferral_limit, rows, run_scenario
 
 RATE_EVENTS = ("enrollment", "opt_out", "deferral_change", "deferral_escalation")

@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from conftest import query
-from navigator_orchestrator import database
-from navigator_orchestrator.config import DBT_PROJECT_DIR, load_config
-from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 def _fingerprint(db) -> dict[str, tuple]:

@@ -2,7 +2,7 @@
 
 Two real small runs (400 employees): 2025-2026 in-process with every observer, and a one-year
 run through the `navigator run` command. Figures are checked against the database with queries
-written independently of summary.py (events rather than status codes where possible).
+written independently of reporting/summary.py (events rather than status codes where possible).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ import yaml
 
 from conftest import deep_merge, query
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config import DEFAULT_CONFIG, load_config
-from navigator_orchestrator.console import PlainConsole
-from navigator_orchestrator.logs import JsonlLog
-from navigator_orchestrator.observe import Observers
-from navigator_orchestrator.pipeline import Simulation
-from navigator_orchestrator.report_files import ReportFiles
-from navigator_orchestrator.report_html import write_report
-from navigator_orchestrator.summary import scenario_figures
-from navigator_orchestrator.timeline import load_timeline, print_timeline
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.reporting.console import PlainConsole
+from navigator_orchestrator.reporting.logs import JsonlLog
+from navigator_orchestrator.reporting.observe import Observers
+from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.reporting.files import ReportFiles
+from navigator_orchestrator.reporting.html import write_report
+from navigator_orchestrator.reporting.summary import scenario_figures
+from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 
 SCENARIO = "baseline"
 
@@ -291,7 +291,7 @@ def test_figures_without_plan_columns_report_none_for_plan_money(tmp_path):
 
 def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_log_line(
         tmp_path, small_census):
-    from navigator_orchestrator.observe import RunObserver
+    from navigator_orchestrator.reporting.observe import RunObserver
 
     class FailSecondYear(RunObserver):
         def stage_started(self, year, stage):

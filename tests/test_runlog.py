@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from navigator_orchestrator.census import census_file_hash
+from navigator_orchestrator.census.intake import census_file_hash
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config import load_config
-from navigator_orchestrator.pipeline import Simulation, SimulationError
+from navigator_orchestrator.config.schema import load_config
+from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 
 from conftest import query
 

@@ -15,11 +15,13 @@ import pytest
 import yaml
 
 from conftest import deep_merge, query
-from navigator_orchestrator import cli, database, tripwires
-from navigator_orchestrator.config import DEFAULT_CONFIG, ConfigError, load_config
-from navigator_orchestrator.dbt_runner import DbtRunner
-from navigator_orchestrator.pipeline import Simulation
-from navigator_orchestrator.tripwires import TripwireError
+from navigator_orchestrator import cli
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.quality import tripwires
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config
+from navigator_orchestrator.engine.dbt_runner import DbtRunner
+from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.quality.tripwires import TripwireError
 
 
 def write_config(directory: Path, census: Path, overrides: dict | None = None, end_year: int = 2026) -> Path:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from conftest import deep_merge, query
-from navigator_orchestrator.config import DEFAULT_CONFIG, load_config
-from navigator_orchestrator.pipeline import Simulation
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 def round_half_away(x: Decimal) -> int:

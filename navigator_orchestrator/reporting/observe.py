@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .pipeline import RunResult, YearSummary
-    from .summary import YearAudit
+    from navigator_orchestrator.engine.simulation import RunResult, YearSummary
+    from navigator_orchestrator.reporting.summary import YearAudit
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .observe import RunInfo, RunObserver, RunOutcome
-from .summary import YearAudit, YearFigures
+from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
+from navigator_orchestrator.reporting.summary import YearAudit, YearFigures
 
 REPORTS_DIR = Path("reports")
 

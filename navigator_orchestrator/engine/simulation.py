@@ -23,14 +23,18 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from . import checkpoints, database, dbt_runner, runlog, tripwires
-from .backup import BackupResult, backup_path, preflight_backup
-from .census import CensusError, CensusReport, census_file_hash, load_census, validate_census
-from .config import DEFAULT_DATABASE, SimulationConfig
-from .dbt_runner import WORK_TAG, DbtRunner
-from .lock import database_lock, lock_path
-from .observe import RunInfo, RunObserver, RunOutcome
-from .summary import YearFigures, year_audit
+from navigator_orchestrator.safety import checkpoints
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.engine import dbt_runner
+from navigator_orchestrator.safety import runlog
+from navigator_orchestrator.quality import tripwires
+from navigator_orchestrator.safety.backup import BackupResult, backup_path, preflight_backup
+from navigator_orchestrator.census.intake import CensusError, CensusReport, census_file_hash, load_census, validate_census
+from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
+from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
+from navigator_orchestrator.safety.lock import database_lock, lock_path
+from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
+from navigator_orchestrator.reporting.summary import YearFigures, year_audit
 
 
 class SimulationError(RuntimeError):

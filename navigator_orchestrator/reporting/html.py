@@ -16,8 +16,8 @@ from typing import Any, Callable
 
 import duckdb
 
-from .console import dq_line
-from .summary import DEFERRAL_BUCKETS, YearFigures, deferral_distribution, dq_results, scenario_figures
+from navigator_orchestrator.reporting.console import dq_line
+from navigator_orchestrator.reporting.summary import DEFERRAL_BUCKETS, YearFigures, deferral_distribution, dq_results, scenario_figures
 
 COLORS = ["#1f6feb", "#d1242f", "#f0883e", "#2da44e", "#8250df", "#6e7781"]
 W, H, PAD_L, PAD_R, PAD_T, PAD_B = 680, 260, 70, 180, 20, 30

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from .errors import SafetyError
+from navigator_orchestrator.errors import SafetyError
 
 
 class LockHeld(SafetyError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterator
 
-from .config import ConfigError, SimulationConfig
+from navigator_orchestrator.config.schema import ConfigError, SimulationConfig
 
 
 @dataclass(frozen=True)

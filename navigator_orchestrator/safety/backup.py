@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import SafetyError
+from navigator_orchestrator.errors import SafetyError
 
 
 class BackupError(SafetyError):

@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from . import database
+from navigator_orchestrator.engine import database
 
 PLAN_COLUMNS = (
     "is_eligible", "is_enrolled_flag", "current_deferral_rate", "prorated_annual_contributions",

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import dbt_speedups
-from .config import DBT_PROJECT_DIR
-from .dbt_speedups import write_atomically
-from .database import CATALOG, instance_name
+from navigator_orchestrator.engine import dbt_speedups
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR
+from navigator_orchestrator.engine.dbt_speedups import write_atomically
+from navigator_orchestrator.engine.database import CATALOG, instance_name
 
 
 # The database file parsing runs against; the profile attaches every database file under the
@@ -226,7 +226,7 @@ class DbtRunner:
         change, so parsing with each run's own vars would re-parse the whole project every run.
         Models never place refs or configs under var-dependent branches, so any valid values do.
         """
-        from .config import SimulationConfig
+        from navigator_orchestrator.config.schema import SimulationConfig
 
         defaults = SimulationConfig()
         return {**defaults.to_dbt_vars(), "simulation_year": defaults.simulation.start_year,

@@ -10,9 +10,9 @@ import json
 import shutil
 from pathlib import Path
 
-from . import checkpoints
-from .backup import human_bytes
-from .pipeline import Simulation
+from navigator_orchestrator.safety import checkpoints
+from navigator_orchestrator.safety.backup import human_bytes
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 def _stages(sim: Simulation) -> list[str]:

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import database, tripwires
-from .config import SimulationConfig
-from .dbt_runner import DbtRunner
-from .pipeline import SimulationError, new_run_id
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.quality import tripwires
+from navigator_orchestrator.config.schema import SimulationConfig
+from navigator_orchestrator.engine.dbt_runner import DbtRunner
+from navigator_orchestrator.engine.simulation import SimulationError, new_run_id
 
 DBT_TEST_SELECTION = ("tag:publish",)
 

@@ -8,7 +8,7 @@ from typing import Any, TextIO
 
 import duckdb
 
-from . import database
+from navigator_orchestrator.engine import database
 
 EVENT_COLUMNS = ["simulation_year", "event_sequence", "effective_date", "event_type", "event_category",
                  "compensation_amount", "previous_compensation", "employee_deferral_rate",

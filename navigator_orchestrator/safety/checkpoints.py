@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from .database import PUBLISHED_TABLES, table_exists
-from .errors import SafetyError
+from navigator_orchestrator.engine.database import PUBLISHED_TABLES, table_exists
+from navigator_orchestrator.errors import SafetyError
 
 CHECKPOINT_DIR = Path(".navigator_checkpoints")
 

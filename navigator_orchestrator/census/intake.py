@@ -17,7 +17,7 @@ from typing import Callable
 
 import duckdb
 
-from .census_generate import generate_census, read_level_bands
+from navigator_orchestrator.census.generate import generate_census, read_level_bands
 
 __all__ = [
     "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusProblem", "CensusReport",

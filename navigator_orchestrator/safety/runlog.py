@@ -66,7 +66,7 @@ def code_version() -> str:
         version = metadata.version("planwise-navigator")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     try:
         sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
                              text=True, timeout=5, check=True).stdout.strip()

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-JOB_LEVELS_CSV = Path(__file__).resolve().parents[1] / "dbt/seeds/config_job_levels.csv"
+JOB_LEVELS_CSV = Path(__file__).resolve().parents[2] / "dbt/seeds/config_job_levels.csv"
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
 
 # (min age, max age exclusive, weight %): private-industry wage and salary workers by age,

@@ -9,8 +9,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .observe import RunInfo, RunObserver, RunOutcome
-from .summary import YearAudit
+from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
+from navigator_orchestrator.reporting.summary import YearAudit
 
 STAGE_LABELS = {
     "census_load": "load census", "dbt_parse": "dbt parse", "dbt_build": "dbt build",

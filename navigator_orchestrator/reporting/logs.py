@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .observe import RunInfo, RunObserver, RunOutcome
+from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 
 LOGS_DIR = Path("logs")
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from .config import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
 
 Severity = Literal["error", "warning"]
 

@@ -7,7 +7,7 @@ a tripped `warning` is printed (check, numbers, fix) and the run continues, unle
 `data_quality.fail_on_warning` (or `navigator run --fail-on-validation-error`) escalates it.
 `navigator dq` runs the same checks over already published years.
 
-The checks themselves (SQL, predicate, message, recovery hint) are in `dq_checks.py`. Every
+The checks themselves (SQL, predicate, message, recovery hint) are in `checks.py`. Every
 result, passing or not, is recorded in `int_data_quality_results`.
 """
 
@@ -24,13 +24,13 @@ from typing import Any, Callable, Literal
 
 import duckdb
 
-from . import database
-from .config import ConfigError, SimulationConfig
-from .dq_checks import CHECK_NAMES, CHECKS, Context, Severity, missing, query
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.config.schema import ConfigError, SimulationConfig
+from navigator_orchestrator.quality.checks import CHECK_NAMES, CHECKS, Context, Severity, missing, query
 
 Status = Literal["pass", "warn", "fail"]
 RESULTS_TABLE = "int_data_quality_results"
-RUN_LOG_TABLE = "int_simulation_run_log"  # written by runlog.py; the summary goes beside it
+RUN_LOG_TABLE = "int_simulation_run_log"  # written by safety/runlog.py; the summary goes beside it
 
 
 class TripwireError(RuntimeError):

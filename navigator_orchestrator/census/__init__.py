@@ -1,0 +1,1 @@
+"""Census contract, validation and loading; synthetic census generator."""

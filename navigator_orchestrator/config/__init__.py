@@ -1,0 +1,1 @@
+"""Typed config schema (`schema`) and linter (`lint`)."""

@@ -1,0 +1,1 @@
+"""How a simulated year is built and published: year loop, in-process dbt, DuckDB storage."""

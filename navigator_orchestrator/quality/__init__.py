@@ -1,0 +1,1 @@
+"""Data-quality checks, per-year tripwires and `navigator dq`."""

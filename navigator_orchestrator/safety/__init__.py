@@ -1,0 +1,1 @@
+"""Operational safety: database lock, backup and restore, checkpoints, run log."""
