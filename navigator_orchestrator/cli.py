@@ -163,8 +163,11 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety import checkpoints
     from navigator_orchestrator.engine.database import connection
 
+    from navigator_orchestrator.sql import check_duckdb_file
+
     config = load_config(args.config)
     db = _database(args)
+    check_duckdb_file(db)
     scenario = config.effective_scenario_id
     verdicts = checkpoints.for_database(checkpoints.list_checkpoints(args.dir), db, scenario)
     print(f"Checkpoints in {Path(args.dir).resolve()} for {db}, scenario {scenario}:")
@@ -259,16 +262,14 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
 
 def _read_database(args: argparse.Namespace):
     """The scenario id and a read-only connection to an existing database."""
-    import duckdb
-
-    from navigator_orchestrator.config.schema import DEFAULT_DATABASE
+    from navigator_orchestrator.sql import connect_duckdb
 
     config = load_config(args.config)
-    path = Path(args.database or DEFAULT_DATABASE).resolve()
+    path = _database(args)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
     try:
-        conn = duckdb.connect(str(path), read_only=True)
+        conn = connect_duckdb(path, read_only=True)
     except duckdb.Error as exc:
         raise SimulationError(f"cannot open {path} for reading ({exc}); if a run is writing it, "
                               "wait for it to finish") from None

@@ -7,7 +7,7 @@
 {% macro clear_from_year() -%}
   {% if is_incremental() -%}
     delete from {{ this }}
-    where scenario_id = '{{ var("scenario_id") }}'
+    where scenario_id = {{ slug_var("scenario_id") }}
       and simulation_year >= {{ var("simulation_year") }}
   {%- else -%}
     select 1

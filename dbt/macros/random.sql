@@ -6,7 +6,7 @@
 -#}
 {% macro uniform(employee_id, stream, year=none) -%}
   ((hash(
-      '{{ var("random_seed") }}|' || ({{ year if year is not none else var("simulation_year") }})::varchar
+      {{ sql_string((var("random_seed") | int) ~ "|") }} || ({{ year if year is not none else var("simulation_year") }})::varchar
       || '|' || ({{ employee_id }})::varchar || '|{{ stream }}'
   ) >> 11)::double / 9007199254740992.0)
 {%- endmacro %}

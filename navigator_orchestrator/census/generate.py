@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import duckdb
+from navigator_orchestrator.sql import connect_duckdb, literal
 
 JOB_LEVELS_CSV = Path(__file__).resolve().parents[2] / "dbt/seeds/config_job_levels.csv"
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
@@ -102,7 +102,7 @@ def _cumulative_case(u: str, pairs: list[tuple[float, str]]) -> str:
 
 
 def _sql_list(items: tuple[str, ...]) -> str:
-    return "[" + ", ".join("'" + s.replace("'", "''") + "'" for s in items) + "]"
+    return "[" + ", ".join(literal(s) for s in items) + "]"
 
 
 def census_sql(employees: int, seed: int, census_date: date, bands: list[LevelBand]) -> str:
@@ -218,8 +218,7 @@ def generate_census(
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
     sql = census_sql(employees, seed, census_date, read_level_bands())
-    target = str(tmp).replace("'", "''")
-    with duckdb.connect() as con:
-        con.execute(f"COPY ({sql}) TO '{target}' ({options})")
+    with connect_duckdb() as con:
+        con.execute(f"COPY ({sql}) TO {literal(tmp)} ({options})")
     os.replace(tmp, out)
     return out

@@ -18,6 +18,7 @@ from typing import Callable
 import duckdb
 
 from navigator_orchestrator.census.generate import generate_census, read_level_bands
+from navigator_orchestrator.sql import connect_duckdb, literal
 
 __all__ = [
     "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusProblem", "CensusReport",
@@ -110,11 +111,10 @@ def _file_error(path: Path, name: str, fix: str) -> CensusError:
 def _reader_sql(path: Path, all_varchar: bool = False) -> str:
     """Table function reading the file; raises CensusError for a missing file or suffix."""
     name = path.name.lower()
-    literal = "'" + str(path).replace("'", "''") + "'"
     if name.endswith((".parquet", ".pq")):
-        sql = f"read_parquet({literal})"
+        sql = f"read_parquet({literal(path)})"
     elif name.endswith((".csv", ".csv.gz")):
-        sql = f"read_csv({literal}, auto_detect=true{', all_varchar=true' if all_varchar else ''})"
+        sql = f"read_csv({literal(path)}, auto_detect=true{', all_varchar=true' if all_varchar else ''})"
     else:
         raise _file_error(path, "unsupported_format",
                           "give the census as a .parquet or .csv file")
@@ -317,7 +317,7 @@ def validate_census(path: Path | str, census_date: date) -> CensusReport:
     Raises CensusError only when the file itself is unusable (missing, wrong suffix,
     unreadable); data problems are returned in the report.
     """
-    with duckdb.connect() as con:
+    with connect_duckdb() as con:
         return _validate_in(con, Path(path), census_date)
 
 

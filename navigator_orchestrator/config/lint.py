@@ -113,15 +113,14 @@ def _years(config: SimulationConfig, today: date) -> list[Finding]:
 
 def _latest_census_date(config: SimulationConfig) -> date | None:
     """Latest hire/termination date in the census file, or None if it cannot be read cheaply."""
-    import duckdb
+    from navigator_orchestrator.sql import connect_duckdb, literal
 
     path = config.census_path
     if not path.exists():
         return None
-    quoted = str(path).replace("'", "''")
-    reader = f"read_parquet('{quoted}')" if path.suffix == ".parquet" else f"read_csv_auto('{quoted}')"
+    reader = f"read_parquet({literal(path)})" if path.suffix == ".parquet" else f"read_csv_auto({literal(path)})"
     try:
-        with duckdb.connect() as conn:
+        with connect_duckdb() as conn:
             cols = {r[0] for r in conn.execute(f"describe select * from {reader}").fetchall()}
             dates = [c for c in ("employee_hire_date", "employee_termination_date") if c in cols]
             if not dates:

@@ -16,18 +16,45 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from navigator_orchestrator.sql import SLUG
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "simulation_config.yaml"
 DEFAULT_DATABASE = DBT_PROJECT_DIR / "simulation.duckdb"
 
-SLUG = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-
 
 class ConfigError(ValueError):
     """A configuration that cannot be run; the message names the key and the fix."""
+
+
+def _slug(value: str) -> str:
+    # Identifiers reach SQL, so anything outside the slug alphabet is refused outright.
+    if not SLUG.match(value):
+        raise ValueError(f"{value!r} is not a slug: use 1-64 characters from A-Z a-z 0-9 _ -")
+    return value
+
+
+# An identifier that reaches SQL: a scenario, plan design, match formula or check name.
+Slug = Annotated[str, AfterValidator(_slug)]
+
+# dbt renders every string var as a Jinja template before a model sees it, so free text that
+# reaches SQL through a var may not hold Jinja delimiters (the SQL gets it with quotes doubled).
+_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+
+def _label(value: str) -> str:
+    if _JINJA.search(value):
+        raise ValueError(f"{value!r} holds a template delimiter ({{{{ }}}}, {{% %}} or {{# #}}); remove it")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError(f"{value!r} holds a control character (tab, newline, ...); write it on one line")
+    return value
+
+
+# Free display text that reaches SQL (e.g. a match formula's name): stored as written.
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
 
 
 class _Section(BaseModel):
@@ -185,7 +212,7 @@ class MatchTier(_Section):
 
 
 class MatchFormula(_Section):
-    name: str
+    name: Label
     type: Literal["tiered"] = "tiered"
     tiers: list[MatchTier] = Field(min_length=1)
     max_match_percentage: float = Rate_default(1.0)
@@ -219,8 +246,8 @@ def _default_formulas() -> dict[str, MatchFormula]:
 
 class EmployerMatchSettings(_Section):
     enabled: bool = True
-    active_formula: str = "simple_match"
-    formulas: dict[str, MatchFormula] = Field(default_factory=_default_formulas)
+    active_formula: Slug = "simple_match"
+    formulas: dict[Slug, MatchFormula] = Field(default_factory=_default_formulas)
     eligibility: ContributionEligibility = ContributionEligibility()
 
     @model_validator(mode="after")
@@ -253,12 +280,12 @@ class DataQualitySettings(_Section):
     event_count_min_base: int = Field(50, ge=0)
     raw_to_staged_loss_tolerance: float = Field(0.005, ge=0.0, le=1.0)
     fail_on_warning: bool = False
-    skip_checks: list[str] = Field(default_factory=list)
+    skip_checks: list[Slug] = Field(default_factory=list)
 
 
 class SimulationConfig(_Section):
-    scenario_id: str | None = None
-    plan_design_id: str | None = None
+    scenario_id: Slug | None = None
+    plan_design_id: Slug | None = None
     simulation: SimulationSettings = SimulationSettings()
     setup: SetupSettings = SetupSettings()
     workforce: WorkforceSettings = WorkforceSettings()
@@ -277,16 +304,6 @@ class SimulationConfig(_Section):
     config_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     # The file it was loaded from (None when built in code); recovery hints name it.
     _source_path: Path | None = PrivateAttr(default=None)
-
-    @field_validator("scenario_id", "plan_design_id")
-    @classmethod
-    def _slug(cls, value: str | None) -> str | None:
-        # Identifiers reach SQL, so anything outside the slug alphabet is refused outright.
-        if value is not None and not SLUG.match(value):
-            raise ValueError(
-                f"{value!r} is not a slug: use 1-64 characters from A-Z a-z 0-9 _ -"
-            )
-        return value
 
     # ----- derived values -------------------------------------------------
     @property

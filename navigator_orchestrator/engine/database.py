@@ -16,6 +16,8 @@ from typing import Any, Callable, ContextManager, Iterator
 
 import duckdb
 
+from navigator_orchestrator.sql import check_duckdb_file, connect_duckdb, identifier as _quoted, literal
+
 # Published table -> the year-only model it is appended from. The fct_* dbt models are
 # `select * from` exactly these refs (a test keeps the two in step).
 PUBLISHED_TABLES: dict[str, str] = {
@@ -59,11 +61,12 @@ def instance_name(path: Path) -> str:
 
 def connect(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection to the database file (created if missing), in the instance dbt shares."""
-    # Same (default) configuration as dbt-duckdb, so both get the same instance in-process.
-    conn = duckdb.connect(instance_name(path))
+    # Same configuration as the dbt profile's, so both get the same instance in-process.
+    check_duckdb_file(Path(path))
+    conn = connect_duckdb(instance_name(path))
     try:
-        location = str(Path(path).resolve()).replace("'", "''")
-        conn.execute(f"attach if not exists '{location}' as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
+        location = literal(Path(path).resolve())
+        conn.execute(f"attach if not exists {location} as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
         conn.execute(f"use {CATALOG}")
     except BaseException:
         conn.close()
@@ -80,10 +83,6 @@ def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         conn.close()
 
 
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _tables_in(conn: duckdb.DuckDBPyConnection, catalog: str) -> set[str]:
     return {r[0] for r in conn.execute(
         "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'main'",
@@ -94,7 +93,7 @@ def resolve_work_tables(conn: duckdb.DuckDBPyConnection, name: str) -> None:
     """Let unqualified names in this connection find tables in the work catalog `name` (after
     the database file's own `main`, which keeps receiving unqualified creates)."""
     main = conn.execute("select current_database()").fetchone()[0]
-    conn.execute(f"set search_path = '{_quoted(main)}.main,{_quoted(name)}.main'")
+    conn.execute(f"set search_path = {literal(f'{_quoted(main)}.main,{_quoted(name)}.main')}")
 
 
 class WorkCatalog:
@@ -270,7 +269,7 @@ class CheckedPublish:
             current, search_path = conn.execute(
                 "select current_database(), current_setting('search_path')").fetchone()
             self._cursor.execute(f"use {_quoted(current)}")
-            self._cursor.execute("set search_path = " + "'" + search_path.replace("'", "''") + "'")
+            self._cursor.execute(f"set search_path = {literal(search_path)}")
             # This connection only appends: let DuckDB append a table's rows with every thread.
             self._cursor.execute("set session preserve_insertion_order = false")
             self._parts = int(self._cursor.execute("select current_setting('threads')").fetchone()[0])
@@ -335,5 +334,5 @@ def drop_all_tables(conn: duckdb.DuckDBPyConnection, keep: set[str] | frozenset[
     for name, kind in rows:
         if name in keep:
             continue
-        conn.execute(f'drop {"view" if kind == "VIEW" else "table"} if exists "{name}" cascade')
+        conn.execute(f'drop {"view" if kind == "VIEW" else "table"} if exists {_quoted(name)} cascade')
     conn.execute("commit")

@@ -35,6 +35,7 @@ from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 from navigator_orchestrator.reporting.summary import YearFigures, year_audit
+from navigator_orchestrator.sql import check_duckdb_file
 
 
 class SimulationError(RuntimeError):
@@ -157,6 +158,8 @@ class Simulation:
         run_id = run_id or new_run_id()
         started = time.perf_counter()
         cfg = self.config
+        # Refuse a file that is not a DuckDB database before taking a lock or a backup of it.
+        check_duckdb_file(self.database_path)
         dbt_runner.preload()  # overlaps the census check, the lock and the backup below
         report = validate_census(cfg.census_path, cfg.census_date)
         if not report.ok:

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.sql import NotADuckDBFile, connect_duckdb, identifier
 
 
 class BackupError(SafetyError):
@@ -58,12 +59,12 @@ def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
         "select table_name from information_schema.tables "
         "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
     ).fetchall()]
-    return {name: conn.execute(f'select count(*) from "{name}"').fetchone()[0] for name in names}
+    return {name: conn.execute(f"select count(*) from {identifier(name)}").fetchone()[0] for name in names}
 
 
 def flush(database: Path) -> dict[str, int]:
     """CHECKPOINT the database so its file is complete on its own; return its table counts."""
-    with duckdb.connect(str(database)) as conn:
+    with connect_duckdb(database) as conn:
         conn.execute("checkpoint")
         return table_counts(conn)
 
@@ -82,9 +83,9 @@ def check_free_space(database: Path, size_bytes: int) -> None:
 def verify_copy(copy: Path, expected: dict[str, int]) -> None:
     """The copy opens on its own and holds the same tables with the same row counts."""
     try:
-        with duckdb.connect(str(copy), read_only=True) as conn:
+        with connect_duckdb(copy, read_only=True) as conn:
             got = table_counts(conn)
-    except duckdb.Error as exc:
+    except (duckdb.Error, NotADuckDBFile) as exc:
         raise BackupError(f"backup {copy} does not open: {exc}") from None
     if got != expected:
         diff = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
@@ -147,9 +148,9 @@ def restore(database: Path, source: Path | None = None, keep: int = 3) -> tuple[
     if source == database:
         raise BackupError("the backup to restore is the database itself; pass another --from FILE")
     try:
-        with duckdb.connect(str(source), read_only=True) as conn:
+        with connect_duckdb(source, read_only=True) as conn:
             counts = table_counts(conn)
-    except duckdb.Error as exc:
+    except (duckdb.Error, NotADuckDBFile) as exc:
         raise BackupError(f"{source} is not a usable DuckDB database: {exc}") from None
     tmp = database.with_name(database.name + ".restore.tmp")
     # Copy first: backing up the current database below may overwrite the default source.

@@ -11,7 +11,7 @@ with years as (
             as start_workforce,
         count(*) filter (where employment_status = 'active') as ending_workforce
     from {{ model }}
-    where scenario_id = '{{ var("scenario_id") }}'
+    where scenario_id = {{ slug_var("scenario_id") }}
     group by simulation_year
 )
 

@@ -13,7 +13,7 @@ with checked as (
         l.limit_year
     from {{ model }} as s
     left join {{ ref('int_irs_limits') }} as l on l.limit_year = s.simulation_year
-    where s.scenario_id = '{{ var("scenario_id") }}' and s.{{ column_name }} > 0
+    where s.scenario_id = {{ slug_var("scenario_id") }} and s.{{ column_name }} > 0
 )
 
 select * from checked

@@ -28,9 +28,9 @@ plan_events as (
 
 final as (
     select
-        '{{ var("scenario_id") }}' as scenario_id,
-        '{{ var("plan_design_id") }}' as plan_design_id,
-        '{{ var("run_id", "manual") }}' as run_id,
+        {{ slug_var("scenario_id") }} as scenario_id,
+        {{ slug_var("plan_design_id") }} as plan_design_id,
+        {{ slug_var("run_id", "manual") }} as run_id,
         w.simulation_year,
         w.employee_id,
         w.employment_status,

@@ -75,7 +75,7 @@ final as (
       and rate_before > 0
       and rate_before < {{ var('escalation_maximum_rate') }}
       {% if var('escalation_hire_date_cutoff') -%}
-      and employee_hire_date >= '{{ var("escalation_hire_date_cutoff") }}'::date
+      and employee_hire_date >= {{ sql_string(var("escalation_hire_date_cutoff")) }}::date
       {%- endif %}
       and (enrollment_category = 'census'
            or enrollment_date < {{ effective }} - {{ var('escalation_delay_days') }})

@@ -24,7 +24,7 @@
 {#- Who is in auto-enrollment scope by hire date: the configured cutoff; without one, hires of
     the simulation (new_hires_only) or everyone (all_eligible_employees). -#}
 {% if var('auto_enrollment_hire_date_cutoff') %}
-  {% set ae_cutoff = "date '" ~ var('auto_enrollment_hire_date_cutoff') ~ "'" %}
+  {% set ae_cutoff = "date " ~ sql_string(var('auto_enrollment_hire_date_cutoff')) %}
 {% elif var('auto_enrollment_scope') == 'new_hires_only' %}
   {% set ae_cutoff = sim_start %}
 {% else %}

@@ -15,7 +15,7 @@ eligibility as (
         json_object('requirements_met_date', requirements_met_date,
                     'minimum_age', {{ var('eligibility_minimum_age') }},
                     'waiting_period_days', {{ var('eligibility_waiting_period_days') }},
-                    'entry_dates', '{{ var("eligibility_entry_dates") }}') as event_details
+                    'entry_dates', {{ sql_string(var("eligibility_entry_dates")) }}) as event_details
     from {{ ref('int_plan_eligibility') }}
     where becomes_eligible_this_year
 ),

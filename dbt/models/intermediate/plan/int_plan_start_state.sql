@@ -30,7 +30,7 @@ with prior as (
         null::double as census_deferral_rate,
         prorated_annual_compensation::double as prior_year_compensation
     from {{ source('navigator', 'fct_workforce_snapshot') }}
-    where scenario_id = '{{ var("scenario_id") }}'
+    where scenario_id = {{ slug_var("scenario_id") }}
       and simulation_year = {{ year - 1 }}
       and employment_status = 'active'
 {% endif %}

@@ -17,7 +17,7 @@ with start_population as (
     from {{ ref('int_baseline_workforce') }}
 {% else %}
     from {{ source('navigator', 'fct_workforce_snapshot') }}
-    where scenario_id = '{{ var("scenario_id") }}'
+    where scenario_id = {{ slug_var("scenario_id") }}
       and simulation_year = {{ year - 1 }}
       and employment_status = 'active'
 {% endif %}

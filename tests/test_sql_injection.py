@@ -1,0 +1,238 @@
+"""Config text never becomes SQL or a template: every string field is refused or stored as written.
+
+The string fields are found by walking the pydantic schema, so a field added later is covered
+without editing this file. Each one gets a quote, `||`, `;` and a Jinja `{{ }}` (dbt renders
+string vars as templates); the config must either refuse the value at validation or, in a real
+run, store exactly the text written (a path: read exactly that file).
+"""
+
+from __future__ import annotations
+
+import copy
+import shutil
+import types
+import typing
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel
+
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, SimulationConfig, parse_config
+from navigator_orchestrator.engine.dbt_runner import DbtError, DbtRunner
+from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.sql import connect_duckdb, identifier, literal
+
+PAYLOADS = {
+    "quote": "o'brien",
+    "concat": "a' || (select 42) || 'b",
+    "semicolon": "x'; drop table fct_yearly_events; --",
+    "jinja": "{{ 7 * 7 }}",
+}
+
+# Placeholder in a path: the element is a dict key or any item of a list.
+KEY, ITEM = "<key>", "<item>"
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The concrete types an annotation allows (Optional, Union and Annotated opened up)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [t for arg in typing.get_args(annotation) for t in _unwrap(arg) if t is not type(None)]
+    return [annotation]
+
+
+def _is_text(kind: Any) -> bool:
+    """A value a YAML string reaches as text: str, a path, a date, a literal of strings."""
+    if typing.get_origin(kind) is typing.Literal:
+        return any(isinstance(v, str) for v in typing.get_args(kind))
+    return kind in (str, Path, date)
+
+
+def string_fields(model: type[BaseModel], prefix: tuple = ()) -> Iterator[tuple]:
+    """Every place a string can be written in the config, as a path of keys/KEY/ITEM."""
+    for name, field in model.model_fields.items():
+        if field.exclude:
+            continue
+        yield from _fields_of(field.annotation, (*prefix, name))
+
+
+def _fields_of(annotation: Any, path: tuple) -> Iterator[tuple]:
+    for kind in _unwrap(annotation):
+        origin = typing.get_origin(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            yield from string_fields(kind, path)
+        elif origin is dict:
+            key_type, value_type = typing.get_args(kind)
+            if any(_is_text(k) for k in _unwrap(key_type)):
+                yield (*path, KEY)
+            yield from _fields_of(value_type, (*path, ITEM))
+        elif origin is list:
+            yield from _fields_of(typing.get_args(kind)[0], (*path, ITEM))
+        elif _is_text(kind):
+            yield path
+
+
+def _default_data() -> dict:
+    return yaml.safe_load(DEFAULT_CONFIG.read_text())
+
+
+def _set(data: Any, path: tuple, value: Any, everywhere: bool = False) -> None:
+    """Write `value` at `path` (KEY: add a key copied from an existing entry; ITEM: an existing
+    entry, or every entry with `everywhere`). A path the default config has no example for fails:
+    add an example so the field is covered."""
+    head, rest = path[0], path[1:]
+    if head == KEY:
+        assert isinstance(data, dict) and data, "no example entry in the default config"
+        data[value] = copy.deepcopy(next(iter(data.values())))
+        return
+    if head == ITEM:
+        entries = list(data.keys()) if isinstance(data, dict) else list(range(len(data)))
+        if not rest:  # a list of strings
+            data.append(value)
+            return
+        assert entries, f"no example entry in the default config to carry {rest}"
+        for entry in entries if everywhere else entries[:1]:
+            _set(data[entry], rest, value, everywhere)
+        return
+    if not rest:
+        data[head] = value
+        return
+    if data.get(head) is None:
+        data[head] = {}
+    _set(data[head], rest, value, everywhere)
+
+
+def _name(path: tuple) -> str:
+    return ".".join(path)
+
+
+FIELDS = sorted(set(string_fields(SimulationConfig)))
+
+
+def test_the_walk_finds_the_known_string_fields():
+    names = {_name(p) for p in FIELDS}
+    assert {"scenario_id", "plan_design_id", "employer_match.active_formula",
+            f"employer_match.formulas.{KEY}", f"employer_match.formulas.{ITEM}.name",
+            "setup.census_parquet_path", f"data_quality.skip_checks.{ITEM}"} <= names
+
+
+def _outcomes(tmp_path: Path) -> dict[tuple, dict[str, bool]]:
+    """For every string field and payload: True if validation accepted it."""
+    out: dict[tuple, dict[str, bool]] = {}
+    for path in FIELDS:
+        out[path] = {}
+        for label, payload in PAYLOADS.items():
+            data = _default_data()
+            _set(data, path, payload)
+            try:
+                parse_config(data, tmp_path)
+            except ConfigError:
+                out[path][label] = False
+            else:
+                out[path][label] = True
+    return out
+
+
+def test_identifiers_and_template_text_are_refused_at_validation(tmp_path):
+    outcomes = _outcomes(tmp_path)
+    for path in [("scenario_id",), ("plan_design_id",), ("employer_match", "active_formula"),
+                 ("employer_match", "formulas", KEY), ("data_quality", "skip_checks", ITEM)]:
+        assert not any(outcomes[path].values()), f"{_name(path)} accepted {outcomes[path]}"
+    # dbt renders every string var as a template: no field that reaches SQL may carry one.
+    sql_fields = [p for p in FIELDS if p[0] != "setup"]
+    assert not [p for p in sql_fields if outcomes[p]["jinja"]]
+
+
+def test_accepted_text_is_stored_exactly_as_written(tmp_path, small_census):
+    """One real run carrying every accepted payload: each is found verbatim (a path: read)."""
+    outcomes = _outcomes(tmp_path)
+    accepted = {path: " ".join(PAYLOADS[label] for label, ok in labels.items() if ok)
+                for path, labels in outcomes.items() if any(labels.values())}
+    assert accepted, "nothing accepted: this test would prove nothing about storage"
+    data = _default_data()
+    data["simulation"].update(start_year=2025, end_year=2025)
+    data["setup"]["census_parquet_path"] = str(small_census)
+    paths: dict[tuple, Path] = {}
+    for path, text in accepted.items():
+        if path == ("setup", "census_parquet_path"):
+            # A census file whose directory name carries the payload.
+            target = tmp_path / text / "census.parquet"
+            target.parent.mkdir(parents=True)
+            shutil.copy(small_census, target)
+            paths[path] = target
+            _set(data, path, str(target))
+        else:
+            _set(data, path, text, everywhere=True)
+    config = parse_config(data, tmp_path)
+    db = tmp_path / "sim.duckdb"
+    Simulation(config, db).run()
+
+    with duckdb.connect(str(db), read_only=True) as conn:
+        text_columns = conn.execute(
+            "select table_name, column_name from information_schema.columns "
+            "where table_schema = 'main' and data_type in ('VARCHAR', 'JSON')").fetchall()
+        census_rows = conn.execute("select count(*) from raw_census").fetchone()[0]
+
+        def stored(text: str) -> bool:
+            return any(conn.execute(f"select count(*) from {identifier(t)} "
+                                    f"where contains({identifier(c)}::varchar, ?)", [text]).fetchone()[0]
+                       for t, c in text_columns)
+
+        with duckdb.connect() as reader:
+            expected_rows = reader.execute(f"select count(*) from read_parquet({literal(small_census)})").fetchone()[0]
+        for path, text in accepted.items():
+            if path in paths:
+                assert census_rows == expected_rows, f"{_name(path)}: the census at {paths[path]} was not read"
+            else:
+                assert stored(text), f"{_name(path)}: {text!r} accepted but not stored as written"
+        # The injected statement did not run.
+        assert conn.execute("select count(*) from fct_yearly_events").fetchone()[0] > 0
+
+
+def test_the_reported_formula_key_attack_is_refused(tmp_path):
+    data = _default_data()
+    key = "x' || (select content from read_text('/etc/hostname')) || '"
+    data["employer_match"]["formulas"][key] = data["employer_match"]["formulas"]["simple_match"]
+    data["employer_match"]["active_formula"] = key
+    with pytest.raises(ConfigError, match="not a slug"):
+        parse_config(data, tmp_path)
+
+
+def test_dbt_refuses_a_non_slug_identifier_var_by_hand(tmp_path):
+    """Vars typed by hand are checked in SQL too: a scenario id that is not a slug stops the
+    model with a message naming the var."""
+    db = tmp_path / "sim.duckdb"
+    runner = DbtRunner(db)
+    bad = {**runner.parse_vars(), "scenario_id": "x' or 1=1 --"}
+    try:
+        with pytest.raises(DbtError, match="scenario_id must be a slug"):
+            runner.invoke(["compile", "--select", "int_yearly_snapshot"], bad)
+    finally:
+        runner.close()
+
+
+def test_no_var_is_quoted_by_hand_in_sql():
+    """Every var that becomes text in SQL goes through slug_var or sql_string."""
+    root = Path(DEFAULT_CONFIG).parents[1] / "dbt"
+    offenders = []
+    for sql in [*root.glob("models/**/*.sql"), *root.glob("macros/**/*.sql"), *root.glob("tests/**/*.sql")]:
+        text = sql.read_text()
+        for marker in ("'{{ var(", "\"'\" ~"):
+            if marker in text:
+                offenders.append(f"{sql.relative_to(root)}: {marker}")
+    assert not offenders
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
+def test_literal_round_trips_any_text(text):
+    with connect_duckdb() as conn:
+        assert conn.execute(f"select {literal(text)}").fetchone()[0] == text
