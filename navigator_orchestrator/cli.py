@@ -8,55 +8,18 @@ from __future__ import annotations
 
 import argparse
 import atexit
-import functools
 import json
 import os
 import re
 import sys
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 
 from navigator_orchestrator.census.intake import CensusError, validate_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
-from navigator_orchestrator.engine.dbt_runner import DbtError
-from navigator_orchestrator.errors import SafetyError
 from navigator_orchestrator.engine.simulation import Simulation, SimulationError
-from navigator_orchestrator.quality.tripwires import TripwireError
-
-EXIT_ERROR = 1
-
-
-def _fail(message: str) -> int:
-    print(f"Error: {message}", file=sys.stderr)
-    return EXIT_ERROR
-
-
-def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn every expected failure into a one-line error and a non-zero exit."""
-
-    @functools.wraps(command)
-    def wrapper(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except CensusError as exc:
-            print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
-            return _fail(f"census refused: {exc}")
-        except TripwireError as exc:
-            for result in exc.results:
-                print(result.line(), file=sys.stderr)
-            return _fail(str(exc))
-        except (ConfigError, SimulationError, SafetyError, DbtError, FileNotFoundError, ValueError) as exc:
-            return _fail(str(exc))
-        except duckdb.Error as exc:
-            first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            return _fail(f"database: {first_line}")
-        except KeyboardInterrupt:
-            return _fail("interrupted; the database holds every year published before the interruption")
-
-    return wrapper
-
+from navigator_orchestrator.guard import fail as _fail, guarded
 
 # ----- helpers ---------------------------------------------------------------
 
@@ -126,6 +89,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_dry_run(sim, args.verbose)
         return 0
     log, files = JsonlLog(), ReportFiles()
+    args.run_log = log  # the guard points at it when a defect stops the run
     observer = Observers([console_observer(), log, files])
     sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,
                      notify=print, observer=observer)

@@ -104,6 +104,13 @@ def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
+# The largest annual pay rate a census may give, in dollars. Published pay and money columns
+# are DECIMAL(14, 2), below $1,000,000,000,000: this bound leaves a factor of 1,000 for the raises
+# of the simulated years (35 years at 22% a year), so a pay that validates never overflows a
+# column after a year has been written.
+MAX_COMPENSATION = 1_000_000_000
+
+
 def _file_error(path: Path, name: str, fix: str) -> CensusError:
     return CensusError(CensusReport(str(path), 0, 0, [CensusProblem(name, 1, [], fix)]))
 
@@ -241,6 +248,8 @@ def _checks(columns: dict[str, tuple[str, str]], census_date: date,
          f"the census is as of {census_date}: drop future hires or use a later census"),
         ("non_positive_compensation", "employee_gross_compensation <= 0",
          "give the annual pay rate, greater than 0"),
+        ("compensation_above_bound", f"employee_gross_compensation > {MAX_COMPENSATION}",
+         f"give the annual pay rate in dollars, at most {MAX_COMPENSATION:,}"),
         ("deferral_rate_out_of_range", "employee_deferral_rate NOT BETWEEN 0 AND 1",
          "write deferral rates as fractions between 0 and 1 (0.06 for 6%)"),
         ("active_contradicts_termination",

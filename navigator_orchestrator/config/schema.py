@@ -431,6 +431,8 @@ PYTHON_ONLY_FIELDS: tuple[str, ...] = (
 
 # ----- loading -------------------------------------------------------------
 
+_CONFIG_MAX_BYTES = 5_000_000
+
 def _known_keys(model: type[BaseModel]) -> list[str]:
     return [name for name in model.model_fields if name != "config_dir"]
 
@@ -485,9 +487,19 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
 def load_config(path: Path | str | None = None) -> SimulationConfig:
     path = resolve_config_path(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        # A config is a few kilobytes; a bound keeps a device or a huge file from being read whole.
+        with path.open("rb") as fh:
+            raw = fh.read(_CONFIG_MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror or exc}; pass -c with a readable YAML file") from None
+    if len(raw) > _CONFIG_MAX_BYTES:
+        raise ConfigError(f"config {path} is over {_CONFIG_MAX_BYTES // 1_000_000} MB; pass -c with the scenario's YAML file")
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text; save the config as UTF-8 YAML") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     config = parse_config(data, path.resolve().parent)
     config._source_path = path.resolve()
     return config
@@ -500,4 +512,7 @@ def resolve_config_path(path: Path | str | None) -> Path:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"config file {path} not found; pass -c PATH to an existing YAML file")
+    if not path.is_file():
+        kind = "a directory" if path.is_dir() else "not a regular file"
+        raise ConfigError(f"config path {path} is {kind}; pass -c PATH to a YAML file")
     return path

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import traceback
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -207,17 +208,19 @@ class Simulation:
         )
         runlog.start(conn, record)
         obs = self.observer
-        obs.run_started(RunInfo(
-            run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
-            years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
-            database=str(self.database_path), stages=self.YEAR_STAGES,
-        ))
         started = time.perf_counter()
         summaries: list[YearSummary] = []
         history: list[YearFigures] | None = None  # figures of the years audited so far
         checkpoint_seconds = 0.0
         outcome = RunOutcome()
         try:
+            # Inside the try: a log that cannot be written (a full or read-only disk) fails the
+            # run with its reason, and the run-log row is closed as failed, never left running.
+            obs.run_started(RunInfo(
+                run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
+                years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
+                database=str(self.database_path), stages=self.YEAR_STAGES,
+            ))
             if cfg.setup.clear_mode == "all" and not self.resume:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
             year_plans = self.plan(run_id)
@@ -282,6 +285,7 @@ class Simulation:
         except BaseException as exc:
             message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
             outcome.error = message[:500]
+            outcome.traceback = traceback.format_exc()
             # Never let a broken connection hide the error that broke the run.
             with contextlib.suppress(duckdb.Error):
                 runlog.finish(conn, run_id, error=message)
@@ -296,7 +300,11 @@ class Simulation:
                 checkpoint_seconds=checkpoint_seconds,
             )
             outcome.result, outcome.seconds = result, result.seconds
-            obs.run_finished(outcome)
+            try:
+                obs.run_finished(outcome)
+            except Exception:
+                if outcome.error is None:  # otherwise the run's own error is the one to report
+                    raise
         return result
 
     @contextmanager

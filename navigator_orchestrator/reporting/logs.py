@@ -1,7 +1,8 @@
 """Structured run log: `logs/run_<run_id>.jsonl`, one JSON object per line.
 
 Lines: `run_started`, one `stage` line per stage and year (seconds, row counts), one
-`year_finished` line with the year's aggregate figures, and `run_finished` (status, error).
+`year_finished` line with the year's aggregate figures, and `run_finished` (status, error, and
+for a failed run the Python traceback, which the console never shows).
 Only identifiers of the run, counts, timings and aggregates are logged: never an employee
 id, a date of birth, a pay figure of a person or any census column.
 """
@@ -29,6 +30,7 @@ class JsonlLog(RunObserver):
         self.directory = Path(directory)
         self.path: Path | None = None
         self.run_id: str | None = None
+        self.traceback_logged = False  # a failed run's traceback is in the file
 
     def _write(self, event: str, **fields: Any) -> None:
         if self.path is None:
@@ -57,4 +59,6 @@ class JsonlLog(RunObserver):
     def run_finished(self, outcome: RunOutcome) -> None:
         self._write("run_finished", status="success" if outcome.ok else "failed",
                     seconds=round(outcome.seconds, 4), error=outcome.error,
-                    years_completed=[y.year for y in outcome.result.years] if outcome.result else [])
+                    years_completed=[y.year for y in outcome.result.years] if outcome.result else [],
+                    **({"traceback": outcome.traceback} if outcome.traceback else {}))
+        self.traceback_logged = bool(outcome.traceback and self.path is not None)

@@ -32,6 +32,7 @@ class RunOutcome:
     result: "RunResult | None" = None
     error: str | None = None
     seconds: float = 0.0
+    traceback: str | None = None  # of a failed run: kept in the JSON log, never printed
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

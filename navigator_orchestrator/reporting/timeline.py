@@ -86,16 +86,18 @@ def print_timeline(t: Timeline, stream: TextIO | None = None) -> None:
     if out.isatty():
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
+        # Ids and values are data, never markup: an id such as "[/b]" is printed as written.
         console = Console(file=out)
         for title, rows in sections:
             headers, cells = _grid(rows)
-            table = Table(title=title, title_justify="left")
+            table = Table(title=Text(title), title_justify="left")
             for h in headers:
-                table.add_column(h)
+                table.add_column(Text(h))
             for r in cells:
-                table.add_row(*r)
-            console.print(table if rows else f"{title}: none")
+                table.add_row(*(Text(v) for v in r))
+            console.print(table if rows else Text(f"{title}: none"))
         return
     for title, rows in sections:
         print(f"{title}:" if rows else f"{title}: none", file=out)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -115,13 +116,67 @@ def _same_target(a: Checkpoint, b: Checkpoint) -> bool:
     return a.database == b.database and a.scenario_id == b.scenario_id
 
 
-def read_checkpoint(path: Path) -> Verdict:
-    """Parse a checkpoint file; damaged or edited files come back not ok, with the reason."""
+# A checkpoint is about a kilobyte; anything larger is not one of ours.
+_CHECKPOINT_MAX_BYTES = 1_000_000
+
+_TEXT_FIELDS = ("database", "scenario_id", "plan_design_id", "run_id", "config_hash", "census_hash",
+                "created_at", "duckdb_version", "checksum")
+
+
+def _read_bounded(path: Path) -> bytes:
+    """The file's bytes, if it is a regular file of at most _CHECKPOINT_MAX_BYTES.
+
+    Opened without blocking (a FIFO in its place would otherwise wait for a writer forever) and
+    checked on the open descriptor, so a directory, a device (a link to /dev/zero) or a pipe
+    is refused before anything is read. Raises ValueError naming what the path is instead.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     try:
-        data = json.loads(Path(path).read_text())
-        cp = Checkpoint(**data)
-    except (OSError, ValueError, TypeError) as exc:
-        return Verdict(Path(path), None, False, f"unreadable ({type(exc).__name__})")
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+            raise ValueError(kind)
+        if info.st_size > _CHECKPOINT_MAX_BYTES:
+            raise ValueError(f"{info.st_size:,} bytes, too large for a checkpoint")
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            data = fh.read(_CHECKPOINT_MAX_BYTES + 1)
+        if len(data) > _CHECKPOINT_MAX_BYTES:
+            raise ValueError("too large for a checkpoint")
+        return data
+    finally:
+        os.close(fd)
+
+
+def _parse(data: bytes) -> Checkpoint:
+    """A Checkpoint from the file's JSON, every field of the type written (ValueError otherwise)."""
+    fields = json.loads(data)
+    if not isinstance(fields, dict):
+        raise ValueError("not a JSON object")
+    cp = Checkpoint(**fields)
+    if not isinstance(cp.year, int) or isinstance(cp.year, bool):
+        raise ValueError(f"year is {cp.year!r}, not a year")
+    wrong = [name for name in _TEXT_FIELDS if not isinstance(getattr(cp, name), str)]
+    if wrong:
+        raise ValueError(f"{', '.join(wrong)} not text")
+    if not isinstance(cp.tables, dict) or not all(
+            isinstance(d, dict) and type(d.get("rows")) is int and isinstance(d.get("digest"), str)
+            for d in cp.tables.values()):
+        raise ValueError("tables is not a mapping of table -> {rows, digest}")
+    return cp
+
+
+def read_checkpoint(path: Path) -> Verdict:
+    """Parse a checkpoint file; damaged or edited files come back not ok, with the reason.
+
+    Never raises for what is at `path`: a missing or unreadable file, a directory, a pipe, a
+    device, a file too large, or JSON with missing or mistyped fields is a not-ok Verdict."""
+    try:
+        cp = _parse(_read_bounded(Path(path)))
+    except OSError as exc:
+        return Verdict(Path(path), None, False, f"unreadable ({exc.strerror or type(exc).__name__})")
+    except (ValueError, TypeError) as exc:
+        reason = (str(exc).splitlines() or [type(exc).__name__])[0][:120]
+        return Verdict(Path(path), None, False, f"unreadable ({reason})")
     if cp.checksum != cp.body_checksum():
         return Verdict(Path(path), cp, False, "checksum mismatch: the file was edited or damaged")
     return Verdict(Path(path), cp, True)

@@ -1,0 +1,129 @@
+"""The CLI's one guard: every failure of a command becomes one line `Error: ...` and exit 1.
+
+Expected failures (bad config or census, a refused run, a full or read-only disk, a database
+error) print their own message with the fix. Anything else is a defect: the user still gets one
+line, naming where the traceback was kept (the run's JSON log when the run had one, otherwise
+`logs/error_<time>_<pid>.log`, or the temporary directory when the working directory cannot be
+written); `-v` also prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import functools
+import os
+import sys
+import tempfile
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import duckdb
+
+from navigator_orchestrator.census.intake import CensusError
+from navigator_orchestrator.config.schema import ConfigError
+from navigator_orchestrator.engine.dbt_runner import DbtError
+from navigator_orchestrator.engine.simulation import SimulationError
+from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.quality.tripwires import TripwireError
+
+EXIT_ERROR = 1
+
+ERROR_LOG_DIR = Path("logs")
+
+
+def fail(message: str) -> int:
+    """Print `Error: message` (its first line) on stderr; the exit status of a failure."""
+    first = (message.strip().splitlines() or [""])[0]
+    print(f"Error: {first}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an operating-system error: what failed, on which file, and the fix."""
+    if exc.errno is None:  # raised by the product with its own message
+        return str(exc)
+    target = exc.filename or ""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    where = f" {target}" if target else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        fix = "free disk space (or set a smaller scope) and run again"
+    elif exc.errno == errno.EROFS:
+        fix = "the file system is read-only: run from a writable directory, or pass --database on a writable disk"
+    elif exc.errno in (errno.EACCES, errno.EPERM):
+        fix = "check the permissions of that file and its directory, or run from a writable directory"
+    elif exc.errno == errno.EISDIR:
+        fix = "that path is a directory: name a file"
+    elif exc.errno == errno.ENOTDIR:
+        fix = "a part of that path is a file, not a directory"
+    elif exc.errno == errno.ENOENT:
+        fix = "check the path"
+    else:
+        fix = "check the file and the disk"
+    return f"cannot use{where}: {reason}; {fix}"
+
+
+def _database_line(exc: duckdb.Error) -> str:
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    lowered = first.lower()
+    if "read-only file system" in lowered or "permission denied" in lowered:
+        return f"database: {first}; the database file and its directory must be writable (or pass --database)"
+    if "no space left" in lowered or "disk is full" in lowered:
+        return f"database: {first}; free disk space and run again"
+    return f"database: {first}"
+
+
+def _keep_traceback(text: str) -> Path | None:
+    """Write a traceback where the user can find it; None if no place can be written."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = f"error_{stamp}_{os.getpid()}.log"
+    for directory in (ERROR_LOG_DIR, Path(tempfile.gettempdir()) / "navigator"):
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / name
+            path.write_text(text)
+            return path.resolve()
+        except OSError:
+            continue
+    return None
+
+
+def _unexpected(exc: Exception, args: argparse.Namespace) -> int:
+    text = "".join(traceback.format_exception(exc))
+    if getattr(args, "verbose", False):
+        print(text, file=sys.stderr, end="")
+    run_log = getattr(args, "run_log", None)  # the JsonlLog of `run`, once it has a file
+    kept = run_log.path if run_log is not None and run_log.traceback_logged else _keep_traceback(text)
+    where = f"the traceback is in {kept}" if kept else "rerun with -v for the traceback"
+    detail = (str(exc).splitlines() or [""])[0][:300]
+    return fail(f"unexpected {type(exc).__name__}{': ' + detail if detail else ''} ({where})")
+
+
+def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Turn every failure of `command` into a one-line error and a non-zero exit."""
+
+    @functools.wraps(command)
+    def wrapper(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except CensusError as exc:
+            print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
+            return fail(f"census refused: {exc}")
+        except TripwireError as exc:
+            for result in exc.results:
+                print(result.line(), file=sys.stderr)
+            return fail(str(exc))
+        except (ConfigError, SimulationError, SafetyError, DbtError, ValueError) as exc:
+            return fail(str(exc))
+        except OSError as exc:
+            return fail(os_error_line(exc))
+        except duckdb.Error as exc:
+            return fail(_database_line(exc))
+        except KeyboardInterrupt:
+            return fail("interrupted; the database holds every year published before the interruption")
+        except Exception as exc:  # a defect: one line for the user, the traceback kept
+            return _unexpected(exc, args)
+
+    return wrapper
