@@ -7,7 +7,9 @@ config file, so a run behaves the same from any working directory.
 
 from __future__ import annotations
 
+import csv
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -24,6 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "simulation_config.yaml"
 DEFAULT_DATABASE = DBT_PROJECT_DIR / "simulation.duckdb"
+IRS_LIMITS_SEED = DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv"
 
 
 class ConfigError(ValueError):
@@ -69,6 +72,16 @@ def Rate_default(default: float) -> Any:
     return Field(default, ge=0.0, le=1.0)
 
 
+@functools.cache
+def first_simulated_year() -> int:
+    """The earliest `simulation.start_year`: the year after the first one with published IRS
+    limits in dbt/seeds/config_irs_limits.csv (a year's HCE test uses the previous year's
+    414(q)(1)(B) threshold). Raises OSError, ValueError or KeyError when the seed cannot be
+    read or lacks limit_year."""
+    with IRS_LIMITS_SEED.open(newline="") as f:
+        return min(int(row["limit_year"]) for row in csv.DictReader(f)) + 1
+
+
 class SimulationSettings(_Section):
     start_year: int = Field(2025, ge=1990, le=2200)
     end_year: int = Field(2029, ge=1990, le=2200)
@@ -81,6 +94,16 @@ class SimulationSettings(_Section):
             raise ValueError(
                 f"end_year {self.end_year} is before start_year {self.start_year}; "
                 "set simulation.end_year >= simulation.start_year"
+            )
+        try:
+            first = first_simulated_year()
+        except (OSError, ValueError, KeyError) as exc:
+            raise ValueError(f"cannot read the IRS limits seed {IRS_LIMITS_SEED} ({exc}); "
+                             "restore it from the project's dbt/seeds/") from None
+        if self.start_year < first:
+            raise ValueError(
+                f"start_year {self.start_year} is before {first}, the first year with published IRS "
+                f"limits (dbt/seeds/config_irs_limits.csv); set simulation.start_year to {first} or later"
             )
         return self
 

@@ -3,9 +3,26 @@
 -- IRS dollar limits for every year from the first published one through the simulated year,
 -- one row per year. Published values come from config_irs_limits (each with its IRS reference);
 -- a later year is the latest published value x (1 + irs_limit_index_rate)^(years since),
--- rounded DOWN to the statute's step, and flagged is_estimate.
-with published as (
+-- rounded DOWN to the statute's step, and flagged is_estimate. The ages 60-63 catch-up is
+-- projected as IRC 414(v)(2)(E)(i) defines it: the greater of the $10,000 base indexed after
+-- 2025 (rounded down to $500) and 150% of the 2024 catch-up, which is not indexed. Amounts are
+-- whole dollars, DECIMAL like all money.
+with seed as (
     select limit_year, limit_name, amount, rounding_step from {{ ref('config_irs_limits') }}
+),
+
+published as (
+    select * from seed
+    where limit_name not in ('catch_up_60_63_indexed_base', 'catch_up_60_63_minimum')
+),
+
+catch_up_60_63_parts as (
+    select
+        max(limit_year) filter (where limit_name = 'catch_up_60_63_indexed_base') as base_year,
+        max(amount) filter (where limit_name = 'catch_up_60_63_indexed_base') as base_amount,
+        max(rounding_step) filter (where limit_name = 'catch_up_60_63_indexed_base') as base_step,
+        max(amount) filter (where limit_name = 'catch_up_60_63_minimum') as minimum_amount
+    from seed
 ),
 
 latest as (
@@ -32,11 +49,16 @@ valued as (
         g.limit_name,
         case
             when g.limit_year <= g.latest_year then p.amount
-            else floor(g.latest_amount * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - g.latest_year)
+            when g.limit_name = 'catch_up_60_63' then greatest(
+                floor(c.base_amount::double * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - c.base_year)
+                      / c.base_step) * c.base_step,
+                c.minimum_amount)
+            else floor(g.latest_amount::double * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - g.latest_year)
                        / g.rounding_step) * g.rounding_step
-        end as amount,
+        end::decimal(14, 2) as amount,
         g.limit_year > g.latest_year as is_estimate
     from grid as g
+    cross join catch_up_60_63_parts as c
     left join published as p using (limit_year, limit_name)
 ),
 
