@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
-from plan_support import deferral_limit, rows, run_scenario
+from money_reference import half_up, recompute
+from plan_support import rows, run_scenario
 
-RATE_EVENTS = ("enrollment", "opt_out", "deferral_change", "deferral_escalation")
 
 
 @pytest.fixture(scope="module")
@@ -55,44 +55,20 @@ def test_dbt_unit_and_data_tests_of_the_plan_models_pass(default_run):
         runner.close()
 
 
-def _expected_deferral(person: dict, person_events: list[dict], rate_at_start: float) -> float:
-    """Deferrals by brute force over the days of the year, from the event log alone."""
-    year = person["simulation_year"]
-    start = max(person["employee_hire_date"], date(year, 1, 1))
-    end = person["termination_date"] or date(year, 12, 31)
-    days_in_year = (date(year, 12, 31) - date(year, 1, 1)).days + 1
-    pay_changes = [(start, float(person["starting_compensation"]))] + [
-        (e["effective_date"], float(e["compensation_amount"]))
-        for e in person_events if e["event_type"] in ("promotion", "raise")]
-    rate_changes = [(start, rate_at_start)] + [
-        (e["effective_date"], float(e["employee_deferral_rate"]))
-        for e in person_events if e["event_type"] in RATE_EVENTS]
-    total, day = 0.0, start
-    while day <= end:
-        pay = [p for d, p in pay_changes if d <= day][-1]
-        rate = [r for d, r in rate_changes if d <= day][-1]
-        total += pay * rate / days_in_year
-        day += timedelta(days=1)
-    return min(round(total, 2), deferral_limit(year, person["current_age"]))
+def test_every_money_column_is_the_exact_decimal_amount_rounded_half_up(default_run, snapshot):
+    """Pay earned, deferrals, catch-up, match and core of every employee-year, including mid-year
+    hires, terminations, raises and rate changes, recomputed exactly from the event log and the
+    config (tests/money_reference.py) and rounded half up to the cent once (docs/money.md).
 
-
-def test_deferrals_are_pay_earned_times_the_rate_in_effect_day_by_day(snapshot, events):
-    """Every employee-year, including mid-year hires, terminations, raises and rate changes.
-
-    Worked example of the rule: hired Jul 1, 2025 at 73,000 and auto-enrolled at 6% on
+    Worked example of the deferral rule: hired Jul 1, 2025 at 73,000 and auto-enrolled at 6% on
     Aug 15 (45-day window), still employed on Dec 31: 139 days x 73,000 x 6% / 365 = 1,668.00.
     """
-    checked = defaultdict(int)
-    for (eid, year), person in snapshot.items():
-        prior = snapshot.get((eid, year - 1))
-        rate_at_start = float(prior["current_deferral_rate"]) if prior else 0.0
-        expected = _expected_deferral(person, events.get((eid, year), []), rate_at_start)
-        assert float(person["prorated_annual_contributions"]) == pytest.approx(expected, abs=0.015), (eid, year)
-        if expected > 0:
-            checked[person["detailed_status_code"]] += 1
-    # The check covered participants who joined and who left during a year.
-    assert checked["new_hire_active"] > 0 and checked["new_hire_termination"] > 0
-    assert checked["experienced_termination"] > 0
+    _, db, base = default_run
+    checked, problems = recompute(db, load_config(base / "config.yaml"))
+    assert checked == len(snapshot) and problems == []
+    statuses = {r["detailed_status_code"] for r in snapshot.values() if r["prorated_annual_contributions"] > 0}
+    assert {"new_hire_active", "new_hire_termination", "experienced_termination"} <= statuses
+    assert half_up(Decimal(139) * 73_000 * Decimal("0.06") / 365) == Decimal("1668.00")
 
 
 def test_plan_events_fall_inside_employment(default_run):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -10,6 +11,7 @@ import pytest
 import yaml
 
 from conftest import deep_merge, query
+from money_reference import half_up
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
 from navigator_orchestrator.engine.simulation import Simulation
 
@@ -153,29 +155,44 @@ def test_hire_ids_never_collide_across_years(default_run):
     assert census_ids == [(0,)]
 
 
-def test_raises_compound_to_the_year_end_rate(default_run):
+def test_each_raise_follows_from_its_own_previous_amount_to_the_cent(default_run):
+    """previous_compensation x (1 + raise_pct), rounded half up to the cent, event by event.
+
+    A second change in a year starts from the first one's rounded amount (not from the Jan 1
+    rate compounded), and the last change is the year-end rate (docs/money.md).
+    """
     rows = query(default_run, """
-        with changes as (
-            select employee_id, simulation_year, exp(sum(ln(1 + (event_details->>'raise_pct')::double))) as factor
-            from fct_yearly_events where event_type in ('promotion', 'raise') group by all)
-        select count(*), count(*) filter (where abs(s.current_compensation - round(s.starting_compensation * c.factor, 2)) <= 0.01)
-        from fct_workforce_snapshot s join changes c using (employee_id, simulation_year)
+        select e.employee_id, e.simulation_year, e.previous_compensation, e.compensation_amount,
+               (e.event_details->>'raise_pct') as raise_pct, s.starting_compensation, s.current_compensation
+        from fct_yearly_events e join fct_workforce_snapshot s using (employee_id, simulation_year)
+        where e.event_type in ('promotion', 'raise')
+        order by e.employee_id, e.simulation_year, e.event_sequence
     """)
-    total, ok = rows[0]
-    assert total > 0 and ok == total
+    chains: dict[tuple, list] = {}
+    for eid, year, previous, amount, pct, starting, current in rows:
+        chains.setdefault((eid, year), []).append((previous, amount, Decimal(pct), starting, current))
+    assert chains and any(len(c) == 2 for c in chains.values())
+    for key, chain in chains.items():
+        rate = chain[0][3]
+        for previous, amount, pct, _, _ in chain:
+            assert previous == rate, key
+            rate = half_up(previous * (1 + pct))
+            assert amount == rate, key
+        assert chain[-1][4] == rate, key
 
 
 def test_pay_is_prorated_over_employment_and_raise_periods(default_run):
-    # A hire with no raise earns rate x days employed / days in year.
+    # A hire with no raise earns rate x days employed / days in year, rounded half up to the cent.
     rows = query(default_run, """
-        select s.prorated_annual_compensation,
-               round(s.starting_compensation
-                     * (date_diff('day', s.employee_hire_date, coalesce(s.termination_date, make_date(s.simulation_year, 12, 31))) + 1)
-                     / (date_diff('day', make_date(s.simulation_year, 1, 1), make_date(s.simulation_year, 12, 31)) + 1), 2)
+        select s.prorated_annual_compensation, s.starting_compensation,
+               date_diff('day', s.employee_hire_date, coalesce(s.termination_date, make_date(s.simulation_year, 12, 31))) + 1,
+               date_diff('day', make_date(s.simulation_year, 1, 1), make_date(s.simulation_year, 12, 31)) + 1
         from fct_workforce_snapshot s
         where s.detailed_status_code like 'new_hire%'
     """)
-    assert rows and all(abs(float(a) - float(b)) <= 0.01 for a, b in rows)
+    assert rows
+    for earned, rate, days, days_in_year in rows:
+        assert earned == half_up(Fraction(rate) * days / days_in_year)
     # Someone with a raise earns between the old and new rates.
     rows = query(default_run, """
         select s.starting_compensation, s.current_compensation, s.prorated_annual_compensation

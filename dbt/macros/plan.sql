@@ -46,14 +46,15 @@
   Tiered match on a year's deferrals: each tier matches match_rate x the deferral dollars that
   fall between employee_min and employee_max of the (401(a)(17)-capped) match pay; the total is
   capped at max_match_percentage of that pay. Tiers come from employer_match.active_formula.
+  Exact DECIMAL arithmetic (rates to 8 places), not yet rounded: the caller rounds once.
 -#}
 {% macro tiered_match(deferral, match_pay) -%}
   least(
     0
     {%- for t in var('match_tiers') %}
-    + {{ t['match_rate'] }} * greatest(0, least({{ deferral }}, {{ t['employee_max'] }} * {{ match_pay }})
-                                        - {{ t['employee_min'] }} * {{ match_pay }})
+    + {{ decimal_rate(t['match_rate']) }} * greatest(0, least({{ deferral }}, {{ decimal_rate(t['employee_max']) }} * {{ match_pay }})
+                                        - {{ decimal_rate(t['employee_min']) }} * {{ match_pay }})
     {%- endfor %},
-    {{ var('match_max_percentage') }} * {{ match_pay }}
+    {{ decimal_rate(var('match_max_percentage')) }} * {{ match_pay }}
   )
 {%- endmacro %}

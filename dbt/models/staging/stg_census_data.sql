@@ -1,6 +1,7 @@
 {{ config(tags=["baseline"]) }}
 
--- Typed census rows; level derived from the pay bands when the census has none.
+-- Typed census rows; level derived from the pay bands when the census has none. Pay is an
+-- exact decimal taken to the cent (docs/money.md).
 with census as (
     select * from {{ source('navigator', 'raw_census') }}
 ),
@@ -23,7 +24,7 @@ final as (
         c.employee_birth_date::date as employee_birth_date,
         c.employee_hire_date::date as employee_hire_date,
         c.employee_termination_date::date as employee_termination_date,
-        c.employee_gross_compensation::double as employee_gross_compensation,
+        c.employee_gross_compensation::decimal(14, 2) as employee_gross_compensation,
         coalesce(c.active, c.employee_termination_date is null) as is_active,
         coalesce(c.employee_deferral_rate, 0)::double as employee_deferral_rate,
         coalesce(c.level_id, b.band_level_id, 1)::integer as level_id

@@ -5,7 +5,7 @@
 with workforce_events as (
     select
         employee_id, event_type, event_category, effective_date,
-        compensation_amount, null::double as previous_compensation,
+        compensation_amount::decimal(14, 2) as compensation_amount, null::decimal(14, 2) as previous_compensation,
         null::double as employee_deferral_rate, null::double as prev_employee_deferral_rate,
         level_id,
         json_object('level_id', level_id) as event_details
@@ -32,7 +32,7 @@ with workforce_events as (
     select
         employee_id, event_type, event_category, effective_date,
         compensation_amount, previous_compensation, null, null, level_id,
-        json_object('raise_pct', round(raise_pct, 6), 'from_level_id', starting_level_id,
+        json_object('raise_pct', raise_pct, 'from_level_id', starting_level_id,
                     'to_level_id', level_id)
     from {{ ref('int_compensation_events') }}
 ),
@@ -40,7 +40,7 @@ with workforce_events as (
 plan_events as (
     select
         p.employee_id, p.event_type, p.event_category, p.effective_date,
-        null::double as compensation_amount, null::double as previous_compensation,
+        null::decimal(14, 2) as compensation_amount, null::decimal(14, 2) as previous_compensation,
         p.employee_deferral_rate, p.prev_employee_deferral_rate, w.level_id,
         p.event_details
     from {{ ref('int_plan_events') }} as p
@@ -84,8 +84,8 @@ final as (
         event_category,
         effective_date,
         event_sequence,
-        round(compensation_amount, 2)::decimal(14, 2) as compensation_amount,
-        round(previous_compensation, 2)::decimal(14, 2) as previous_compensation,
+        compensation_amount,
+        previous_compensation,
         employee_deferral_rate::decimal(8, 6) as employee_deferral_rate,
         prev_employee_deferral_rate::decimal(8, 6) as prev_employee_deferral_rate,
         level_id::integer as level_id,

@@ -1,9 +1,10 @@
 {{ config(tags=["year"]) }}
 
 -- Everything the contribution formulas need, one row per employee-year: pay earned in the
--- year, deferrals before any limit (sum over each pay-rate period intersected with each
--- deferral-rate period of annual_rate x deferral_rate x days / days-in-year), age and tenure at
--- Dec 31, days employed, status, plan eligibility and HCE status.
+-- year, deferrals before any limit (the sum over each pay-rate period intersected with each
+-- deferral-rate period of annual_rate x deferral_rate x days, / days-in-year, rounded half up
+-- to the cent once: docs/money.md), age and tenure at Dec 31 (service ends at termination),
+-- days employed, status, plan eligibility and HCE status.
 with workforce as (
     select * from {{ ref('int_workforce_snapshot_optimized') }}
 ),
@@ -13,7 +14,7 @@ period_overlaps as (
         c.employee_id,
         c.annual_rate * r.deferral_rate
             * (date_diff('day', greatest(c.period_start, r.period_start), least(c.period_end, r.period_end)) + 1)
-            / {{ days_in_year() }} as deferral
+            as deferral_times_days
     from {{ ref('int_compensation_periods') }} as c
     join {{ ref('int_deferral_rate_periods') }} as r
       on r.employee_id = c.employee_id
@@ -23,7 +24,7 @@ period_overlaps as (
 ),
 
 deferrals as (
-    select employee_id, sum(deferral) as requested_deferral
+    select employee_id, {{ cents_of_ratio('sum(deferral_times_days)', days_in_year()) }} as requested_deferral
     from period_overlaps
     group by employee_id
 ),
@@ -37,8 +38,8 @@ final as (
         w.current_tenure,
         w.days_employed,
         {{ hours_from_days('w.days_employed') }} as hours_worked,
-        coalesce(w.prorated_annual_compensation, 0)::double as plan_compensation,
-        round(coalesce(d.requested_deferral, 0), 2)::double as requested_deferral,
+        coalesce(w.prorated_annual_compensation, 0)::decimal(14, 2) as plan_compensation,
+        coalesce(d.requested_deferral, 0)::decimal(14, 2) as requested_deferral,
         e.is_eligible,
         coalesce(s.is_hce, false) as is_hce
     from workforce as w

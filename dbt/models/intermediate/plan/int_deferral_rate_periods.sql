@@ -3,7 +3,7 @@
 -- The deferral rate in effect over the year, one row per employee per rate period: from the
 -- first day employed in the year (at the Jan 1 rate) through the last, split at every
 -- enrollment, deferral change, escalation and opt-out. Same-day events apply in timeline order,
--- so the last one of a day holds from that day on.
+-- so the last one of a day holds from that day on. Rates are exact decimals to six places.
 with people as (
     select
         w.employee_id,
@@ -40,7 +40,7 @@ final as (
         {{ var('simulation_year') }} as simulation_year,
         period_start,
         period_end,
-        deferral_rate
+        {{ deferral_rate_decimal('deferral_rate') }} as deferral_rate
     from periods
     where period_end >= period_start
 )

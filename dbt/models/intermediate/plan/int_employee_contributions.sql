@@ -5,11 +5,16 @@
 --      attained by Dec 31; ages 60-63 get the SECURE 2.0 amount where offered);
 --   2. match pay and core pay = plan compensation capped at 401(a)(17);
 --   3. match = tiered formula on the capped deferrals (catch-up included) for plan-eligible
---      participants who meet the match eligibility (active at year end, hours, tenure);
+--      participants who meet the match eligibility (active at year end, hours, service);
 --   4. core = rate (graded by service when configured) x core pay for plan-eligible employees
 --      who meet the core eligibility;
---   5. 415(c): deferrals excluding catch-up + match + core may not exceed the lesser of the
---      415(c)(1)(A) limit and plan compensation; any excess reduces the match first, then core.
+--   5. 415(c): deferrals that are not catch-up + match + core may not exceed the lesser of the
+--      415(c)(1)(A) limit and plan compensation. A participant aged 50+ has deferrals above a
+--      limit treated as catch-up up to the catch-up limit (Treas. Reg. §1.414(v)-1(b)(1)(i)):
+--      first those above 402(g), then, while catch-up room is left, those that would exceed
+--      415(c). Any excess still left reduces the match first, then core.
+-- Money is exact DECIMAL; match and core are rounded half up to the cent once (step 3 and 4),
+-- after which only cents are compared and subtracted (docs/money.md).
 with inputs as (
     select * from {{ ref('int_contribution_inputs') }}
 ),
@@ -36,14 +41,16 @@ deferrals as (
     select
         *,
         least(requested_deferral, deferral_limit) as employee_deferral,
-        requested_deferral > deferral_limit as deferral_limit_reached
+        requested_deferral > deferral_limit as deferral_limit_reached,
+        -- Catch-up room of the year: the age-based catch-up limit (0 under age 50).
+        deferral_limit - elective_deferral_limit as catch_up_room
     from capped
 ),
 
 employer as (
     select
         d.*,
-        greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_contribution,
+        greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_over_402g,
         {{ var('match_enabled') }}
             and d.is_eligible
             and d.employee_deferral > 0
@@ -60,12 +67,12 @@ employer as (
         {% if var('core_graded_by_service') | length > 0 -%}
         case
             {%- for g in var('core_graded_by_service') | reverse %}
-            when d.current_tenure >= {{ g['min_years'] }} then {{ g['rate'] }}
+            when d.current_tenure >= {{ g['min_years'] }} then {{ decimal_rate(g['rate']) }}
             {%- endfor %}
-            else {{ var('core_contribution_rate') }}
+            else {{ rate('core_contribution_rate') }}
         end
         {%- else -%}
-        {{ var('core_contribution_rate') }}
+        {{ rate('core_contribution_rate') }}
         {%- endif %} as core_rate
     from deferrals as d
 ),
@@ -74,18 +81,29 @@ formulas as (
     select
         *,
         case when is_match_eligible
-             then round({{ tiered_match('employee_deferral', 'capped_compensation') }}, 2) else 0 end as formula_match,
-        case when is_core_eligible then round(core_rate * capped_compensation, 2) else 0 end as formula_core
+             then {{ cents(tiered_match('employee_deferral', 'capped_compensation')) }}
+             else 0 end::decimal(14, 2) as formula_match,
+        case when is_core_eligible then {{ cents('core_rate * capped_compensation') }}
+             else 0 end::decimal(14, 2) as formula_core,
+        least(annual_additions_limit, plan_compensation) as annual_additions_cap
     from employer
+),
+
+excess_before_catch_up as (
+    select
+        *,
+        greatest(0, employee_deferral - catch_up_over_402g + formula_match + formula_core
+                    - annual_additions_cap) as excess_over_415c
+    from formulas
 ),
 
 annual_additions as (
     select
         *,
-        least(annual_additions_limit, plan_compensation) as annual_additions_cap,
-        greatest(0, employee_deferral - catch_up_contribution + formula_match + formula_core
-                    - least(annual_additions_limit, plan_compensation)) as excess_additions
-    from formulas
+        -- Deferrals that would exceed 415(c), treated as catch-up while room is left.
+        least(excess_over_415c, catch_up_room - catch_up_over_402g,
+              employee_deferral - catch_up_over_402g) as catch_up_over_415c
+    from excess_before_catch_up
 ),
 
 final as (
@@ -102,19 +120,21 @@ final as (
         capped_compensation,
         requested_deferral,
         deferral_limit,
-        round(employee_deferral, 2) as employee_deferral,
-        round(catch_up_contribution, 2) as catch_up_contribution,
+        employee_deferral,
+        (catch_up_over_402g + catch_up_over_415c)::decimal(14, 2) as catch_up_contribution,
         deferral_limit_reached,
         is_match_eligible,
         is_core_eligible,
         case when is_core_eligible then core_rate else 0 end as core_rate,
         formula_match,
         formula_core,
-        greatest(0, formula_match - excess_additions) as employer_match_amount,
-        greatest(0, formula_core - greatest(0, excess_additions - formula_match)) as employer_core_amount,
+        greatest(0, formula_match - (excess_over_415c - catch_up_over_415c))::decimal(14, 2)
+            as employer_match_amount,
+        greatest(0, formula_core - greatest(0, excess_over_415c - catch_up_over_415c - formula_match))::decimal(14, 2)
+            as employer_core_amount,
         annual_additions_cap,
-        excess_additions > 0 as annual_additions_limited,
-        deferral_limit_reached or excess_additions > 0 as irs_limit_reached,
+        excess_over_415c > catch_up_over_415c as annual_additions_limited,
+        deferral_limit_reached or excess_over_415c > catch_up_over_415c as irs_limit_reached,
         limits_are_estimates
     from annual_additions
 )

@@ -17,7 +17,7 @@ with prior as (
         null::varchar as enrollment_category,
         false as ever_opted_out,
         case when employee_deferral_rate > 0 then employee_deferral_rate end as census_deferral_rate,
-        current_compensation::double as prior_year_compensation
+        current_compensation::decimal(14, 2) as prior_year_compensation
     from {{ ref('int_baseline_workforce') }}
 {% else %}
     select
@@ -28,7 +28,7 @@ with prior as (
         enrollment_category,
         coalesce(ever_opted_out, false) as ever_opted_out,
         null::double as census_deferral_rate,
-        prorated_annual_compensation::double as prior_year_compensation
+        prorated_annual_compensation::decimal(14, 2) as prior_year_compensation
     from {{ source('navigator', 'fct_workforce_snapshot') }}
     where scenario_id = {{ slug_var("scenario_id") }}
       and simulation_year = {{ year - 1 }}

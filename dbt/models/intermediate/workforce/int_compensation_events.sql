@@ -3,9 +3,10 @@
 -- Promotions and merit/COLA raises for the start population (this year's hires get neither).
 -- Each happens on the first day of a month drawn from the raise-timing seed, and only for
 -- people still employed that day. When both fall on the same day the promotion comes first;
--- each event's amounts compound on the ones before it, so the last event carries the
--- year-end pay rate.
-with population as (
+-- each event's previous_compensation is the amount of the event before it (or the Jan 1
+-- rate), so the last event carries the year-end pay rate. Raise percentages are exact
+-- decimals (8 places); amounts are cents.
+with recursive population as (
     select * from {{ ref('int_employee_compensation_by_year') }}
 ),
 
@@ -69,7 +70,7 @@ promotions as (
         'promotion' as event_category,
         1 as type_priority,
         make_date({{ var('simulation_year') }}, pm.month, 1) as effective_date,
-        {{ var('promotion_raise_rate') }}::double as raise_pct,
+        ({{ var('promotion_raise_rate') }})::decimal(18, 8) as raise_pct,
         d.level_id + 1 as new_level_id,
         least(1.0, {{ var('promotion_base_rate') }} * coalesce(pa.multiplier, 1.0)
             * coalesce(pt.multiplier, 1.0) * coalesce(l.promotion_hazard_multiplier, 1.0)) as probability
@@ -86,7 +87,7 @@ promotions as (
 {% else %}
     select
         null::varchar as employee_id, null::varchar as event_type, null::varchar as event_category,
-        null::integer as type_priority, null::date as effective_date, null::double as raise_pct,
+        null::integer as type_priority, null::date as effective_date, null::decimal(18, 8) as raise_pct,
         null::integer as new_level_id, null::double as probability
     where false
 {% endif %}
@@ -99,9 +100,9 @@ raises as (
         'merit_cola' as event_category,
         2 as type_priority,
         make_date({{ var('simulation_year') }}, rm.month, 1) as effective_date,
-        {{ var('merit_budget') }}
+        ({{ var('merit_budget') }}
             {% if var('merit_by_level') %} * coalesce(l.merit_multiplier, 1.0) {% endif %}
-            + {{ var('cola_rate') }} as raise_pct,
+            + {{ var('cola_rate') }})::decimal(18, 8) as raise_pct,
         null::integer as new_level_id,
         null::double as probability
     from draws as d
@@ -119,17 +120,12 @@ changes as (
     select * from raises
 ),
 
-compounded as (
+ordered as (
     select
         c.*,
         p.starting_compensation,
         p.level_id as starting_level_id,
-        exp(coalesce(sum(ln(1 + c.raise_pct)) over (
-            partition by c.employee_id order by c.effective_date, c.type_priority
-            rows between unbounded preceding and 1 preceding), 0)) as factor_before,
-        exp(sum(ln(1 + c.raise_pct)) over (
-            partition by c.employee_id order by c.effective_date, c.type_priority
-            rows between unbounded preceding and current row)) as factor_after,
+        row_number() over (partition by c.employee_id order by c.effective_date, c.type_priority) as change_order,
         max(c.new_level_id) over (
             partition by c.employee_id order by c.effective_date, c.type_priority
             rows between unbounded preceding and current row) as level_after
@@ -137,20 +133,37 @@ compounded as (
     join population as p using (employee_id)
 ),
 
+-- Each event's new pay rate is its own previous rate x (1 + raise_pct), rounded half up to
+-- the cent (docs/money.md), so the chain runs event by event in the year's order.
+chained as (
+    select
+        employee_id, change_order, starting_compensation::decimal(14, 2) as previous_compensation,
+        {{ cents('starting_compensation::decimal(14, 2) * (1 + raise_pct)') }} as compensation_amount
+    from ordered
+    where change_order = 1
+    union all
+    select
+        o.employee_id, o.change_order, c.compensation_amount,
+        {{ cents('c.compensation_amount * (1 + o.raise_pct)') }}
+    from chained as c
+    join ordered as o on o.employee_id = c.employee_id and o.change_order = c.change_order + 1
+),
+
 final as (
     select
-        employee_id,
+        o.employee_id,
         {{ var('simulation_year') }} as simulation_year,
-        event_type,
-        event_category,
-        effective_date,
-        round(starting_compensation * factor_after, 2) as compensation_amount,
-        round(starting_compensation * factor_before, 2) as previous_compensation,
-        coalesce(level_after, starting_level_id) as level_id,
-        starting_level_id,
-        raise_pct,
-        probability
-    from compounded
+        o.event_type,
+        o.event_category,
+        o.effective_date,
+        c.compensation_amount,
+        c.previous_compensation,
+        coalesce(o.level_after, o.starting_level_id) as level_id,
+        o.starting_level_id,
+        o.raise_pct,
+        o.probability
+    from ordered as o
+    join chained as c using (employee_id, change_order)
 )
 
 select * from final

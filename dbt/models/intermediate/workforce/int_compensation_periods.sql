@@ -2,12 +2,13 @@
 
 -- Pay-rate periods of everyone employed at any time in the year: from Jan 1 (or the hire date)
 -- through Dec 31 (or the termination date), split at each promotion and raise. Pay earned in
--- the year is the sum of rate x days / days-in-year over these periods.
+-- the year is the sum of annual_rate x period_days over these periods / days-in-year, rounded
+-- half up to the cent once per person (int_workforce_snapshot_optimized; docs/money.md).
 with start_population as (
     select
         p.employee_id,
         {{ year_start() }} as employment_start,
-        p.starting_compensation,
+        p.starting_compensation::decimal(14, 2) as starting_compensation,
         t.effective_date as termination_date
     from {{ ref('int_employee_compensation_by_year') }} as p
     left join {{ ref('int_termination_events') }} as t using (employee_id)
@@ -17,7 +18,7 @@ hires as (
     select
         h.employee_id,
         h.effective_date as employment_start,
-        h.compensation_amount as starting_compensation,
+        h.compensation_amount::decimal(14, 2) as starting_compensation,
         t.effective_date as termination_date
     from {{ ref('int_hiring_events') }} as h
     left join {{ ref('int_new_hire_termination_events') }} as t using (employee_id)
@@ -60,8 +61,7 @@ final as (
         period_start,
         period_end,
         annual_rate,
-        date_diff('day', period_start, period_end) + 1 as period_days,
-        annual_rate * (date_diff('day', period_start, period_end) + 1) / {{ days_in_year() }} as period_earnings
+        date_diff('day', period_start, period_end) + 1 as period_days
     from periods
     -- Two changes on the same day leave a zero-length period behind; drop it.
     where period_end >= period_start

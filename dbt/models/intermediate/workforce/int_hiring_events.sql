@@ -73,7 +73,7 @@ final as (
         -- inside that year of age.
         (p.hire_date - cast(p.age_at_hire as integer) * interval 1 year
             - cast(floor(p.u_birth_day * 364) as integer) * interval 1 day)::date as employee_birth_date,
-        round(l.min_compensation + (l.max_compensation - l.min_compensation) * p.band_position, 2)
+        {{ cents('l.min_compensation + (l.max_compensation - l.min_compensation) * p.band_position::decimal(18, 8)') }}
             as compensation_amount,
         p.level_id
     from placed as p

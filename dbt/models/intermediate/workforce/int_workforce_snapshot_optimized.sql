@@ -2,7 +2,8 @@
 
 -- Year-end workforce state before plan money: one row per person employed at any time in the
 -- year (start population and this year's hires), with status, year-end pay rate, pay earned in
--- the year, level after promotions, and age and tenure as of Dec 31.
+-- the year (rounded half up to the cent once), level after promotions, age as of Dec 31 and
+-- completed years of service as of Dec 31 or the termination date.
 with start_population as (
     select
         employee_id,
@@ -46,7 +47,10 @@ last_change as (
 ),
 
 earnings as (
-    select employee_id, sum(period_earnings) as prorated_annual_compensation, sum(period_days) as days_employed
+    select
+        employee_id,
+        {{ cents_of_ratio('sum(annual_rate * period_days)', days_in_year()) }} as prorated_annual_compensation,
+        sum(period_days) as days_employed
     from {{ ref('int_compensation_periods') }}
     group by employee_id
 ),
@@ -69,11 +73,12 @@ final as (
         p.is_new_hire,
         p.starting_compensation,
         coalesce(c.compensation_amount, p.starting_compensation) as current_compensation,
-        round(e.prorated_annual_compensation, 2) as prorated_annual_compensation,
+        e.prorated_annual_compensation,
         e.days_employed,
         coalesce(c.level_id, p.starting_level_id) as level_id,
         {{ years_between('p.employee_birth_date', year_end()) }} as current_age,
-        {{ years_between('p.employee_hire_date', year_end()) }} as current_tenure
+        -- Service ends at termination: a leaver's completed years are counted to the last day.
+        {{ years_between('p.employee_hire_date', 'coalesce(t.effective_date, ' ~ year_end() ~ ')') }} as current_tenure
     from people as p
     left join terminations as t using (employee_id)
     left join last_change as c using (employee_id)
