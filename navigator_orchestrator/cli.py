@@ -20,6 +20,7 @@ from navigator_orchestrator.census.intake import CensusError, validate_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
 from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 from navigator_orchestrator.guard import fail as _fail, guarded
+from navigator_orchestrator.locations import DEFAULT_DATABASE_TEXT
 
 # ----- helpers ---------------------------------------------------------------
 
@@ -308,7 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     def config_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("-c", "--config", type=Path, default=None,
-                       help="scenario YAML (default: config/simulation_config.yaml)")
+                       help="scenario YAML (default: config/simulation_config.yaml in the working "
+                            "directory if there is one, else the product's default scenario)")
 
     def enforce_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--enforce-identifiers", action="store_true",
@@ -320,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--start-year", type=int)
     run.add_argument("--end-year", type=int)
     run.add_argument("--database", type=Path, default=None,
-                     help="DuckDB file (default: dbt/simulation.duckdb)")
+                     help=f"DuckDB file (default: {DEFAULT_DATABASE_TEXT})")
     run.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
     run.add_argument("-v", "--verbose", action="store_true")
     run.add_argument("--resume", action="store_true",
@@ -335,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     dq = sub.add_parser("dq", help="run the dbt tests and data-quality tripwires on an existing database")
     config_option(dq)
     dq.add_argument("--database", type=Path, default=None,
-                    help="DuckDB file (default: dbt/simulation.duckdb)")
+                    help=f"DuckDB file (default: {DEFAULT_DATABASE_TEXT})")
     dq.add_argument("--year", type=int, help="check only this published year (default: all)")
     dq.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
     dq.set_defaults(func=cmd_dq)
@@ -348,7 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def database_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--database", type=Path, default=None,
-                       help="DuckDB file (default: dbt/simulation.duckdb)")
+                       help=f"DuckDB file (default: {DEFAULT_DATABASE_TEXT})")
 
     cp = sub.add_parser("checkpoint", help="list checkpoints and verify each against the database")
     config_option(cp)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from navigator_orchestrator.locations import DBT_PROJECT_DIR
 from navigator_orchestrator.sql import connect_duckdb, literal
 
-JOB_LEVELS_CSV = Path(__file__).resolve().parents[2] / "dbt/seeds/config_job_levels.csv"
+JOB_LEVELS_CSV = DBT_PROJECT_DIR / "seeds" / "config_job_levels.csv"
 DEFAULT_CENSUS_DATE = date(2024, 12, 31)
 
 # (min age, max age exclusive, weight %): private-industry wage and salary workers by age,

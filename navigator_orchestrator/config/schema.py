@@ -20,12 +20,10 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+# Re-exported: where the dbt project, default config and default database are (locations.py).
+from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
 from navigator_orchestrator.sql import SLUG
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
-DEFAULT_CONFIG = PROJECT_ROOT / "config" / "simulation_config.yaml"
-DEFAULT_DATABASE = DBT_PROJECT_DIR / "simulation.duckdb"
 IRS_LIMITS_SEED = DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv"
 
 

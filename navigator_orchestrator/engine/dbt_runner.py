@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from navigator_orchestrator.engine import dbt_speedups
-from navigator_orchestrator.config.schema import DBT_PROJECT_DIR
+from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env, dbt_target_dir
 from navigator_orchestrator.engine.dbt_speedups import write_atomically
 from navigator_orchestrator.engine.database import CATALOG, instance_name
 
@@ -54,7 +54,7 @@ def project_fingerprint(project_dir: Path) -> str:
 
 
 def _cache_path(project_dir: Path, fingerprint: str) -> Path:
-    return project_dir / "target" / f"navigator_manifest_{fingerprint}.pickle"
+    return dbt_target_dir(project_dir) / f"navigator_manifest_{fingerprint}.pickle"
 
 
 def _manifest_state(manifest: Any) -> dict[str, Any]:
@@ -213,6 +213,7 @@ class DbtRunner:
         os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = instance_name(self.database)
         os.environ["NAVIGATOR_DBT_THREADS"] = str(self.threads)
         os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+        os.environ.update(dbt_output_env())  # installed: nothing written into site-packages
 
     def _base_args(self) -> list[str]:
         return [
@@ -268,6 +269,7 @@ class DbtRunner:
             # (every file is attached under the same catalog name).
             os.environ["NAVIGATOR_DB_PATH"] = str(self.project_dir / CANONICAL_DATABASE)
             os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = ":memory:"
+            os.environ.update(dbt_output_env())
             result = dbtRunner().invoke(
                 ["parse", "--quiet", "--log-level-file", "warn", *self._base_args(),
                  "--vars", json.dumps(self.parse_vars())]

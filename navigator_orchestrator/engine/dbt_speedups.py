@@ -308,7 +308,9 @@ def _library_fingerprint() -> str:
 
 
 def _schema_cache_path(project_dir: Path) -> Path:
-    return project_dir / "target" / f"navigator_json_schemas_{_library_fingerprint()}.json"
+    from navigator_orchestrator.locations import dbt_target_dir
+
+    return dbt_target_dir(project_dir) / f"navigator_json_schemas_{_library_fingerprint()}.json"
 
 
 class _SchemaCache:

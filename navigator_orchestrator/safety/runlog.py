@@ -15,9 +15,10 @@ import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata
-from pathlib import Path
 
 import duckdb
+
+from navigator_orchestrator.locations import IS_CHECKOUT, PROJECT_ROOT
 
 RUN_LOG_TABLE = "int_simulation_run_log"
 
@@ -66,11 +67,12 @@ def code_version() -> str:
         version = metadata.version("planwise-navigator")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    root = Path(__file__).resolve().parents[2]
+    if not IS_CHECKOUT:  # an installed package: its version is the whole story
+        return version
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
+        sha = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, capture_output=True,
                              text=True, timeout=5, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return f"{version}+{sha}{'.dirty' if dirty else ''}"
     except (OSError, subprocess.SubprocessError):
