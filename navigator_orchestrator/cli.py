@@ -264,6 +264,17 @@ def cmd_employee(args: argparse.Namespace) -> int:
 
 
 @guarded
+def cmd_ndt(args: argparse.Namespace) -> int:
+    from navigator_orchestrator.reporting.ndt import load_ndt, print_ndt
+
+    scenario, _, conn = _read_database(args)
+    with conn:
+        report = load_ndt(conn, scenario, args.year)
+    print_ndt(report)
+    return 0
+
+
+@guarded
 def cmd_dq(args: argparse.Namespace) -> int:
     from navigator_orchestrator.quality.dq import run_dq
 
@@ -401,6 +412,12 @@ def build_parser() -> argparse.ArgumentParser:
     config_option(emp)
     database_option(emp)
     emp.set_defaults(func=cmd_employee)
+
+    ndt = sub.add_parser("ndt", help="show the ADP/ACP test results and corrections per design and year")
+    config_option(ndt)
+    database_option(ndt)
+    ndt.add_argument("--year", type=int, help="only this simulated year (default: all published years)")
+    ndt.set_defaults(func=cmd_ndt)
     return parser
 
 

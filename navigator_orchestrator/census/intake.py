@@ -29,7 +29,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
     "employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation",
 )
 OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "employee_termination_date", "active", "employee_deferral_rate", "level_id",
+    "employee_termination_date", "active", "employee_deferral_rate", "level_id", "is_owner_5pct",
 )
 CENSUS_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 COLUMN_ALIASES: dict[str, str] = {"job_level": "level_id"}  # used only when level_id is absent
@@ -43,6 +43,8 @@ COLUMN_KINDS: dict[str, tuple[str, str]] = {
     "active": ("bool", "BOOLEAN"),
     "employee_deferral_rate": ("number", "DOUBLE"),
     "level_id": ("number", "INTEGER"),
+    # More-than-5% owner of the employer (IRC 416(i)(1)(B)), for HCE status (414(q)(1)(A)).
+    "is_owner_5pct": ("bool", "BOOLEAN"),
 }
 MAX_EXAMPLES = 5
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
@@ -237,6 +239,7 @@ def _checks(columns: dict[str, tuple[str, str]], census_date: date,
         ("unparseable_number", "employee_gross_compensation__bad OR employee_deferral_rate__bad",
          "write plain numbers (no $, %, or thousands separators)"),
         ("unparseable_active", "active__bad", "write active as true/false"),
+        ("unparseable_is_owner_5pct", "is_owner_5pct__bad", "write is_owner_5pct as true/false"),
         ("birth_after_hire", "employee_birth_date > employee_hire_date",
          "swap or correct the birth and hire dates"),
         ("under_14_at_hire", "employee_hire_date >= employee_birth_date AND "

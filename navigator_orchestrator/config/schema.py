@@ -293,6 +293,34 @@ class EmployerCoreSettings(_Section):
     eligibility: ContributionEligibility = ContributionEligibility()
 
 
+class NdtSettings(_Section):
+    """Nondiscrimination testing (ADP/ACP) per simulated year: docs/ndt.md."""
+
+    enabled: bool = True
+    # IRC 401(k)(3)(A): the NHCE average of the current year or of the preceding year.
+    testing_method: Literal["current_year", "prior_year"] = "current_year"
+    # IRC 414(q)(1)(B)(ii): pay above the threshold makes an HCE only inside the top 20% by pay.
+    top_paid_group: bool = False
+    # The first simulated year is the plan's first plan year: under prior-year testing its NHCE
+    # averages are deemed 3% (IRC 401(k)(3)(E), 401(m)(3)).
+    first_plan_year: bool = False
+    # The NHCE averages of the year before the first simulated year (fractions), from that year's
+    # test, for prior-year testing of the first simulated year.
+    prior_year_nhce_adp: float | None = Field(None, ge=0.0, le=1.0)
+    prior_year_nhce_acp: float | None = Field(None, ge=0.0, le=1.0)
+    # Which correction `corrective_amount` reports; both are always computed and shown.
+    correction: Literal["corrective_distribution", "qnec"] = "corrective_distribution"
+    safe_harbor: Literal["none", "basic_match", "enhanced_match", "qaca_match", "nonelective",
+                         "qaca_nonelective"] = "none"
+
+    @model_validator(mode="after")
+    def _first_year_has_no_prior_year(self) -> "NdtSettings":
+        if self.first_plan_year and (self.prior_year_nhce_adp is not None or self.prior_year_nhce_acp is not None):
+            raise ValueError("first_plan_year: a plan's first year has no prior year; drop "
+                             "prior_year_nhce_adp/prior_year_nhce_acp or set first_plan_year: false")
+        return self
+
+
 class DataQualitySettings(_Section):
     """Bounds of the data-quality tripwires run after each simulated year (Python only)."""
 
@@ -319,6 +347,7 @@ class SimulationConfig(_Section):
     irs_limits: IrsLimitSettings = IrsLimitSettings()
     employer_match: EmployerMatchSettings = EmployerMatchSettings()
     employer_core_contribution: EmployerCoreSettings = EmployerCoreSettings()
+    ndt: NdtSettings = NdtSettings()
     data_quality: DataQualitySettings = DataQualitySettings()
 
     # Where the file lives; relative paths inside it resolve from here.
@@ -438,6 +467,24 @@ class SimulationConfig(_Section):
             "core_minimum_tenure_years": core.eligibility.minimum_tenure_years,
             "core_require_active_at_year_end": core.eligibility.require_active_at_year_end,
             "core_minimum_hours": core.eligibility.minimum_hours_annual,
+            **self._ndt_vars(),
+        }
+
+    def _ndt_vars(self) -> dict[str, Any]:
+        from navigator_orchestrator.config.safe_harbor import safe_harbor_status
+
+        n, status = self.ndt, safe_harbor_status(self)
+        return {
+            "ndt_enabled": n.enabled,
+            "ndt_testing_method": n.testing_method,
+            "ndt_top_paid_group": n.top_paid_group,
+            "ndt_first_plan_year": n.first_plan_year,
+            "ndt_prior_year_nhce_adp": n.prior_year_nhce_adp,
+            "ndt_prior_year_nhce_acp": n.prior_year_nhce_acp,
+            "ndt_correction": n.correction,
+            "ndt_safe_harbor": n.safe_harbor,
+            "ndt_adp_safe_harbor_status": status.adp,
+            "ndt_acp_safe_harbor_status": status.acp,
         }
 
 

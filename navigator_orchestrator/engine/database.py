@@ -24,6 +24,8 @@ PUBLISHED_TABLES: dict[str, str] = {
     "fct_yearly_events": "int_yearly_events",
     "fct_workforce_snapshot": "int_yearly_snapshot",
     "fct_employer_match_events": "int_employer_match_events",
+    "fct_ndt_results": "int_ndt_results",
+    "fct_ndt_employee_results": "int_ndt_employee_results",
 }
 
 # Published columns stored with ZSTD instead of DuckDB's own choice. Every value in them is

@@ -27,7 +27,8 @@ final as (
         c.employee_gross_compensation::decimal(14, 2) as employee_gross_compensation,
         coalesce(c.active, c.employee_termination_date is null) as is_active,
         coalesce(c.employee_deferral_rate, 0)::double as employee_deferral_rate,
-        coalesce(c.level_id, b.band_level_id, 1)::integer as level_id
+        coalesce(c.level_id, b.band_level_id, 1)::integer as level_id,
+        coalesce(c.is_owner_5pct, false) as is_owner_5pct
     from census as c
     left join banded as b using (employee_id)
 )

@@ -41,10 +41,10 @@ final as (
         coalesce(w.prorated_annual_compensation, 0)::decimal(14, 2) as plan_compensation,
         coalesce(d.requested_deferral, 0)::decimal(14, 2) as requested_deferral,
         e.is_eligible,
-        coalesce(s.is_hce, false) as is_hce
+        h.is_hce
     from workforce as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
-    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
+    join {{ ref('int_hce_determination') }} as h using (employee_id)
     left join deferrals as d using (employee_id)
 )
 

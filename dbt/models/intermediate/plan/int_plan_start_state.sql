@@ -3,8 +3,8 @@
 
 -- Plan state of the start population on Jan 1 of the simulated year: the previous year-end
 -- snapshot (or, in the census year, the census: a positive census deferral rate makes the
--- person a participant, enrolled through a `census` enrollment event on Jan 1). Also carries
--- the previous year's pay, which decides HCE status (IRC 414(q) looks back one year).
+-- person a participant, enrolled through a `census` enrollment event on Jan 1). HCE status is
+-- int_hce_determination's.
 {% set year = var('simulation_year') | int %}
 
 with prior as (
@@ -16,8 +16,7 @@ with prior as (
         null::date as enrollment_date,
         null::varchar as enrollment_category,
         false as ever_opted_out,
-        case when employee_deferral_rate > 0 then employee_deferral_rate end as census_deferral_rate,
-        current_compensation::decimal(14, 2) as prior_year_compensation
+        case when employee_deferral_rate > 0 then employee_deferral_rate end as census_deferral_rate
     from {{ ref('int_baseline_workforce') }}
 {% else %}
     select
@@ -27,17 +26,12 @@ with prior as (
         enrollment_date,
         enrollment_category,
         coalesce(ever_opted_out, false) as ever_opted_out,
-        null::double as census_deferral_rate,
-        prorated_annual_compensation::decimal(14, 2) as prior_year_compensation
+        null::double as census_deferral_rate
     from {{ source('navigator', 'fct_workforce_snapshot') }}
     where scenario_id = {{ slug_var("scenario_id") }}
       and simulation_year = {{ year - 1 }}
       and employment_status = 'active'
 {% endif %}
-),
-
-limits as (
-    select hce_threshold from {{ ref('int_irs_limits') }} where limit_year = {{ year - 1 }}
 ),
 
 final as (
@@ -49,11 +43,8 @@ final as (
         p.enrollment_date,
         p.enrollment_category,
         p.ever_opted_out,
-        p.census_deferral_rate,
-        p.prior_year_compensation,
-        coalesce(p.prior_year_compensation > l.hce_threshold, false) as is_hce
+        p.census_deferral_rate
     from prior as p
-    left join limits as l on true
 )
 
 select * from final

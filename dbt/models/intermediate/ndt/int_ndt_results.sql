@@ -1,0 +1,52 @@
+{{ config(tags=["year"]) }}
+
+-- One row per test (adp, acp) of the simulated year: the published ADP/ACP result.
+-- Averages, limit and QNEC rate are fractions of pay (0.055 = 5.5%); money in dollars, the sums
+-- of the per-person amounts of int_ndt_employee_results (each rounded half up to the cent).
+-- corrective_amount is the correction ndt.correction selects: the corrective distributions to
+-- HCEs, or the QNEC to NHCEs that passes the test instead.
+with tests as (
+    select * from {{ ref('int_ndt_tests') }}
+),
+
+people as (
+    select
+        test,
+        sum(excess_by_leveling) as excess_contributions,
+        sum(corrective_distribution) as corrective_distribution,
+        sum(qnec_amount) as qnec_amount
+    from {{ ref('int_ndt_employee_results') }}
+    group by test
+),
+
+final as (
+    select
+        '{{ var("scenario_id") }}' as scenario_id,
+        '{{ var("plan_design_id") }}' as plan_design_id,
+        '{{ var("run_id", "manual") }}' as run_id,
+        {{ var('simulation_year') }} as simulation_year,
+        t.test,
+        t.method,
+        t.safe_harbor_status,
+        t.hce_count as eligible_hce_count,
+        t.nhce_count as eligible_nhce_count,
+        (t.hce_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as hce_average,
+        (t.nhce_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as nhce_average,
+        (t.nhce_current_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as nhce_current_year_average,
+        (t.limit_6::decimal(18, 0) * 0.000001)::decimal(10, 6) as "limit",
+        t.limit_rule,
+        t.passed,
+        coalesce(p.excess_contributions, 0)::decimal(14, 2) as excess_contributions,
+        coalesce(p.corrective_distribution, 0)::decimal(14, 2) as corrective_distribution,
+        (t.qnec_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as qnec_rate,
+        case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end::decimal(14, 2) as qnec_amount,
+        '{{ var("ndt_correction") }}' as correction,
+        case '{{ var("ndt_correction") }}'
+            when 'qnec' then case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end
+            else coalesce(p.corrective_distribution, 0)
+        end::decimal(14, 2) as corrective_amount
+    from tests as t
+    left join people as p using (test)
+)
+
+select * from final
