@@ -89,7 +89,29 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
                                 f"no file at {config.census_path}; fix the path or create one with "
                                 "`navigator census generate`"))
     findings.extend(_years(config, today or date.today()))
+    findings.extend(_ndt(config))
     return findings
+
+
+def _ndt(config: SimulationConfig) -> list[Finding]:
+    """Testing options that do not apply to the design as configured (docs/ndt.md)."""
+    from navigator_orchestrator.config.safe_harbor import safe_harbor_status
+
+    n, out = config.ndt, []
+    for problem in safe_harbor_status(config).problems:
+        out.append(Finding("ndt.safe_harbor", n.safe_harbor, problem))
+    if n.testing_method == "current_year":
+        for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
+            if getattr(n, key) is not None:
+                out.append(Finding(f"ndt.{key}", getattr(n, key), "used only with testing_method: prior_year"))
+    elif not n.first_plan_year:
+        for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
+            if getattr(n, key) is None:
+                out.append(Finding(f"ndt.{key}", None,
+                                   f"prior-year testing of {config.simulation.start_year} needs the NHCE average of "
+                                   f"{config.simulation.start_year - 1}; without it that year is tested current-year "
+                                   "(set it, or first_plan_year: true for the deemed 3%)"))
+    return out
 
 
 def _years(config: SimulationConfig, today: date) -> list[Finding]:

@@ -27,6 +27,7 @@ final as (
         {{ var('simulation_year') }} as simulation_year,
         t.test,
         t.method,
+        '{{ var("ndt_safe_harbor") }}' as safe_harbor,
         t.safe_harbor_status,
         t.hce_count as eligible_hce_count,
         t.nhce_count as eligible_nhce_count,

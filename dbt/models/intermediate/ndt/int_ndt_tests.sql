@@ -1,4 +1,5 @@
 {{ config(tags=["year"]) }}
+-- depends_on: {{ ref('int_irs_limits') }}
 
 -- The ADP test (IRC 401(k)(3), Treas. Reg. 1.401(k)-2) and the ACP test (IRC 401(m)(2),
 -- Treas. Reg. 1.401(m)-2) of the simulated year, one row per test, with the parameters of the

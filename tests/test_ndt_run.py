@@ -1,0 +1,167 @@
+"""HCE status, ADP/ACP results and `navigator ndt` on real simulations, and the safe-harbor rules.
+
+Sources: IRC 414(q) (HCE: 5% owners, look-back pay, top-paid group), IRC 401(k)(12)-(13),
+401(m)(11) and Treas. Reg. 1.401(k)-3, 1.401(m)-3 (safe harbors).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from navigator_orchestrator import cli
+from navigator_orchestrator.config.safe_harbor import safe_harbor_status
+from navigator_orchestrator.config.schema import ConfigError, parse_config
+
+NO_CONDITIONS = {"minimum_tenure_years": 0, "require_active_at_year_end": False, "minimum_hours_annual": 0}
+
+
+def _owner_census(small_census: Path, tmp_path: Path) -> tuple[Path, str]:
+    """The small census with its lowest-paid active person marked a 5% owner."""
+    out = tmp_path / "owners.parquet"
+    with duckdb.connect() as conn:
+        owner = conn.execute(
+            f"select employee_id from read_parquet('{small_census}') where employee_termination_date is null "
+            "order by employee_gross_compensation, employee_id limit 1").fetchone()[0]
+        conn.execute(f"copy (select *, employee_id = '{owner}' as is_owner_5pct from read_parquet('{small_census}')) "
+                     f"to '{out}' (format parquet)")
+    return out, owner
+
+
+@pytest.fixture
+def owner_run(simulate, small_census, tmp_path):
+    census, owner = _owner_census(small_census, tmp_path)
+    _, db = simulate({"setup": {"census_parquet_path": str(census)}})
+    return db, owner
+
+
+def test_a_five_percent_owner_is_an_hce_whatever_the_pay(owner_run):
+    db, owner = owner_run
+    with duckdb.connect(str(db), read_only=True) as conn:
+        snapshot = conn.execute("select simulation_year, is_hce from fct_workforce_snapshot where employee_id = ? "
+                                "order by 1", [owner]).fetchall()
+        basis = conn.execute("select distinct hce_basis from fct_ndt_employee_results where employee_id = ?",
+                             [owner]).fetchall()
+    assert snapshot == [(2025, True), (2026, True)]
+    assert basis == [("owner_5pct",)]
+
+
+def test_hces_by_pay_are_those_paid_above_last_years_threshold(owner_run):
+    db, _ = owner_run
+    with duckdb.connect(str(db), read_only=True) as conn:
+        wrong = conn.execute("""
+            select count(*) from fct_workforce_snapshot as s
+            join fct_workforce_snapshot as p
+              on p.employee_id = s.employee_id and p.simulation_year = s.simulation_year - 1
+            join fct_ndt_employee_results as n
+              on n.employee_id = s.employee_id and n.simulation_year = s.simulation_year and n.test = 'adp'
+            where s.simulation_year = 2026 and coalesce(n.hce_basis, '') <> 'owner_5pct'
+              and s.is_hce <> (p.prorated_annual_compensation > 160000)""").fetchone()[0]
+        hces = conn.execute("select count(*) from fct_workforce_snapshot where simulation_year = 2026 and is_hce").fetchone()[0]
+    assert wrong == 0  # 2025 threshold $160,000 (IRS Notice 2024-80) decides 2026
+    assert hces > 1
+
+
+def test_the_top_paid_group_election_keeps_hces_by_pay_within_20_percent(simulate, tmp_path):
+    _, plain = simulate(database=tmp_path / "plain.duckdb")
+    _, elected = simulate({"ndt": {"top_paid_group": True}}, database=tmp_path / "tpg.duckdb")
+    counts = {}
+    for name, db in (("plain", plain), ("elected", elected)):
+        with duckdb.connect(str(db), read_only=True) as conn:
+            counts[name] = conn.execute(
+                "select count(*) filter (where is_hce), count(*) from fct_workforce_snapshot "
+                "where simulation_year = 2026").fetchone()
+            prior = conn.execute("select count(*) from fct_workforce_snapshot where simulation_year = 2025").fetchone()[0]
+    assert counts["elected"][0] <= 0.2 * prior
+    assert counts["elected"][0] <= counts["plain"][0]
+
+
+def test_navigator_ndt_prints_every_year_and_test(simulate, make_config, capsys):
+    _, db = simulate()
+    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "ADP/ACP tests, scenario baseline" in out
+    for year in ("2025", "2026"):
+        assert year in out
+    assert "ADP" in out and "ACP" in out and "current_year" in out
+
+
+def test_navigator_ndt_refuses_a_year_without_results_and_a_missing_database(simulate, make_config, tmp_path, capsys):
+    _, db = simulate()
+    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(db), "--year", "2031"]) == 1
+    assert capsys.readouterr().err.startswith("Error: no ADP/ACP results for scenario 'baseline' in 2031")
+    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(tmp_path / "none.duckdb")]) == 1
+    assert "Error: no database at" in capsys.readouterr().err
+
+
+def test_a_first_plan_year_with_prior_year_averages_is_refused(make_config, capsys):
+    config = make_config({"ndt": {"first_plan_year": True, "prior_year_nhce_adp": 0.03}})
+    assert cli.main(["validate", "-c", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and "first_plan_year" in err and "no prior year" in err
+
+
+# ----- safe harbor rules (pure) ---------------------------------------------------------------
+
+def _status(tmp_path, **sections):
+    return safe_harbor_status(parse_config(sections, tmp_path))
+
+
+def test_basic_safe_harbor_match_exempts_adp_and_acp(tmp_path):
+    s = _status(tmp_path, ndt={"safe_harbor": "basic_match"},
+                employer_match={"active_formula": "safe_harbor_basic", "eligibility": NO_CONDITIONS})
+    assert (s.adp, s.acp) == ("qualified", "qualified")
+
+
+def test_enhanced_match_of_100_percent_of_4_percent_qualifies(tmp_path):
+    s = _status(tmp_path, ndt={"safe_harbor": "enhanced_match"},
+                employer_match={"active_formula": "enhanced_safe_harbor", "eligibility": NO_CONDITIONS})
+    assert (s.adp, s.acp) == ("qualified", "qualified")
+
+
+def test_a_stretch_match_is_below_the_basic_formula(tmp_path):
+    s = _status(tmp_path, ndt={"safe_harbor": "enhanced_match"},
+                employer_match={"active_formula": "stretch_match", "eligibility": NO_CONDITIONS})
+    assert s.adp == "match_below_basic" and s.problems
+
+
+def test_a_match_on_deferrals_above_6_percent_keeps_the_acp_test(tmp_path):
+    generous = {"name": "100% of 4% + 50% to 8%", "max_match_percentage": 0.06, "tiers": [
+        {"tier": 1, "employee_min": 0.0, "employee_max": 0.04, "match_rate": 1.0},
+        {"tier": 2, "employee_min": 0.04, "employee_max": 0.08, "match_rate": 0.5}]}
+    s = _status(tmp_path, ndt={"safe_harbor": "enhanced_match"},
+                employer_match={"active_formula": "generous", "formulas": {"generous": generous},
+                                "eligibility": NO_CONDITIONS})
+    assert (s.adp, s.acp) == ("qualified", "match_above_6_percent_of_pay")
+
+
+def test_a_last_day_rule_disqualifies_a_safe_harbor_match(tmp_path):
+    s = _status(tmp_path, ndt={"safe_harbor": "basic_match"}, employer_match={"active_formula": "safe_harbor_basic"})
+    assert s.adp == "match_allocation_conditions"
+
+
+def test_nonelective_safe_harbor_needs_3_percent_core_for_everyone(tmp_path):
+    two = _status(tmp_path, ndt={"safe_harbor": "nonelective"},
+                  employer_core_contribution={"contribution_rate": 0.02, "eligibility": NO_CONDITIONS})
+    three = _status(tmp_path, ndt={"safe_harbor": "nonelective"}, employer_match={"enabled": False},
+                    employer_core_contribution={"contribution_rate": 0.03, "eligibility": NO_CONDITIONS})
+    assert two.adp == "core_below_3_percent"
+    assert (three.adp, three.acp) == ("qualified", "no_match")
+
+
+def test_a_qaca_needs_automatic_enrollment_that_reaches_6_percent(tmp_path):
+    qaca_match = {"active_formula": "qaca_safe_harbor", "eligibility": NO_CONDITIONS}
+    low = _status(tmp_path, ndt={"safe_harbor": "qaca_match"}, employer_match=qaca_match,
+                  enrollment={"auto_enrollment": {"default_deferral_rate": 0.03}},
+                  deferral_auto_escalation={"enabled": False})
+    ok = _status(tmp_path, ndt={"safe_harbor": "qaca_match"}, employer_match=qaca_match,
+                 enrollment={"auto_enrollment": {"default_deferral_rate": 0.06}})
+    assert low.adp == "qaca_escalation_short_of_6_percent"
+    assert ok.adp == "qualified"
+
+
+def test_config_error_for_an_unknown_safe_harbor_type(tmp_path):
+    with pytest.raises(ConfigError, match="ndt.safe_harbor"):
+        parse_config({"ndt": {"safe_harbor": "basic"}}, tmp_path)
