@@ -36,8 +36,8 @@ with lookback as (
         current_age as lookback_age,
         employee_hire_date
     from {{ source('navigator', 'fct_workforce_snapshot') }}
-    where scenario_id = '{{ var("scenario_id") }}'
-      and plan_design_id = '{{ var("plan_design_id") }}'
+    where scenario_id = {{ slug_var("scenario_id") }}
+      and plan_design_id = {{ slug_var("plan_design_id") }}
       and simulation_year = {{ year - 1 }}
 {% endif %}
 ),

@@ -19,9 +19,9 @@ tests as (
 
 final as (
     select
-        '{{ var("scenario_id") }}' as scenario_id,
-        '{{ var("plan_design_id") }}' as plan_design_id,
-        '{{ var("run_id", "manual") }}' as run_id,
+        {{ slug_var("scenario_id") }} as scenario_id,
+        {{ slug_var("plan_design_id") }} as plan_design_id,
+        {{ slug_var("run_id", "manual") }} as run_id,
         {{ var('simulation_year') }} as simulation_year,
         r.employee_id,
         r.test,

@@ -21,13 +21,13 @@ people as (
 
 final as (
     select
-        '{{ var("scenario_id") }}' as scenario_id,
-        '{{ var("plan_design_id") }}' as plan_design_id,
-        '{{ var("run_id", "manual") }}' as run_id,
+        {{ slug_var("scenario_id") }} as scenario_id,
+        {{ slug_var("plan_design_id") }} as plan_design_id,
+        {{ slug_var("run_id", "manual") }} as run_id,
         {{ var('simulation_year') }} as simulation_year,
         t.test,
         t.method,
-        '{{ var("ndt_safe_harbor") }}' as safe_harbor,
+        {{ slug_var("ndt_safe_harbor") }} as safe_harbor,
         t.safe_harbor_status,
         t.hce_count as eligible_hce_count,
         t.nhce_count as eligible_nhce_count,
@@ -41,8 +41,8 @@ final as (
         coalesce(p.corrective_distribution, 0)::decimal(14, 2) as corrective_distribution,
         (t.qnec_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as qnec_rate,
         case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end::decimal(14, 2) as qnec_amount,
-        '{{ var("ndt_correction") }}' as correction,
-        case '{{ var("ndt_correction") }}'
+        {{ slug_var("ndt_correction") }} as correction,
+        case {{ slug_var("ndt_correction") }}
             when 'qnec' then case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end
             else coalesce(p.corrective_distribution, 0)
         end::decimal(14, 2) as corrective_amount

@@ -1,5 +1,4 @@
 {{ config(tags=["year"]) }}
--- depends_on: {{ ref('int_irs_limits') }}
 
 -- The ADP test (IRC 401(k)(3), Treas. Reg. 1.401(k)-2) and the ACP test (IRC 401(m)(2),
 -- Treas. Reg. 1.401(m)-2) of the simulated year, one row per test, with the parameters of the
@@ -47,24 +46,32 @@ current_groups as (
     group by t.test
 ),
 
-prior_groups as (
+prior_snapshot as (
 {% if method == 'prior_year' and not first_year %}
+    select * from {{ source('navigator', 'fct_workforce_snapshot') }}
+    where scenario_id = {{ slug_var("scenario_id") }}
+      and plan_design_id = {{ slug_var("plan_design_id") }}
+      and simulation_year = {{ year - 1 }}
+{% else %}
+    select * from {{ ref('int_yearly_snapshot') }} where false
+{% endif %}
+),
+
+prior_limits as (
+    select compensation_limit from {{ ref('int_irs_limits') }} where limit_year = {{ year - 1 }}
+),
+
+prior_groups as (
     select
         t.test,
         count(p.employee_id) as nhce_count,
         sum({{ ndt_ratio_bp('p.contributions', 'p.testing_compensation') }}) as nhce_sum_bp
     from tests as t
     left join (
-        {{ ndt_ratio_rows(
-            "(select * from " ~ source('navigator', 'fct_workforce_snapshot')
-            ~ " where scenario_id = '" ~ var('scenario_id') ~ "' and plan_design_id = '" ~ var('plan_design_id')
-            ~ "' and simulation_year = " ~ (year - 1) ~ ")",
-            "(select compensation_limit from " ~ ref('int_irs_limits') ~ " where limit_year = " ~ (year - 1) ~ ")") }}
+        {{ ndt_ratio_rows('prior_snapshot', '(select compensation_limit from prior_limits)') }}
     ) as p on p.test = t.test and not p.is_hce
     group by t.test
-{% else %}
-    select test, null::bigint as nhce_count, null::hugeint as nhce_sum_bp from tests where false
-{% endif %}
+    having {{ 'true' if method == 'prior_year' and not first_year else 'false' }}
 ),
 
 averaged as (
@@ -85,8 +92,8 @@ applicable as (
     select
         a.*,
         case
-            when a.test = 'adp' and '{{ var("ndt_adp_safe_harbor_status") }}' = 'qualified' then 'safe_harbor'
-            when a.test = 'acp' and '{{ var("ndt_acp_safe_harbor_status") }}' = 'qualified' then 'safe_harbor'
+            when a.test = 'adp' and {{ slug_var("ndt_adp_safe_harbor_status") }} = 'qualified' then 'safe_harbor'
+            when a.test = 'acp' and {{ slug_var("ndt_acp_safe_harbor_status") }} = 'qualified' then 'safe_harbor'
             {% if method == 'current_year' -%}
             else 'current_year'
             {%- elif not first_year -%}
@@ -100,8 +107,8 @@ applicable as (
             {%- endif %}
         end as method,
         case a.test
-            when 'adp' then '{{ var("ndt_adp_safe_harbor_status") }}'
-            else '{{ var("ndt_acp_safe_harbor_status") }}'
+            when 'adp' then {{ slug_var("ndt_adp_safe_harbor_status") }}
+            else {{ slug_var("ndt_acp_safe_harbor_status") }}
         end as safe_harbor_status
     from averaged as a
 ),
