@@ -7,38 +7,56 @@ Sources: IRC 414(q) (HCE: 5% owners, look-back pay, top-paid group), IRC 401(k)(
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pytest
+import yaml
 
 from navigator_orchestrator import cli
 from navigator_orchestrator.config.safe_harbor import safe_harbor_status
-from navigator_orchestrator.config.schema import ConfigError, parse_config
+from conftest import deep_merge
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from navigator_orchestrator.engine.simulation import Simulation
 
 NO_CONDITIONS = {"minimum_tenure_years": 0, "require_active_at_year_end": False, "minimum_hours_annual": 0}
 
 
 def _owner_census(small_census: Path, tmp_path: Path) -> tuple[Path, str]:
-    """The small census with its lowest-paid active person marked a 5% owner."""
+    """The small census, pay x 2.5 (so more than 20% earn above the HCE threshold), with its
+    lowest-paid active person marked a 5% owner."""
     out = tmp_path / "owners.parquet"
     with duckdb.connect() as conn:
         owner = conn.execute(
             f"select employee_id from read_parquet('{small_census}') where employee_termination_date is null "
             "order by employee_gross_compensation, employee_id limit 1").fetchone()[0]
-        conn.execute(f"copy (select *, employee_id = '{owner}' as is_owner_5pct from read_parquet('{small_census}')) "
+        conn.execute(f"copy (select * replace (employee_gross_compensation * 2.5 as employee_gross_compensation), "
+                     f"employee_id = '{owner}' as is_owner_5pct from read_parquet('{small_census}')) "
                      f"to '{out}' (format parquet)")
     return out, owner
 
 
-@pytest.fixture
-def owner_run(simulate, small_census, tmp_path):
-    census, owner = _owner_census(small_census, tmp_path)
-    _, db = simulate({"setup": {"census_parquet_path": str(census)}})
-    return db, owner
+@pytest.fixture(scope="module")
+def owner_runs(tmp_path_factory, small_census) -> dict[str, Any]:
+    """2025-2026 on a census with one 5% owner: without and with the top-paid group election."""
+    directory = tmp_path_factory.mktemp("owners")
+    census, owner = _owner_census(small_census, directory)
+    runs: dict[str, Any] = {"owner": owner}
+    for name, ndt in (("plain", {}), ("elected", {"top_paid_group": True})):
+        data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+            "simulation": {"start_year": 2025, "end_year": 2026},
+            "setup": {"census_parquet_path": str(census)}, "ndt": ndt})
+        config = directory / f"{name}.yaml"
+        config.write_text(yaml.safe_dump(data))
+        db = directory / f"{name}.duckdb"
+        Simulation(load_config(config), db, checkpoint_dir=directory / f"cp_{name}").run()
+        runs[name] = (config, db)
+    return runs
 
 
-def test_a_five_percent_owner_is_an_hce_whatever_the_pay(owner_run):
-    db, owner = owner_run
+def test_a_five_percent_owner_is_an_hce_whatever_the_pay(owner_runs):
+    _, db = owner_runs["plain"]
+    owner = owner_runs["owner"]
     with duckdb.connect(str(db), read_only=True) as conn:
         snapshot = conn.execute("select simulation_year, is_hce from fct_workforce_snapshot where employee_id = ? "
                                 "order by 1", [owner]).fetchall()
@@ -48,8 +66,8 @@ def test_a_five_percent_owner_is_an_hce_whatever_the_pay(owner_run):
     assert basis == [("owner_5pct",)]
 
 
-def test_hces_by_pay_are_those_paid_above_last_years_threshold(owner_run):
-    db, _ = owner_run
+def test_hces_by_pay_are_those_paid_above_last_years_threshold(owner_runs):
+    _, db = owner_runs["plain"]
     with duckdb.connect(str(db), read_only=True) as conn:
         wrong = conn.execute("""
             select count(*) from fct_workforce_snapshot as s
@@ -64,23 +82,21 @@ def test_hces_by_pay_are_those_paid_above_last_years_threshold(owner_run):
     assert hces > 1
 
 
-def test_the_top_paid_group_election_keeps_hces_by_pay_within_20_percent(simulate, tmp_path):
-    _, plain = simulate(database=tmp_path / "plain.duckdb")
-    _, elected = simulate({"ndt": {"top_paid_group": True}}, database=tmp_path / "tpg.duckdb")
+def test_the_top_paid_group_election_keeps_hces_by_pay_within_20_percent(owner_runs):
     counts = {}
-    for name, db in (("plain", plain), ("elected", elected)):
-        with duckdb.connect(str(db), read_only=True) as conn:
+    for name in ("plain", "elected"):
+        with duckdb.connect(str(owner_runs[name][1]), read_only=True) as conn:
             counts[name] = conn.execute(
-                "select count(*) filter (where is_hce), count(*) from fct_workforce_snapshot "
-                "where simulation_year = 2026").fetchone()
+                "select count(*) from fct_ndt_employee_results where simulation_year = 2026 and test = 'adp' "
+                "and hce_basis = 'compensation'").fetchone()[0]
             prior = conn.execute("select count(*) from fct_workforce_snapshot where simulation_year = 2025").fetchone()[0]
-    assert counts["elected"][0] <= 0.2 * prior
-    assert counts["elected"][0] <= counts["plain"][0]
+    assert counts["elected"] <= 0.2 * prior
+    assert counts["elected"] < counts["plain"]
 
 
-def test_navigator_ndt_prints_every_year_and_test(simulate, make_config, capsys):
-    _, db = simulate()
-    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(db)]) == 0
+def test_navigator_ndt_prints_every_year_and_test(owner_runs, capsys):
+    config, db = owner_runs["plain"]
+    assert cli.main(["ndt", "-c", str(config), "--database", str(db)]) == 0
     out = capsys.readouterr().out
     assert "ADP/ACP tests, scenario baseline" in out
     for year in ("2025", "2026"):
@@ -88,11 +104,11 @@ def test_navigator_ndt_prints_every_year_and_test(simulate, make_config, capsys)
     assert "ADP" in out and "ACP" in out and "current_year" in out
 
 
-def test_navigator_ndt_refuses_a_year_without_results_and_a_missing_database(simulate, make_config, tmp_path, capsys):
-    _, db = simulate()
-    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(db), "--year", "2031"]) == 1
+def test_navigator_ndt_refuses_a_year_without_results_and_a_missing_database(owner_runs, tmp_path, capsys):
+    config, db = owner_runs["plain"]
+    assert cli.main(["ndt", "-c", str(config), "--database", str(db), "--year", "2031"]) == 1
     assert capsys.readouterr().err.startswith("Error: no ADP/ACP results for scenario 'baseline' in 2031")
-    assert cli.main(["ndt", "-c", str(make_config()), "--database", str(tmp_path / "none.duckdb")]) == 1
+    assert cli.main(["ndt", "-c", str(config), "--database", str(tmp_path / "none.duckdb")]) == 1
     assert "Error: no database at" in capsys.readouterr().err
 
 
