@@ -9,6 +9,7 @@ run, store exactly the text written (a path: read exactly that file).
 from __future__ import annotations
 
 import copy
+import fnmatch
 import shutil
 import types
 import typing
@@ -23,7 +24,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, SimulationConfig, parse_config
+from navigator_orchestrator.config.schema import (
+    DEFAULT_CONFIG, PYTHON_ONLY_FIELDS, ConfigError, SimulationConfig, parse_config,
+)
 from navigator_orchestrator.engine.dbt_runner import DbtError, DbtRunner
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.sql import connect_duckdb, identifier, literal
@@ -56,15 +59,15 @@ def _is_text(kind: Any) -> bool:
     return kind in (str, Path, date)
 
 
-def string_fields(model: type[BaseModel], prefix: tuple = ()) -> Iterator[tuple]:
-    """Every place a string can be written in the config, as a path of keys/KEY/ITEM."""
+def string_fields(model: type[BaseModel], prefix: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """Every place a string can be written in the config: (path of keys/KEY/ITEM, its type)."""
     for name, field in model.model_fields.items():
         if field.exclude:
             continue
         yield from _fields_of(field.annotation, (*prefix, name))
 
 
-def _fields_of(annotation: Any, path: tuple) -> Iterator[tuple]:
+def _fields_of(annotation: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
     for kind in _unwrap(annotation):
         origin = typing.get_origin(kind)
         if isinstance(kind, type) and issubclass(kind, BaseModel):
@@ -72,12 +75,40 @@ def _fields_of(annotation: Any, path: tuple) -> Iterator[tuple]:
         elif origin is dict:
             key_type, value_type = typing.get_args(kind)
             if any(_is_text(k) for k in _unwrap(key_type)):
-                yield (*path, KEY)
+                yield (*path, KEY), str
             yield from _fields_of(value_type, (*path, ITEM))
         elif origin is list:
             yield from _fields_of(typing.get_args(kind)[0], (*path, ITEM))
         elif _is_text(kind):
-            yield path
+            yield path, kind
+
+
+def _existing(data: Any, path: tuple) -> Any:
+    """The default config's value at `path` (first entry for KEY/ITEM), or None."""
+    for part in path:
+        if part == KEY:
+            return next(iter(data), None) if isinstance(data, dict) else None
+        if part == ITEM:
+            data = next(iter(data.values()), None) if isinstance(data, dict) else (data[0] if data else None)
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+        if data is None:
+            return None
+    return data
+
+
+def _benign(path: tuple, census: Path) -> Any:
+    """A value the schema accepts here (the default config's own, or a plain one of the type),
+    to tell a refused payload from a refused setup."""
+    kind = KINDS[path]
+    if kind is Path:
+        return str(census)
+    existing = _existing(yaml.safe_load(DEFAULT_CONFIG.read_text()), path)
+    if isinstance(existing, str):
+        return existing if path[-1] != KEY else existing + "_copy"
+    if typing.get_origin(kind) is typing.Literal:
+        return next(v for v in typing.get_args(kind) if isinstance(v, str))
+    return "2025-01-01" if kind is date else "plain_text_1"
 
 
 def _default_data() -> dict:
@@ -85,20 +116,27 @@ def _default_data() -> dict:
 
 
 def _set(data: Any, path: tuple, value: Any, everywhere: bool = False) -> None:
-    """Write `value` at `path` (KEY: add a key copied from an existing entry; ITEM: an existing
-    entry, or every entry with `everywhere`). A path the default config has no example for fails:
-    add an example so the field is covered."""
+    """Write `value` at `path`. KEY adds a key holding a copy of an existing entry (or an empty
+    mapping); ITEM writes into the first existing entry (every entry with `everywhere`), or into
+    a new one when there is none."""
     head, rest = path[0], path[1:]
     if head == KEY:
-        assert isinstance(data, dict) and data, "no example entry in the default config"
-        data[value] = copy.deepcopy(next(iter(data.values())))
+        data[value] = copy.deepcopy(next(iter(data.values()))) if data else {}
         return
     if head == ITEM:
-        entries = list(data.keys()) if isinstance(data, dict) else list(range(len(data)))
-        if not rest:  # a list of strings
-            data.append(value)
+        if not rest:  # an item of a list of strings, or a value of a mapping to strings
+            if isinstance(data, dict):
+                data["plain_text_1"] = value
+            else:
+                data.append(value)
             return
-        assert entries, f"no example entry in the default config to carry {rest}"
+        entries = list(data.keys()) if isinstance(data, dict) else list(range(len(data)))
+        if not entries:
+            if isinstance(data, dict):
+                data["plain_text_1"] = {}
+            else:
+                data.append({})
+            entries = list(data.keys()) if isinstance(data, dict) else [0]
         for entry in entries if everywhere else entries[:1]:
             _set(data[entry], rest, value, everywhere)
         return
@@ -114,7 +152,14 @@ def _name(path: tuple) -> str:
     return ".".join(path)
 
 
-FIELDS = sorted(set(string_fields(SimulationConfig)))
+def _python_only(path: tuple) -> bool:
+    """Consumed by the orchestrator, never a dbt var (config.PYTHON_ONLY_FIELDS)."""
+    dotted = ".".join("*" if p in (KEY, ITEM) else p for p in path)
+    return any(fnmatch.fnmatchcase(dotted, pattern) for pattern in PYTHON_ONLY_FIELDS)
+
+
+KINDS = dict(string_fields(SimulationConfig))
+FIELDS = sorted(KINDS)
 
 
 def test_the_walk_finds_the_known_string_fields():
@@ -124,10 +169,19 @@ def test_the_walk_finds_the_known_string_fields():
             "setup.census_parquet_path", f"data_quality.skip_checks.{ITEM}"} <= names
 
 
-def _outcomes(tmp_path: Path) -> dict[tuple, dict[str, bool]]:
-    """For every string field and payload: True if validation accepted it."""
+def _outcomes(tmp_path: Path, census: Path) -> dict[tuple, dict[str, bool]]:
+    """For every string field and payload: True if validation accepted it.
+
+    Each field is first given a plain value of its type, which must be accepted: otherwise a
+    refusal would say nothing about the payload."""
     out: dict[tuple, dict[str, bool]] = {}
     for path in FIELDS:
+        data = _default_data()
+        _set(data, path, _benign(path, census))
+        try:
+            parse_config(data, tmp_path)
+        except ConfigError as exc:
+            pytest.fail(f"{_name(path)}: a plain value is refused ({exc}); teach _benign this field")
         out[path] = {}
         for label, payload in PAYLOADS.items():
             data = _default_data()
@@ -141,19 +195,18 @@ def _outcomes(tmp_path: Path) -> dict[tuple, dict[str, bool]]:
     return out
 
 
-def test_identifiers_and_template_text_are_refused_at_validation(tmp_path):
-    outcomes = _outcomes(tmp_path)
+def test_identifiers_and_template_text_are_refused_at_validation(tmp_path, small_census):
+    outcomes = _outcomes(tmp_path, small_census)
     for path in [("scenario_id",), ("plan_design_id",), ("employer_match", "active_formula"),
                  ("employer_match", "formulas", KEY), ("data_quality", "skip_checks", ITEM)]:
         assert not any(outcomes[path].values()), f"{_name(path)} accepted {outcomes[path]}"
-    # dbt renders every string var as a template: no field that reaches SQL may carry one.
-    sql_fields = [p for p in FIELDS if p[0] != "setup"]
-    assert not [p for p in sql_fields if outcomes[p]["jinja"]]
+    # dbt renders every string var as a template: no field that becomes a dbt var may carry one.
+    assert not [_name(p) for p in FIELDS if not _python_only(p) and outcomes[p]["jinja"]]
 
 
 def test_accepted_text_is_stored_exactly_as_written(tmp_path, small_census):
     """One real run carrying every accepted payload: each is found verbatim (a path: read)."""
-    outcomes = _outcomes(tmp_path)
+    outcomes = _outcomes(tmp_path, small_census)
     accepted = {path: " ".join(PAYLOADS[label] for label, ok in labels.items() if ok)
                 for path, labels in outcomes.items() if any(labels.values())}
     assert accepted, "nothing accepted: this test would prove nothing about storage"

@@ -18,7 +18,7 @@ from typing import Callable
 import duckdb
 
 from navigator_orchestrator.census.generate import generate_census, read_level_bands
-from navigator_orchestrator.sql import connect_duckdb, literal
+from navigator_orchestrator.sql import connect_duckdb, identifier, literal
 
 __all__ = [
     "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusProblem", "CensusReport",
@@ -139,7 +139,7 @@ def _map_columns(con: duckdb.DuckDBPyConnection, reader: str) -> dict[str, tuple
     absent. Every other column (PII included) is left out and so never read.
     """
     by_name = {
-        name.strip().lower(): ('"' + name.replace('"', '""') + '"', str(dtype).upper())
+        name.strip().lower(): (identifier(name), str(dtype).upper())
         for name, dtype, *_ in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
     }
     for alias, target in COLUMN_ALIASES.items():
