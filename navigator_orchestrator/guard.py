@@ -56,6 +56,8 @@ def os_error_line(exc: OSError) -> str:
         fix = "check the permissions of that file and its directory, or run from a writable directory"
     elif exc.errno == errno.EISDIR:
         fix = "that path is a directory: name a file"
+    elif exc.errno == errno.EEXIST:
+        fix = "a file is where a directory is needed: move it away"
     elif exc.errno == errno.ENOTDIR:
         fix = "a part of that path is a file, not a directory"
     elif exc.errno == errno.ENOENT:

@@ -305,3 +305,14 @@ def test_a_failed_run_keeps_its_traceback_in_the_json_log_not_on_the_console(tmp
     last = json.loads(next((tmp_path / "logs").glob("run_*.jsonl")).read_text().splitlines()[-1])
     assert last["event"] == "run_finished" and last["status"] == "failed"
     assert "Traceback (most recent call last)" in last["traceback"]
+
+
+def test_a_file_where_an_output_directory_belongs_fails_in_one_line(tmp_path, make_config):
+    (tmp_path / ".navigator_checkpoints").write_text("mine")
+    config = make_config({"simulation": {"end_year": 2025}})
+    line = one_line_error(navigator("run", "-c", str(config), "--database", str(tmp_path / "sim.duckdb"),
+                                    cwd=tmp_path))
+    assert ".navigator_checkpoints" in line and "move it away" in line
+    assert (tmp_path / ".navigator_checkpoints").read_text() == "mine"
+    status, error = run_log_statuses(tmp_path / "sim.duckdb")[-1]
+    assert status == "failed" and "File exists" in error
