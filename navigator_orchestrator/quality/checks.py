@@ -9,11 +9,13 @@ it (mode "year"), and at the published `fct_*` tables when `navigator dq` audits
 
 from __future__ import annotations
 
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Literal
 
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
+from navigator_orchestrator.sql import literal
 
 Severity = Literal["error", "warning"]
 
@@ -47,13 +49,15 @@ class Context:
 
     def dbt_run(self, *models: str) -> str:
         return (
-            f'cd {DBT_PROJECT_DIR} && NAVIGATOR_DB_PATH={self.database_path} dbt run --profiles-dir . '
-            f'--select {" ".join(models)} --vars "$(navigator dbt-vars -c {self._config_arg()} --year {self.year})"'
+            f'cd {shlex.quote(str(DBT_PROJECT_DIR))} && NAVIGATOR_DB_PATH={shlex.quote(str(self.database_path))} '
+            f'dbt run --profiles-dir . --select {" ".join(models)} '
+            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year})"'
         )
 
     def rerun(self) -> str:
         end = max(self.config.simulation.end_year, self.year)
-        return f"navigator run -c {self._config_arg()} --database {self.database_path} --years {self.year}-{end}"
+        return (f"navigator run -c {shlex.quote(self._config_arg())} --database {shlex.quote(str(self.database_path))} "
+                f"--years {self.year}-{end}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ class Check:
 
 def relations(ctx: Context) -> dict[str, tuple[str, str]]:
     """Name -> (SQL, table it reads) of the year under test, for the mode."""
-    scen, year = f"'{ctx.scenario}'", ctx.year
+    scen, year = literal(ctx.scenario), ctx.year
 
     def published(table: str, y: int) -> tuple[str, str]:
         return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}", table
