@@ -181,3 +181,13 @@ def test_a_qaca_needs_automatic_enrollment_that_reaches_6_percent(tmp_path):
 def test_config_error_for_an_unknown_safe_harbor_type(tmp_path):
     with pytest.raises(ConfigError, match="ndt.safe_harbor"):
         parse_config({"ndt": {"safe_harbor": "basic"}}, tmp_path)
+
+
+def test_the_html_report_shows_the_tests(owner_runs, tmp_path):
+    config, db = owner_runs["plain"]
+    out = tmp_path / "report.html"
+    assert cli.main(["report", "-c", str(config), "--database", str(db), "--out", str(out)]) == 0
+    html = out.read_text()
+    section = html[html.index("Nondiscrimination tests (ADP/ACP)"):html.index("<h2>Data quality")]
+    assert section.count("<td class=\"\">ADP</td>") == 2 and section.count("<td class=\"\">ACP</td>") == 2
+    assert "docs/ndt.md" in section

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import duckdb
 
 from navigator_orchestrator.reporting.console import dq_line
+from navigator_orchestrator.reporting.ndt import ndt_html
 from navigator_orchestrator.reporting.summary import DEFERRAL_BUCKETS, YearFigures, deferral_distribution, dq_results, scenario_figures
 
 COLORS = ["#1f6feb", "#d1242f", "#f0883e", "#2da44e", "#8250df", "#6e7781"]
@@ -177,7 +178,7 @@ def _dq_section(dq: list[dict[str, Any]] | None) -> str:
 
 
 def render(scenario_id: str, figures: list[YearFigures], distribution: dict[int, dict[str, int]],
-           dq: list[dict[str, Any]] | None, database: str) -> str:
+           dq: list[dict[str, Any]] | None, database: str, ndt: str | None = None) -> str:
     years = [f.year for f in figures]
     charts = [
         ("Headcount", bar_chart("Actives at start and end of year", years, {
@@ -213,6 +214,8 @@ def render(scenario_id: str, figures: list[YearFigures], distribution: dict[int,
         body.append('<p class="note">The snapshot has no plan columns: participation, deferral and '
                     'employer cost charts are omitted.</p>')
     body.append("<h2>Year-over-year figures</h2>" + _figures_table(figures))
+    if ndt is not None:
+        body.append("<h2>Nondiscrimination tests (ADP/ACP)</h2>" + ndt)
     body.append("<h2>Data quality</h2>" + _dq_section(dq))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>PlanWise Navigator report — {escape(scenario_id)}</title><style>{CSS}</style></head>"
@@ -226,7 +229,7 @@ def write_report(conn: duckdb.DuckDBPyConnection, scenario_id: str, database: st
         raise ValueError(f"{database} holds no published years for scenario '{scenario_id}'; "
                          "run `navigator run` first or pass the right -c/--database")
     html = render(scenario_id, figures, deferral_distribution(conn, scenario_id),
-                  dq_results(conn, scenario_id), database)
+                  dq_results(conn, scenario_id), database, ndt_html(conn, scenario_id))
     out = Path(out or Path("reports") / f"simulation_report_{figures[0].year}_{figures[-1].year}.html")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html)

@@ -92,6 +92,33 @@ def _notes(report: NdtReport) -> list[str]:
     return notes
 
 
+def ndt_html(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> str | None:
+    """The HTML report's section: the results table and its notes; None when there are none."""
+    from html import escape
+
+    try:
+        report = load_ndt(conn, scenario_id)
+    except ValueError:
+        return None
+    head = ("design", "year", "test", "method", "HCE avg", "NHCE avg", "limit", "result",
+            "excess", "distributions", "QNEC", "corrective amount")
+    rows = []
+    for r in report.results:
+        passed = r["passed"]
+        result = ("exempt" if r["method"] == "safe_harbor" else "pass") if passed else "FAIL"
+        cells = [r["plan_design_id"], str(r["simulation_year"]), r["test"].upper(), r["method"],
+                 _pct(r["hce_average"]), _pct(r["nhce_average"]), _pct(r["limit"]), result,
+                 _money(r["excess_contributions"]), _money(r["corrective_distribution"]),
+                 _money(r["qnec_amount"]), _money(r["corrective_amount"])]
+        rows.append("<tr>" + "".join(
+            f'<td class="{("pass" if passed else "fail") if i == 7 else ""}">{escape(c)}</td>'
+            for i, c in enumerate(cells)) + "</tr>")
+    notes = "".join(f"<li>{escape(n)}</li>" for n in _notes(report))
+    return (f'<div class="wide"><table><tr>{"".join(f"<th>{escape(h)}</th>" for h in head)}</tr>'
+            f'{"".join(rows)}</table></div><ul class="note">{notes}</ul>'
+            '<p class="note">Definitions and sources: docs/ndt.md.</p>')
+
+
 def print_ndt(report: NdtReport, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
     # A pipe or file gets the whole table, not one cut to the default 80 columns.
