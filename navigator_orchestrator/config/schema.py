@@ -164,6 +164,9 @@ class EligibilitySettings(_Section):
     minimum_age: int = Field(21, ge=0, le=100)
     waiting_period_days: int = Field(0, ge=0, le=3650)
     entry_dates: Literal["immediate", "monthly", "quarterly"] = "immediate"
+    # A census participant is already in the plan: eligible from the census date even when this
+    # plan's rules would admit them later (docs/money.md). False applies the entry rules to them.
+    grandfather_census_participants: bool = True
 
 
 class AutoEnrollmentSettings(_Section):
@@ -431,6 +434,7 @@ class SimulationConfig(_Section):
             "eligibility_minimum_age": el.minimum_age,
             "eligibility_waiting_period_days": el.waiting_period_days,
             "eligibility_entry_dates": el.entry_dates,
+            "eligibility_grandfather_census_participants": el.grandfather_census_participants,
             "auto_enrollment_enabled": ae.enabled,
             "auto_enrollment_scope": ae.scope,
             "auto_enrollment_hire_date_cutoff": iso(ae.hire_date_cutoff),

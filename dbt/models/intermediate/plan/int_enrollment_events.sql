@@ -3,7 +3,9 @@
 -- Enrollment decisions of the year: census, auto, proactive and voluntary enrollments,
 -- opt-outs and participant-initiated deferral changes (escalations are their own model).
 -- Order inside the year and who is considered:
---   * census (first simulated year): a positive census rate enrolls the person on Jan 1.
+--   * census: a positive census rate enrolls the person on Jan 1 of the first simulated year,
+--     or, when census participants are not grandfathered and have not met this plan's
+--     eligibility, on their eligibility date (they defer nothing before it).
 --   * auto-enrollment: non-participants in scope who never opted out. The window opens on the
 --     later of the eligibility date and the first simulated day (or on the sweep day of a
 --     re-enrollment sweep year); a proactive enrollee elects a rate from the elected-rate
@@ -43,6 +45,10 @@ with people as (
         coalesce(s.deferral_rate, 0) as rate_at_start,
         coalesce(s.ever_opted_out, false) as ever_opted_out,
         s.census_deferral_rate,
+        -- The first day a census participant's census rate is in effect.
+        case when s.census_deferral_rate is not null
+             then greatest(e.eligibility_date, greatest(w.employee_hire_date, {{ year_start() }})) end
+            as census_entry_date,
         {{ plan_age_band('w.current_age') }} as age_band,
         {{ plan_income_band('w.starting_compensation') }} as income_band
     from {{ ref('int_workforce_snapshot_optimized') }} as w
@@ -75,7 +81,7 @@ non_participants as (
 census as (
     select
         employee_id, 'enrollment' as event_type, 'census' as event_category,
-        {{ year_start() }} as effective_date, census_deferral_rate as employee_deferral_rate,
+        census_entry_date as effective_date, census_deferral_rate as employee_deferral_rate,
         json_object('source', 'census') as event_details
     from people
     where census_deferral_rate is not null
@@ -212,8 +218,10 @@ voluntary as (
 deferral_changes as (
     select
         p.employee_id, 'deferral_change' as event_type, 'participant_election' as event_category,
-        (p.employment_start + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
-            * (date_diff('day', p.employment_start, p.employment_end) + 1)) as integer)) as effective_date,
+        (coalesce(p.census_entry_date, p.employment_start)
+            + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
+            * (date_diff('day', coalesce(p.census_entry_date, p.employment_start), p.employment_end) + 1)) as integer))
+            as effective_date,
         r.deferral_rate as employee_deferral_rate,
         json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details
     from people as p
@@ -221,8 +229,9 @@ deferral_changes as (
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} < r.cum_to
-    -- Participants on Jan 1: carried over, or census participants in the first year.
+    -- Participants on Jan 1: carried over, or census participants (from their census entry).
     where coalesce(p.census_deferral_rate, p.rate_at_start) > 0
+      and coalesce(p.census_entry_date, p.employment_start) <= p.employment_end
       and {{ uniform('p.employee_id', 'deferral_change') }} < {{ var('deferral_change_probability') }}
       and r.deferral_rate <> coalesce(p.census_deferral_rate, p.rate_at_start)
 ),

@@ -3,16 +3,20 @@
 -- Plan eligibility of everyone employed in the year. The requirements are met on the later of
 -- (hire date + waiting_period_days) and the day the person attains minimum_age; the eligibility
 -- date is the first entry date on or after that (immediate: that day; monthly: the 1st of a
--- month; quarterly: Jan 1, Apr 1, Jul 1 or Oct 1). A person is eligible in the year once the
--- eligibility date falls on or before the last day employed in it.
+-- month; quarterly: Jan 1, Apr 1, Jul 1 or Oct 1). An eligibility date reached earlier is kept:
+-- a census participant grandfathered at the census date (int_plan_start_state) stays eligible
+-- from it. A person is eligible in the year once the eligibility date falls on or before the
+-- last day employed in it.
 with people as (
     select
-        employee_id,
-        employee_birth_date,
-        employee_hire_date,
-        termination_date,
-        coalesce(termination_date, {{ year_end() }}) as employment_end
-    from {{ ref('int_workforce_snapshot_optimized') }}
+        w.employee_id,
+        w.employee_birth_date,
+        w.employee_hire_date,
+        w.termination_date,
+        coalesce(w.termination_date, {{ year_end() }}) as employment_end,
+        s.prior_eligibility_date
+    from {{ ref('int_workforce_snapshot_optimized') }} as w
+    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
 ),
 
 requirements as (
@@ -37,8 +41,16 @@ entry as (
              else (date_trunc('quarter', requirements_met_date) + interval 3 month)::date end
         {%- else -%}
         requirements_met_date
-        {%- endif %} as eligibility_date
+        {%- endif %} as entry_date
     from requirements
+),
+
+kept as (
+    select
+        *,
+        least(entry_date, coalesce(prior_eligibility_date, entry_date)) as eligibility_date,
+        prior_eligibility_date < entry_date as is_grandfathered
+    from entry
 ),
 
 final as (
@@ -48,8 +60,9 @@ final as (
         requirements_met_date,
         eligibility_date,
         eligibility_date <= employment_end as is_eligible,
-        eligibility_date between {{ year_start() }} and employment_end as becomes_eligible_this_year
-    from entry
+        eligibility_date between {{ year_start() }} and employment_end as becomes_eligible_this_year,
+        coalesce(is_grandfathered, false) as is_grandfathered
+    from kept
 )
 
 select * from final
