@@ -172,13 +172,19 @@ def test_each_raise_follows_from_its_own_previous_amount_to_the_cent(default_run
     for eid, year, previous, amount, pct, starting, current in rows:
         chains.setdefault((eid, year), []).append((previous, amount, Decimal(pct), starting, current))
     assert chains and any(len(c) == 2 for c in chains.values())
+    differs_from_compounding = 0
     for key, chain in chains.items():
         rate = chain[0][3]
+        factor = Decimal(1)
         for previous, amount, pct, _, _ in chain:
             assert previous == rate, key
             rate = half_up(previous * (1 + pct))
             assert amount == rate, key
+            factor *= 1 + pct
         assert chain[-1][4] == rate, key
+        differs_from_compounding += rate != half_up(chain[0][3] * factor)
+    # The run has second changes where compounding from Jan 1 would land a cent away.
+    assert differs_from_compounding > 0
 
 
 def test_pay_is_prorated_over_employment_and_raise_periods(default_run):
