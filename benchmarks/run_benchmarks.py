@@ -29,6 +29,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from navigator_orchestrator.sql import connect_duckdb
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = ROOT / "config" / "simulation_config.yaml"
 START_YEAR = 2025
@@ -116,7 +118,7 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
 
     match = re.search(r"(\d+) dbt invocations", proc.stdout)
     split = per_year_split(workdir)
-    with duckdb.connect(str(database)) as conn:
+    with connect_duckdb(database, read_only=True) as conn:
         events = conn.execute("select count(*) from fct_yearly_events").fetchone()[0]
         snapshot_rows = conn.execute("select count(*) from fct_workforce_snapshot").fetchone()[0]
     row = {
