@@ -284,8 +284,13 @@ def test_no_var_is_quoted_by_hand_in_sql():
     assert not offenders
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
-def test_literal_round_trips_any_text(text):
+@pytest.fixture(scope="module")
+def memory_db():
     with connect_duckdb() as conn:
-        assert conn.execute(f"select {literal(text)}").fetchone()[0] == text
+        yield conn
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
+def test_literal_round_trips_any_text(memory_db, text):
+    assert memory_db.execute(f"select {literal(text)}").fetchone()[0] == text
