@@ -1,16 +1,24 @@
-"""Preflight backups of the simulation database, and restoring from one.
+"""Preflight backups of the simulation database, verified by reading every row.
 
 Before a run writes an existing database: flush it (CHECKPOINT, so the file alone is the whole
-database), refuse unless the disk has room for two more copies, copy it to `<db>_backup.duckdb`
-beside it through a temp file, check the copy opens with the same tables and row counts, and only
-then move it into place. The last N verified backups are also kept under timestamped names
-(hard links to the verified copy, so keeping them costs no extra copying).
+database) and read every row of every table into a per-table checksum (DuckDB checks each block
+it reads against the checksum stored with it, so a damaged block fails here; `count(*)` alone is
+answered from metadata and would not notice). Then refuse unless the disk has room for two more
+copies, copy the file to a temp file beside it, read every row of the copy and require the same
+tables with the same counts and checksums, and only then give it its names:
+`<db>_backup_<UTC stamp>.duckdb` and `<db>_backup.duckdb` (hard links to the one verified copy).
+A copy that does not verify is deleted and never replaces the last good backup.
+
+Only files the product can prove it made (safety.manifest) are overwritten or pruned; the last
+`keep` stamped backups are kept.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,20 +26,17 @@ from pathlib import Path
 
 import duckdb
 
-from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.safety.manifest import BackupError, Entry, Manifest, manifest_path  # noqa: F401
 from navigator_orchestrator.sql import NotADuckDBFile, connect_duckdb, identifier
-
-
-class BackupError(SafetyError):
-    """A backup could not be taken or verified, or a restore source is unusable."""
-
 
 @dataclass
 class BackupResult:
     path: Path
     size_bytes: int
     seconds: float
-    table_counts: dict[str, int]
+    # table -> {"rows": int, "checksum": str}
+    tables: dict[str, dict[str, object]]
+    # Every name the verified copy was given (the backup, and its timestamped name if kept).
     kept: list[Path] = field(default_factory=list)
 
 
@@ -40,10 +45,19 @@ def backup_path(database: Path) -> Path:
     return database.with_name(f"{database.stem}_backup.duckdb")
 
 
-def timestamped_backups(database: Path) -> list[Path]:
-    """Kept backups of this database, oldest first (the name sorts by time)."""
+def stamped_path(database: Path) -> Path:
     database = Path(database)
-    return sorted(database.parent.glob(f"{database.stem}_backup_*.duckdb"))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    return database.with_name(f"{database.stem}_backup_{stamp}.duckdb")
+
+
+def kept_backups(database: Path) -> list[Path]:
+    """The timestamped backups of this database that the product made and still holds, oldest first."""
+    database = Path(database).resolve()
+    manifest = Manifest.load(database)
+    default = backup_path(database).name
+    found = {database.with_name(name) for e in manifest.entries for name in e.names if name != default}
+    return sorted(p for p in found if manifest.owns(p))
 
 
 def human_bytes(n: float) -> str:
@@ -54,19 +68,40 @@ def human_bytes(n: float) -> str:
     return f"{n:.1f} TB"
 
 
-def table_counts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    names = [r[0] for r in conn.execute(
-        "select table_name from information_schema.tables "
-        "where table_schema = 'main' and table_type = 'BASE TABLE' order by 1"
-    ).fetchall()]
-    return {name: conn.execute(f"select count(*) from {identifier(name)}").fetchone()[0] for name in names}
+def table_checksums(conn: duckdb.DuckDBPyConnection, catalog: str | None = None) -> dict[str, dict[str, object]]:
+    """Row count and checksum of every table of `catalog` (default: the current one), reading every row.
+
+    The checksum is the sum, as a 128-bit integer, of DuckDB's hash of each whole row: order-
+    independent, and two identical rows do not cancel out. Tables outside schema `main` are keyed
+    `schema.table`. Raises duckdb.Error when a block cannot be read (damaged or truncated file).
+    """
+    if catalog is None:
+        catalog = conn.execute("select current_database()").fetchone()[0]
+    names = conn.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = ? and not internal and not temporary order by 1, 2", [catalog],
+    ).fetchall()
+    out: dict[str, dict[str, object]] = {}
+    for schema, table in names:
+        rows, checksum = conn.execute(
+            "select count(*), coalesce(sum(hash(navigator_row)::hugeint), 0)::varchar "
+            f"from {identifier(catalog)}.{identifier(schema)}.{identifier(table)} as navigator_row"
+        ).fetchone()
+        out[table if schema == "main" else f"{schema}.{table}"] = {"rows": int(rows), "checksum": checksum}
+    return out
 
 
-def flush(database: Path) -> dict[str, int]:
-    """CHECKPOINT the database so its file is complete on its own; return its table counts."""
-    with connect_duckdb(database) as conn:
-        conn.execute("checkpoint")
-        return table_counts(conn)
+def read_every_row(path: Path) -> dict[str, dict[str, object]]:
+    """Open a DuckDB file read-only and checksum every table; BackupError naming the damage."""
+    try:
+        with connect_duckdb(path, read_only=True) as conn:
+            return table_checksums(conn)
+    except (duckdb.Error, NotADuckDBFile) as exc:
+        raise BackupError(f"{path} cannot be read in full: {_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:300]
 
 
 def check_free_space(database: Path, size_bytes: int) -> None:
@@ -80,87 +115,167 @@ def check_free_space(database: Path, size_bytes: int) -> None:
         )
 
 
-def verify_copy(copy: Path, expected: dict[str, int]) -> None:
-    """The copy opens on its own and holds the same tables with the same row counts."""
-    try:
-        with connect_duckdb(copy, read_only=True) as conn:
-            got = table_counts(conn)
-    except (duckdb.Error, NotADuckDBFile) as exc:
-        raise BackupError(f"backup {copy} does not open: {exc}") from None
-    if got != expected:
-        diff = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
-        raise BackupError(f"backup {copy} differs from the database in tables: {', '.join(diff)}")
+def disk_full(exc: OSError, directory: Path, what: str) -> BackupError:
+    """The one-line explanation of a write that ran out of space (or quota)."""
+    free = shutil.disk_usage(directory).free
+    return BackupError(f"the disk holding {directory} is full ({human_bytes(free)} free) while {what}; "
+                       f"nothing was replaced: free space there and rerun ({exc.strerror})")
 
 
-def _copy_verified(source: Path, target: Path, expected: dict[str, int]) -> None:
-    tmp = target.with_name(target.name + ".tmp")
-    shutil.copyfile(source, tmp)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
+def copy_private(source: Path, directory: Path, what: str) -> Path:
+    """Copy `source` to a new owner-only temp file in `directory`, synced to disk."""
     try:
-        verify_copy(tmp, expected)
+        fd, name = tempfile.mkstemp(prefix=".navigator-", suffix=".duckdb.tmp", dir=directory)
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(exc, directory, what) from None
+        raise
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 8 * 1024 * 1024)
+            out.flush()
+            os.fsync(out.fileno())
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise disk_full(exc, directory, what) from None
+        raise
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    os.replace(tmp, target)
+    return tmp
 
 
-def _keep(database: Path, backup: Path, keep: int) -> list[Path]:
-    if keep <= 0:
-        return []
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
-    kept = backup.with_name(f"{Path(database).stem}_backup_{stamp}.duckdb")
+def verify_copy(copy: Path, expected: dict[str, dict[str, object]]) -> None:
+    """The copy opens on its own and every row reads back to the same tables, counts and checksums."""
+    got = read_every_row(copy)
+    if got != expected:
+        diff = sorted(k for k in set(got) | set(expected) if got.get(k) != expected.get(k))
+        raise BackupError(f"backup copy {copy} differs from the database in tables: {', '.join(diff)}")
+
+
+def _refuse_foreign(manifest: Manifest, target: Path) -> None:
+    if (target.exists() or target.is_symlink()) and not manifest.owns(target):
+        raise BackupError(
+            f"{target} exists but navigator cannot prove it made it (not listed in "
+            f"{manifest.path.name}); it is left as it is: move or rename it, then rerun"
+        )
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
     try:
-        os.link(backup, kept)
-    except OSError:  # file systems without hard links
-        shutil.copyfile(backup, kept)
-    existing = timestamped_backups(database)
-    for old in existing[:-keep]:
-        old.unlink(missing_ok=True)
-    return existing[-keep:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def install(database: Path, verified: Path, tables: dict[str, dict[str, object]], keep: int,
+            manifest: Manifest | None = None, claim_default: bool = True) -> list[Path]:
+    """Give a verified copy its backup names, record it, prune old stamped backups; its names.
+
+    `verified` becomes `<db>_backup.duckdb` (unless claim_default is False) and, when keep > 0,
+    also `<db>_backup_<stamp>.duckdb` (a hard link: no second copy). Only stamped backups the
+    manifest proves the product made are deleted, oldest first, down to `keep`.
+    """
+    database = Path(database).resolve()
+    manifest = manifest or Manifest.load(database)
+    target = backup_path(database)
+    if claim_default:
+        _refuse_foreign(manifest, target)
+    stamped = stamped_path(database) if keep > 0 or not claim_default else None
+    stat = os.stat(verified)
+    names = ([target.name] if claim_default else []) + ([stamped.name] if stamped else [])
+    entry = Entry(names=names, ino=stat.st_ino, size=stat.st_size, mtime_ns=stat.st_mtime_ns,
+                  created_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+                  tables=tables, duckdb_version=duckdb.__version__)
+    # Recorded first: a crash between here and the renames leaves every file provable.
+    manifest.add(entry)
+    manifest.save()
+    if stamped is not None:
+        try:
+            os.link(verified, stamped)
+        except OSError as exc:
+            if exc.errno == errno.EEXIST:
+                raise
+            # No hard links on this file system: the stamped name is a second copy.
+            shutil.copyfile(verified, stamped)
+            copy = os.stat(stamped)
+            entry.names.remove(stamped.name)
+            manifest.add(Entry([stamped.name], copy.st_ino, copy.st_size, copy.st_mtime_ns,
+                               entry.created_at, tables, entry.duckdb_version))
+    if claim_default:
+        os.replace(verified, target)
+        manifest.release_name(target.name, keep=entry)
+    _sync_directory(target.parent)
+    _prune(database, manifest, max(keep, 1) if not claim_default else keep)
+    manifest.save()
+    return [database.with_name(name) for name in names]
+
+
+def _prune(database: Path, manifest: Manifest, keep: int) -> None:
+    default = backup_path(database).name
+    stamped = sorted((name, e) for e in manifest.entries for name in e.names if name != default)
+    for name, entry in stamped[:-keep] if keep > 0 else stamped:
+        path = database.with_name(name)
+        if manifest.owner(path) is entry:
+            path.unlink()
+        entry.names.remove(name)
+    manifest.entries = [e for e in manifest.entries if e.names]
+
+
+def backup_database(conn: duckdb.DuckDBPyConnection, database: Path, keep: int = 3,
+                    catalog: str | None = None) -> BackupResult:
+    """Back up the database open in `conn` (attached as `catalog`, default the current one).
+
+    Raises BackupError, with the last good backup untouched, when the database cannot be read in
+    full, the disk lacks room, the copy does not verify, or a file at a backup name is not the
+    product's.
+    """
+    database = Path(database).resolve()
+    started = time.perf_counter()
+    manifest = Manifest.load(database)
+    _refuse_foreign(manifest, backup_path(database))
+    if catalog is None:
+        catalog = conn.execute("select current_database()").fetchone()[0]
+    last_good = backup_path(database)
+    keep_note = f"the last good backup {last_good} is untouched" if last_good.exists() else "no backup was replaced"
+    try:
+        conn.execute(f"checkpoint {identifier(catalog)}")
+        tables = table_checksums(conn, catalog)
+    except duckdb.Error as exc:
+        raise BackupError(
+            f"{database} cannot be read in full, so it was not backed up: {_first_line(exc)}; "
+            f"{keep_note}; if the database is damaged, `navigator restore --database {database}` "
+            "brings back the last good backup"
+        ) from None
+    size = database.stat().st_size
+    check_free_space(database, size)
+    tmp = copy_private(database, database.parent, f"backing up {database}")
+    try:
+        try:
+            verify_copy(tmp, tables)
+        except BackupError as exc:
+            raise BackupError(f"{exc}; {keep_note}; the run stopped before writing anything") from None
+        kept = install(database, tmp, tables, keep, manifest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return BackupResult(last_good, size, time.perf_counter() - started, tables, kept)
 
 
 def preflight_backup(database: Path, keep: int = 3) -> BackupResult | None:
     """Back up an existing database before a run writes it; None if there is nothing to back up."""
-    database = Path(database)
+    database = Path(database).resolve()
     if not database.exists():
         return None
-    started = time.perf_counter()
-    counts = flush(database)
-    size = database.stat().st_size
-    check_free_space(database, size)
-    target = backup_path(database)
-    _copy_verified(database, target, counts)
-    kept = _keep(database, target, keep)
-    return BackupResult(target, size, time.perf_counter() - started, counts, kept)
-
-
-def restore(database: Path, source: Path | None = None, keep: int = 3) -> tuple[Path, BackupResult | None]:
-    """Replace the database with a verified backup, atomically; back up the current one first.
-
-    Returns the source restored from and the backup taken of the database it replaced (so a
-    restore can itself be undone with `restore`). The caller holds the database lock.
-    """
-    database = Path(database).resolve()
-    source = Path(source).resolve() if source else backup_path(database)
-    if not source.exists():
-        raise BackupError(f"no backup at {source}; pass --from FILE naming a backup to restore")
-    if source == database:
-        raise BackupError("the backup to restore is the database itself; pass another --from FILE")
     try:
-        with connect_duckdb(source, read_only=True) as conn:
-            counts = table_counts(conn)
+        conn = connect_duckdb(database)
     except (duckdb.Error, NotADuckDBFile) as exc:
-        raise BackupError(f"{source} is not a usable DuckDB database: {exc}") from None
-    tmp = database.with_name(database.name + ".restore.tmp")
-    # Copy first: backing up the current database below may overwrite the default source.
-    _copy_verified(source, tmp, counts)
-    try:
-        previous = preflight_backup(database, keep) if database.exists() else None
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    # A write-ahead log of the replaced file would be replayed onto the restored one.
-    Path(str(database) + ".wal").unlink(missing_ok=True)
-    os.replace(tmp, database)
-    return source, previous
+        raise BackupError(
+            f"{database} does not open, so it was not backed up: {_first_line(exc)}; "
+            f"`navigator restore --database {database}` brings back the last good backup"
+        ) from None
+    with conn:
+        return backup_database(conn, database, keep)
+
