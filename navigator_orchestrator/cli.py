@@ -13,6 +13,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Sequence
 
 import duckdb
 
@@ -21,6 +22,10 @@ from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, 
 from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 from navigator_orchestrator.guard import fail as _fail, guarded
 from navigator_orchestrator.locations import DEFAULT_DATABASE_TEXT
+from navigator_orchestrator.safety import interrupts
+from navigator_orchestrator.safety.permissions import private_files
+from navigator_orchestrator.reporting.observe import RunObserver
+
 
 # ----- helpers ---------------------------------------------------------------
 
@@ -91,7 +96,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 0
     log, files = JsonlLog(), ReportFiles()
     args.run_log = log  # the guard points at it when a defect stops the run
-    observer = Observers([console_observer(), log, files])
+    observer = Observers([console_observer(), log, files, *getattr(args, "observers", ())])
     sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,
                      notify=print, observer=observer)
     sim.run()
@@ -127,12 +132,14 @@ def _database(args: argparse.Namespace) -> Path:
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety import checkpoints
     from navigator_orchestrator.engine.database import connection
+    from navigator_orchestrator.safety.lock import refuse_while_running
 
     from navigator_orchestrator.sql import check_duckdb_file
 
     config = load_config(args.config)
     db = _database(args)
     check_duckdb_file(db)
+    refuse_while_running(db, "navigator checkpoint")
     scenario = config.effective_scenario_id
     verdicts = checkpoints.for_database(checkpoints.list_checkpoints(args.dir), db, scenario)
     print(f"Checkpoints in {Path(args.dir).resolve()} for {db}, scenario {scenario}:")
@@ -160,10 +167,12 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 def cmd_runs(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety import runlog
     from navigator_orchestrator.engine.database import connection
+    from navigator_orchestrator.safety.lock import refuse_while_running
 
     db = _database(args)
     if not db.exists():
         raise SimulationError(f"no database at {db}; pass --database PATH")
+    refuse_while_running(db, "navigator runs")
     with connection(db) as conn:
         rows = runlog.list_runs(conn, args.limit)
     if not rows:
@@ -185,16 +194,19 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_restore(args: argparse.Namespace) -> int:
-    from navigator_orchestrator.safety.backup import restore
+    from navigator_orchestrator.safety.restore import restore
     from navigator_orchestrator.safety.lock import database_lock
     from navigator_orchestrator.engine.simulation import new_run_id
 
     db = _database(args)
     with database_lock(db, f"restore-{new_run_id()}"):
-        source, previous = restore(db, args.from_file, keep=args.keep)
-    if previous is not None:
-        print(f"Backed up the current database to {previous.path} (also kept with a timestamp)")
-    print(f"Restored {db} from {source}")
+        result = restore(db, args.from_file, keep=args.keep)
+    if result.damaged is not None:
+        print(f"The database could not be read in full ({result.damaged_reason}); "
+              f"moved it aside to {result.damaged}")
+    elif result.kept:
+        print(f"Kept the replaced database as {' and '.join(map(str, result.kept))}")
+    print(f"Restored {db} from {result.source} (every row verified)")
     return 0
 
 
@@ -229,10 +241,13 @@ def _read_database(args: argparse.Namespace):
     """The scenario id and a read-only connection to an existing database."""
     from navigator_orchestrator.sql import connect_duckdb
 
+    from navigator_orchestrator.safety.lock import refuse_while_running
+
     config = load_config(args.config)
     path = _database(args)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
+    refuse_while_running(path, f"navigator {args.command}")
     try:
         conn = connect_duckdb(path, read_only=True)
     except duckdb.Error as exc:
@@ -278,8 +293,11 @@ def cmd_ndt(args: argparse.Namespace) -> int:
 def cmd_dq(args: argparse.Namespace) -> int:
     from navigator_orchestrator.quality.dq import run_dq
 
+    from navigator_orchestrator.safety.lock import refuse_while_running
+
     config = load_config(args.config)
     database = args.database or Simulation(config).database_path
+    refuse_while_running(Path(database), "navigator dq")
     summary = run_dq(config, database, year=args.year, threads=args.threads)
     groups: dict[tuple[str, str], dict] = {}
     for row in summary.rows:
@@ -375,7 +393,8 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.set_defaults(func=cmd_runs)
 
-    rs = sub.add_parser("restore", help="replace the database with a backup (the current one is backed up first)")
+    rs = sub.add_parser("restore", help="replace the database with a verified backup (the current one is kept as a backup, "
+                          "or moved aside if damaged)")
     database_option(rs)
     rs.add_argument("--from", dest="from_file", type=Path, default=None,
                     help="backup to restore (default: <db>_backup.duckdb beside the database)")
@@ -421,9 +440,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.func(args)
+def main(argv: list[str] | None = None, observers: Sequence[RunObserver] = ()) -> int:
+    """Run one command; files it creates are owner-only, SIGINT/SIGTERM end it with one line.
+
+    `observers` also follow a `run` (progress in a program that embeds the CLI).
+    """
+    with private_files(), interrupts.handled():
+        args = build_parser().parse_args(argv)
+        args.observers = list(observers)
+        return args.func(args)
 
 
 def entry() -> None:

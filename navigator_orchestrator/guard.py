@@ -4,7 +4,8 @@ Expected failures (bad config or census, a refused run, a full or read-only disk
 error) print their own message with the fix. Anything else is a defect: the user still gets one
 line, naming where the traceback was kept (the run's JSON log when the run had one, otherwise
 `logs/error_<time>_<pid>.log`, or the temporary directory when the working directory cannot be
-written); `-v` also prints it.
+written); `-v` also prints it. SIGINT and SIGTERM end a command with one line of their own:
+`Interrupted (SIG…)`, the years the database holds and how to continue, exit 128 + the signal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import argparse
 import errno
 import functools
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -23,11 +25,12 @@ from typing import Callable
 import duckdb
 
 from navigator_orchestrator.census.intake import CensusError
-from navigator_orchestrator.config.schema import ConfigError
+from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, load_config
 from navigator_orchestrator.engine.dbt_runner import DbtError
 from navigator_orchestrator.engine.simulation import SimulationError
 from navigator_orchestrator.errors import SafetyError
 from navigator_orchestrator.quality.tripwires import TripwireError
+from navigator_orchestrator.safety import interrupts
 
 EXIT_ERROR = 1
 
@@ -103,29 +106,82 @@ def _unexpected(exc: Exception, args: argparse.Namespace) -> int:
     return fail(f"unexpected {type(exc).__name__}{': ' + detail if detail else ''} ({where})")
 
 
+def _failure(exc: BaseException, args: argparse.Namespace) -> int:
+    try:
+        raise exc
+    except CensusError as exc:
+        print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
+        return fail(f"census refused: {exc}")
+    except TripwireError as exc:
+        for result in exc.results:
+            print(result.line(), file=sys.stderr)
+        return fail(str(exc))
+    except (ConfigError, SimulationError, SafetyError, DbtError, ValueError) as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(os_error_line(exc))
+    except duckdb.Error as exc:
+        return fail(_database_line(exc))
+    except Exception as exc:  # a defect: one line for the user, the traceback kept
+        return _unexpected(exc, args)
+
+
+def _years_text(years: list[int]) -> str:
+    if not years:
+        return "no simulated year"
+    if years == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}-{years[-1]}" if len(years) > 1 else f"{years[0]}"
+    return ", ".join(map(str, years))
+
+
+def interrupted(exc: "interrupts.Interrupted", args: argparse.Namespace) -> int:
+    """One line: interrupted, which years the database holds, how to continue; exit 128 + signal."""
+    name = signal.Signals(exc.signum).name
+    if args.command != "run":
+        print(f"Interrupted ({name}): `navigator {args.command}` stopped before it finished; rerun it",
+              file=sys.stderr)
+        return exc.exit_code
+    db = Path(exc.database or args.database or DEFAULT_DATABASE).resolve()
+    years = exc.years
+    scenario = "default"
+    try:
+        scenario = load_config(args.config).effective_scenario_id
+        if years is None and db.exists():
+            from navigator_orchestrator.engine.database import published_years
+            from navigator_orchestrator.sql import connect_duckdb
+
+            with connect_duckdb(db, read_only=True) as conn:
+                years = published_years(conn, scenario)
+    except (ConfigError, duckdb.Error, OSError, ValueError):
+        pass
+    held = (f"{db} holds {_years_text(years)} of scenario {scenario}" if years is not None
+            else f"`navigator checkpoint --database {db}` shows the years {db.name} holds")
+    config = f" -c {args.config}" if args.config else ""
+    print(f"Interrupted ({name}): {held}; continue with `navigator run{config} --database {db} --resume`",
+          file=sys.stderr)
+    return exc.exit_code
+
+
 def guarded(command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
-    """Turn every failure of `command` into a one-line error and a non-zero exit."""
+    """Turn every failure of `command` into a one-line error and a non-zero exit.
+
+    After SIGINT or SIGTERM, whatever the command ended with (DuckDB's "query interrupted", a
+    failed dbt invocation), the signal is the cause: one `Interrupted (SIG…)` line instead.
+    """
 
     @functools.wraps(command)
     def wrapper(args: argparse.Namespace) -> int:
         try:
             return command(args)
-        except CensusError as exc:
-            print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
-            return fail(f"census refused: {exc}")
-        except TripwireError as exc:
-            for result in exc.results:
-                print(result.line(), file=sys.stderr)
-            return fail(str(exc))
-        except (ConfigError, SimulationError, SafetyError, DbtError, ValueError) as exc:
-            return fail(str(exc))
-        except OSError as exc:
-            return fail(os_error_line(exc))
-        except duckdb.Error as exc:
-            return fail(_database_line(exc))
+        except interrupts.Interrupted as exc:
+            return interrupted(exc, args)
         except KeyboardInterrupt:
-            return fail("interrupted; the database holds every year published before the interruption")
-        except Exception as exc:  # a defect: one line for the user, the traceback kept
-            return _unexpected(exc, args)
+            return interrupted(interrupts.Interrupted(interrupts.received() or signal.SIGINT), args)
+        except BaseException as exc:
+            if interrupts.received() is not None and not isinstance(exc, SystemExit):
+                return interrupted(interrupts.Interrupted(interrupts.received()), args)
+            if not isinstance(exc, Exception):
+                raise
+            return _failure(exc, args)
 
     return wrapper

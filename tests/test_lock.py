@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.safety.lock import LockHeld, database_lock, lock_path, read_lock
+from navigator_orchestrator.safety.lock import LockFileForeign, LockHeld, database_lock, lock_path, read_lock
 
 HOLD = """
 import sys, time
@@ -75,3 +75,72 @@ def test_lock_is_released_when_the_body_raises(tmp_path):
             raise RuntimeError("boom")
     with database_lock(db, "after"):
         pass
+
+
+def test_a_users_file_at_the_lock_name_is_neither_truncated_nor_deleted(tmp_path, make_config, capsys):
+    db = tmp_path / "sim.duckdb"
+    theirs = lock_path(db)
+    theirs.write_text("meeting notes, not a lock\n")
+    assert main(["run", "-c", str(make_config()), "--database", str(db)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a navigator lock file" in err[0] and "move it" in err[0]
+    assert theirs.read_text() == "meeting notes, not a lock\n"
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("kind", ["symlink", "directory", "fifo"])
+def test_something_else_at_the_lock_name_is_refused_and_left_alone(tmp_path, kind):
+    db = tmp_path / "sim.duckdb"
+    path = lock_path(db)
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    if kind == "symlink":
+        path.symlink_to(target)
+    elif kind == "directory":
+        path.mkdir()
+    else:
+        os.mkfifo(path)
+    with pytest.raises(LockFileForeign, match="is not a navigator lock file"):
+        with database_lock(db, "run"):
+            pass
+    assert target.read_text() == "keep me"
+    assert path.is_symlink() or path.exists()
+
+
+def test_release_leaves_a_file_put_at_the_lock_name_meanwhile(tmp_path):
+    db = tmp_path / "sim.duckdb"
+    with database_lock(db, "run"):
+        lock_path(db).unlink()
+        lock_path(db).write_text("someone else's")
+    assert lock_path(db).read_text() == "someone else's"
+
+
+HOLD_RUN = """
+import sys, time
+from pathlib import Path
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.safety.lock import database_lock
+db = Path(sys.argv[1])
+with database_lock(db, "busy-run"):
+    conn = database.connect(db)   # as a run does: DuckDB's own file lock too
+    print("locked", flush=True)
+    time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("command", ["runs", "checkpoint", "dq", "report"])
+def test_read_commands_during_a_run_name_the_run_that_holds_the_database(
+        simulate, make_config, capsys, command):
+    _, db = simulate({"simulation": {"end_year": 2025}})
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_RUN, str(db)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        argv = [command, "--database", str(db)] + ([] if command == "runs" else ["-c", str(make_config())])
+        assert main(argv) == 1
+    finally:
+        holder.kill()
+        holder.wait()
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert f"run busy-run (pid {holder.pid}" in err[0] and f"rerun `navigator {command}`" in err[0]
+    assert "Could not set lock" not in err[0]

@@ -6,13 +6,17 @@ dbt resolves that order from the model DAG. The orchestrator publishes each fini
 the fct_* tables in one transaction, so a failure never leaves a half-written year behind.
 
 Around the years, `run()` applies the operational guards in this order: census check (before
-anything is written), database lock, preflight backup, resume point, run-log row; after each
-publish a checkpoint and a run-log update; at the end the run-log row is closed either way.
+anything is written), database lock, resume point and continuity (a run that refuses or has
+nothing to do stops here, having written nothing), preflight backup, run-log row; after each
+publish a checkpoint and a run-log update; at the end the run-log row is closed either way
+(`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the run creates is
+owner-only (safety.permissions).
 """
 
 from __future__ import annotations
 
 import contextlib
+import signal
 import time
 import traceback
 import uuid
@@ -29,7 +33,9 @@ from navigator_orchestrator.engine import database
 from navigator_orchestrator.engine import dbt_runner
 from navigator_orchestrator.safety import runlog
 from navigator_orchestrator.quality import tripwires
-from navigator_orchestrator.safety.backup import BackupResult, backup_path, preflight_backup
+from navigator_orchestrator.safety import interrupts
+from navigator_orchestrator.safety.backup import BackupResult, backup_database, backup_path
+from navigator_orchestrator.safety.permissions import private_files
 from navigator_orchestrator.census.intake import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
@@ -156,7 +162,16 @@ class Simulation:
 
     # ----- running --------------------------------------------------------
     def run(self, run_id: str | None = None) -> RunResult:
-        run_id = run_id or new_run_id()
+        """Simulate the planned years; see the module docstring for the guards around them.
+
+        Raises CensusError, SafetyError (lock, backup, resume), SimulationError, DbtError,
+        TripwireError, or `interrupts.Interrupted` (naming the years the database holds) after
+        SIGINT or SIGTERM.
+        """
+        with private_files(), interrupts.handled():
+            return self._run(run_id or new_run_id())
+
+    def _run(self, run_id: str) -> RunResult:
         started = time.perf_counter()
         cfg = self.config
         # Refuse a file that is not a DuckDB database before taking a lock or a backup of it.
@@ -171,35 +186,48 @@ class Simulation:
                 held = lock.took_over
                 self.notify(f"took over a lock left by pid {held.pid} (run {held.run_id}, "
                             f"started {held.started_at}), which is no longer running")
-            backup = self._backup()
-            conn = database.connect(self.database_path)
+            existed = self.database_path.exists()
             try:
-                result = self._run_locked(conn, run_id, report)
+                conn = database.connect(self.database_path)
+            except duckdb.Error as exc:
+                raise SimulationError(
+                    f"{self.database_path} does not open ({str(exc).splitlines()[0][:300]}); if it is "
+                    f"damaged, `navigator restore --database {self.database_path}` brings back the last good backup"
+                ) from None
+            try:
+                result = self._run_locked(conn, run_id, report, existed)
             finally:
                 conn.close()
                 self.dbt.close()
-        result.backup = backup
         result.seconds = time.perf_counter() - started
         return result
 
-    def _backup(self) -> BackupResult | None:
+    def _backup(self, conn: duckdb.DuckDBPyConnection) -> BackupResult | None:
         settings = self.config.setup.backup
         if not settings.enabled:
-            if self.database_path.exists():
-                self.notify(f"warning: setup.backup.enabled is false; {self.database_path} "
-                            "is written without a backup")
+            self.notify(f"warning: setup.backup.enabled is false; {self.database_path} "
+                        "is written without a backup")
             return None
-        result = preflight_backup(self.database_path, settings.keep)
-        if result is not None:
-            self.notify(f"backup: {result.path} ({result.size_bytes / 1e6:.1f} MB, "
-                        f"{result.seconds:.2f}s, verified)")
+        result = backup_database(conn, self.database_path, settings.keep, catalog=database.CATALOG)
+        self.notify(f"backup: {result.path} ({result.size_bytes / 1e6:.1f} MB, "
+                    f"{result.seconds:.2f}s, every row verified)")
         return result
 
-    def _run_locked(self, conn: duckdb.DuckDBPyConnection, run_id: str, report: CensusReport) -> RunResult:
+    def _run_locked(self, conn: duckdb.DuckDBPyConnection, run_id: str, report: CensusReport,
+                    existed: bool) -> RunResult:
         cfg = self.config
         scenario = cfg.effective_scenario_id
         config_hash, census_hash = cfg.config_hash(), census_file_hash(cfg.census_path)
+        # Decide before writing: a run that refuses or has nothing to do takes no backup and
+        # leaves the database (and its backups) as they were.
         resumed_after = self._resume_after(conn, config_hash, census_hash) if self.resume else None
+        year_plans = self.plan(run_id)
+        if not year_plans:
+            return RunResult(run_id=run_id, years=[], dbt_invocations=0, seconds=0.0,
+                             resumed_after_year=resumed_after)
+        clearing = cfg.setup.clear_mode == "all" and not self.resume
+        self._check_continuity(conn, clearing)
+        backup = self._backup(conn) if existed else None
         record = runlog.RunRecord(
             run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
             start_year=cfg.simulation.start_year, end_year=cfg.simulation.end_year,
@@ -213,6 +241,7 @@ class Simulation:
         history: list[YearFigures] | None = None  # figures of the years audited so far
         checkpoint_seconds = 0.0
         outcome = RunOutcome()
+        completed = False
         try:
             # Inside the try: a log that cannot be written (a full or read-only disk) fails the
             # run with its reason, and the run-log row is closed as failed, never left running.
@@ -221,17 +250,14 @@ class Simulation:
                 years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
                 database=str(self.database_path), stages=self.YEAR_STAGES,
             ))
-            if cfg.setup.clear_mode == "all" and not self.resume:
+            if clearing:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
-            year_plans = self.plan(run_id)
-            if year_plans:
-                self._check_continuity(conn)
-                if self.census_year in self.years():
-                    with self._stage(None, "census_load") as rows:
-                        load_census(conn, cfg.census_path, cfg.census_date, report=report)
-                        rows["raw_census"] = report.row_count
-                with self._stage(None, "dbt_parse") as rows:
-                    rows["nodes"] = self.dbt.prepare()
+            if self.census_year in self.years():
+                with self._stage(None, "census_load") as rows:
+                    load_census(conn, cfg.census_path, cfg.census_date, report=report)
+                    rows["raw_census"] = report.row_count
+            with self._stage(None, "dbt_parse") as rows:
+                rows["nodes"] = self.dbt.prepare()
             work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models(),
                                           timed=lambda: self._stage(None, "write_back"))
                     if len(year_plans) > 1 and self.dbt.work_catalog else contextlib.nullcontext())
@@ -277,18 +303,23 @@ class Simulation:
                     if self.on_year:
                         self.on_year(summary)
             runlog.finish(conn, run_id)
-            if year_plans:
-                # Fold the run's write-ahead log into the database file now (DuckDB would
-                # otherwise do it when the file is closed), so the cost shows as a stage.
-                with self._stage(None, "flush"):
-                    conn.execute("checkpoint")
+            completed = True
+            self._flush(conn)
         except BaseException as exc:
+            signum = interrupts.received()
+            if signum is None and isinstance(exc, interrupts.Interrupted):
+                signum = exc.signum
             message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
-            outcome.error = message[:500]
-            outcome.traceback = traceback.format_exc()
+            if signum is not None:
+                message = f"interrupted by {signal.Signals(signum).name}"
+            else:
+                outcome.traceback = traceback.format_exc()
+            outcome.error, outcome.interrupted = message[:500], signum is not None
+            # A fresh connection: the interrupted one may be mid-statement or mid-transaction.
             # Never let a broken connection hide the error that broke the run.
-            with contextlib.suppress(duckdb.Error):
-                runlog.finish(conn, run_id, error=message)
+            years = self._close_run(conn, run_id, message, signum)
+            if signum is not None:
+                raise interrupts.Interrupted(signum, years, self.database_path) from None
             raise
         finally:
             result = RunResult(
@@ -296,6 +327,7 @@ class Simulation:
                 years=summaries,
                 dbt_invocations=len(self.dbt.invocations),
                 seconds=time.perf_counter() - started,
+                backup=backup,
                 resumed_after_year=resumed_after,
                 checkpoint_seconds=checkpoint_seconds,
             )
@@ -306,6 +338,37 @@ class Simulation:
                 if outcome.error is None:  # otherwise the run's own error is the one to report
                     raise
         return result
+
+    def _flush(self, conn: duckdb.DuckDBPyConnection) -> None:
+        """Fold the run's write-ahead log into the database file now (DuckDB would otherwise do it
+        when the file is closed), so the cost shows as a stage. The run is complete and recorded
+        before this: an interrupt here changes nothing but when the fold happens."""
+        try:
+            with self._stage(None, "flush"):
+                conn.execute("checkpoint")
+        except BaseException:
+            if interrupts.received() is None:
+                raise
+            self.notify("interrupted during the final flush: every year is published and the run is "
+                        "recorded as completed; DuckDB folds its write-ahead log in when the file is closed")
+
+    def _close_run(self, conn: duckdb.DuckDBPyConnection, run_id: str, message: str,
+                   signum: int | None) -> list[int] | None:
+        """Close the run-log row as failed or interrupted; the years the database now holds."""
+        try:
+            cursor = conn.cursor()
+        except duckdb.Error:
+            return None
+        try:
+            cursor.execute(f"use {database.CATALOG}")
+            with contextlib.suppress(duckdb.Error):
+                runlog.finish(cursor, run_id, error=message,
+                              status="interrupted" if signum is not None else "failed")
+            return database.published_years(cursor, self.config.effective_scenario_id)
+        except duckdb.Error:
+            return None
+        finally:
+            cursor.close()
 
     @contextmanager
     def _stage(self, year: int | None, stage: str) -> Iterator[dict[str, int]]:
@@ -333,11 +396,11 @@ class Simulation:
             self.notify(f"resume: {cp.year} verified (run {cp.run_id}); continuing at {self.first_year}")
         return cp.year
 
-    def _check_continuity(self, conn: duckdb.DuckDBPyConnection) -> None:
+    def _check_continuity(self, conn: duckdb.DuckDBPyConnection, clearing: bool = False) -> None:
         first = self.years()[0]
         if first == self.census_year:
             return
-        have = database.published_years(conn, self.config.effective_scenario_id)
+        have = [] if clearing else database.published_years(conn, self.config.effective_scenario_id)
         if first - 1 not in have:
             raise SimulationError(
                 f"year {first} starts from year {first - 1}'s snapshot, which {self.database_path} "

@@ -1,8 +1,9 @@
 """Structured run log: `logs/run_<run_id>.jsonl`, one JSON object per line.
 
 Lines: `run_started`, one `stage` line per stage and year (seconds, row counts), one
-`year_finished` line with the year's aggregate figures, and `run_finished` (status, error, and
-for a failed run the Python traceback, which the console never shows).
+`year_finished` line with the year's aggregate figures, and `run_finished` (status success,
+failed or interrupted; error; for a failed run the Python traceback, which the console never
+shows).
 Only identifiers of the run, counts, timings and aggregates are logged: never an employee
 id, a date of birth, a pay figure of a person or any census column.
 """
@@ -57,7 +58,8 @@ class JsonlLog(RunObserver):
                     figures=asdict(audit.figures), events_by_type=audit.events_by_type)
 
     def run_finished(self, outcome: RunOutcome) -> None:
-        self._write("run_finished", status="success" if outcome.ok else "failed",
+        status = "success" if outcome.ok else ("interrupted" if outcome.interrupted else "failed")
+        self._write("run_finished", status=status,
                     seconds=round(outcome.seconds, 4), error=outcome.error,
                     years_completed=[y.year for y in outcome.result.years] if outcome.result else [],
                     **({"traceback": outcome.traceback} if outcome.traceback else {}))

@@ -31,6 +31,8 @@ class RunInfo:
 class RunOutcome:
     result: "RunResult | None" = None
     error: str | None = None
+    # Stopped by SIGINT or SIGTERM (the error then says so).
+    interrupted: bool = False
     seconds: float = 0.0
     traceback: str | None = None  # of a failed run: kept in the JSON log, never printed
     extra: dict[str, Any] = field(default_factory=dict)

@@ -4,6 +4,12 @@
 OS advisory lock (flock) on that file, which the kernel drops the moment the holder dies, even
 on `kill -9`; so a lock file left behind by a dead process is recognised and taken over without
 guessing from pids or ages. The JSON is what a refused run reports about the holder.
+
+The name may already be taken by something that is not the product's: a file holding anything but
+a lock record, a directory, a symlink or a FIFO is refused and left untouched, never truncated or
+deleted. The file is removed at release only while it is still the one this process locked.
+Read-only commands (`runs`, `checkpoint`, `dq`) ask `running_holder` first, so they can name the
+run that holds the database instead of failing on DuckDB's own file lock.
 """
 
 from __future__ import annotations
@@ -12,6 +18,8 @@ import fcntl
 import json
 import os
 import socket
+import stat
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -23,6 +31,17 @@ from navigator_orchestrator.errors import SafetyError
 
 class LockHeld(SafetyError):
     """Another live process is running against this database."""
+
+
+class LockFileForeign(SafetyError):
+    """The lock file's name is taken by something the product did not write."""
+
+
+# How long a run retries a held lock before refusing: a read-only command probing the lock
+# (running_holder) holds it for microseconds.
+_RETRY_SECONDS = 0.25
+_MAX_RECORD_BYTES = 64 * 1024
+_FIELDS = {"pid", "started_at", "host", "run_id"}
 
 
 @dataclass(frozen=True)
@@ -44,13 +63,66 @@ def lock_path(database: Path) -> Path:
     return Path(str(Path(database).resolve()) + ".lock")
 
 
-def read_lock(path: Path) -> LockInfo | None:
-    """The holder recorded in a lock file, or None if absent or unreadable."""
+def _parse(content: bytes) -> LockInfo | None:
     try:
-        data = json.loads(Path(path).read_text() or "null")
-        return LockInfo(**data) if isinstance(data, dict) else None
-    except (OSError, ValueError, TypeError):
+        data = json.loads(content or b"null")
+    except ValueError:
         return None
+    if not isinstance(data, dict) or not _FIELDS <= set(data):
+        return None
+    try:
+        return LockInfo(**{k: data[k] for k in _FIELDS})
+    except TypeError:
+        return None
+
+
+def _open_regular(path: Path, flags: int) -> int:
+    """Open a regular file without following a symlink or blocking on a FIFO; OSError otherwise."""
+    fd = os.open(path, flags | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600)
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise IsADirectoryError(0, "not a regular file")
+    return fd
+
+
+def read_lock(path: Path) -> LockInfo | None:
+    """The holder recorded in a lock file, or None if absent, unreadable or not a lock record."""
+    try:
+        fd = _open_regular(Path(path), os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return _parse(os.pread(fd, _MAX_RECORD_BYTES, 0))
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def running_holder(database: Path) -> tuple[bool, LockInfo | None]:
+    """Is a live process holding this database's lock, and what does it say about itself?"""
+    path = lock_path(database)
+    try:
+        fd = _open_regular(path, os.O_RDONLY)
+    except OSError:
+        return False, None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True, read_lock(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return False, None
+    finally:
+        os.close(fd)
+
+
+def refuse_while_running(database: Path, command: str) -> None:
+    """LockHeld naming the run that holds the database, if one does; `command` is what to rerun."""
+    held, holder = running_holder(database)
+    if held:
+        raise LockHeld(f"{_describe(holder, lock_path(database))}, so the database cannot be read now; "
+                       f"wait for it to finish, then rerun `{command}`")
 
 
 def _describe(holder: LockInfo | None, path: Path) -> str:
@@ -77,14 +149,26 @@ def database_lock(database: Path, run_id: str) -> Iterator[Lock]:
         _release(path, fd)
 
 
+def _foreign(path: Path, why: str) -> LockFileForeign:
+    return LockFileForeign(f"{path} is not a navigator lock file ({why}); it is left as it is: move it "
+                           "away (navigator keeps the database's lock under that name), then rerun")
+
+
 def _acquire(path: Path, info: LockInfo) -> tuple[int, LockInfo | None]:
     path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + _RETRY_SECONDS
     while True:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fd = _open_regular(path, os.O_RDWR | os.O_CREAT)
+        except OSError as exc:
+            raise _foreign(path, exc.strerror or type(exc).__name__) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            if time.monotonic() < deadline:
+                time.sleep(0.02)
+                continue
             raise LockHeld(
                 f"{_describe(read_lock(path), path)}; wait for it to finish "
                 "(two runs must never share a database)"
@@ -92,7 +176,7 @@ def _acquire(path: Path, info: LockInfo) -> tuple[int, LockInfo | None]:
         # The previous holder may have unlinked the file between our open and our flock:
         # then we locked an orphan inode and must start over on the current file.
         try:
-            current = os.stat(path)
+            current = os.stat(path, follow_symlinks=False)
         except FileNotFoundError:
             os.close(fd)
             continue
@@ -100,8 +184,12 @@ def _acquire(path: Path, info: LockInfo) -> tuple[int, LockInfo | None]:
             os.close(fd)
             continue
         break
+    content = os.pread(fd, _MAX_RECORD_BYTES + 1, 0)
+    previous = _parse(content)
+    if previous is None and content.strip():
+        os.close(fd)  # drops our flock; the file is untouched
+        raise _foreign(path, "it holds other data")
     # Whatever the file held came from a process that no longer holds the flock: stale.
-    previous = read_lock(path)
     os.ftruncate(fd, 0)
     os.pwrite(fd, json.dumps(asdict(info)).encode(), 0)
     os.fsync(fd)
@@ -110,7 +198,9 @@ def _acquire(path: Path, info: LockInfo) -> tuple[int, LockInfo | None]:
 
 def _release(path: Path, fd: int) -> None:
     try:
-        os.unlink(path)
+        # Only the file this process locked; a file put there since is someone else's.
+        if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+            os.unlink(path)
     except FileNotFoundError:
         pass
     finally:

@@ -3,9 +3,9 @@
 The table belongs to the orchestrator, not to dbt: it is created here if missing and survives
 `clear_mode: all`, so the audit trail outlives the simulated data it describes. A row is
 inserted with status `running` before the first year, updated after every published year
-(wall time and row counts, as JSON), and closed as `completed` or `failed` with the error. A row
-still `running` when a later run takes the database lock belongs to a process that died; it is
-marked `interrupted`.
+(wall time and row counts, as JSON), and closed as `completed`, `failed` with the error, or
+`interrupted` (SIGINT or SIGTERM). A row still `running` when a later run takes the database lock
+belongs to a process that died; it is marked `interrupted` too.
 """
 
 from __future__ import annotations
@@ -125,10 +125,12 @@ def year_done(conn: duckdb.DuckDBPyConnection, run_id: str, year: int, seconds: 
     )
 
 
-def finish(conn: duckdb.DuckDBPyConnection, run_id: str, error: str | None = None) -> None:
+def finish(conn: duckdb.DuckDBPyConnection, run_id: str, error: str | None = None,
+           status: str | None = None) -> None:
+    """Close the run's row: `completed` without an error, else `failed` (or the status given)."""
     conn.execute(
         f"update {RUN_LOG_TABLE} set status = ?, error = ?, finished_at = ? where run_id = ?",
-        ["failed" if error else "completed", error, _now(), run_id],
+        [status or ("failed" if error else "completed"), error, _now(), run_id],
     )
 
 
