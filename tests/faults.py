@@ -79,3 +79,73 @@ def navigator_on_small_filesystem(mount: Path, size: str, setup: str, argv: list
     return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
                           capture_output=True, text=True,
                           env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+
+
+# A `navigator` process that stops itself (SIGSTOP) when a named stage starts, so a test can
+# deliver a real signal at exactly that point. Points are "YEAR:stage" or "run:stage" with the
+# stage names the run reports (Simulation.YEAR_STAGES, census_load, dbt_parse, write_back, flush).
+PAUSE_SECONDS = 0.5
+PAUSING_NAVIGATOR = f"""
+import os, signal, sys, time
+from pathlib import Path
+from navigator_orchestrator.cli import main
+from navigator_orchestrator.reporting.observe import RunObserver
+
+point, marker = sys.argv[1], Path(sys.argv[2])
+
+class PauseAt(RunObserver):
+    def stage_started(self, year, stage):
+        if f"{{year if year is not None else 'run'}}:{{stage}}" == point:
+            marker.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGSTOP)
+            # A signal sent while stopped may be taken by any thread, which the scheduler may
+            # run later than this one: Python runs its handler here at the latest, when the
+            # sleep ends, so the signal lands at this point.
+            time.sleep({PAUSE_SECONDS})
+
+sys.exit(main(sys.argv[3:], observers=[PauseAt()]))
+"""
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def signal_at(point: str, signum: int, argv: list[str], cwd: Path, delay: float = 0.0,
+              timeout: float = 180) -> tuple[int, str, str]:
+    """Run `navigator ARGV` in a child process, send it `signum` when `point` starts (or `delay`
+    seconds after it started), wait; returns (exit status, stdout, stderr)."""
+    import signal as signals
+    import time
+
+    marker = cwd / f".paused-{point.replace(':', '-')}"
+    marker.unlink(missing_ok=True)
+    out, err = cwd / ".child-stdout", cwd / ".child-stderr"
+    with open(out, "w") as stdout, open(err, "w") as stderr:
+        proc = subprocess.Popen([sys.executable, "-c", PAUSING_NAVIGATOR, point, str(marker), *argv],
+                                cwd=cwd, stdout=stdout, stderr=stderr,
+                                env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+        deadline = time.monotonic() + timeout
+        try:
+            while not (marker.exists() and _stopped(proc.pid)):
+                if proc.poll() is not None:
+                    raise AssertionError(f"the run ended before {point}: {err.read_text()[-2000:]}")
+                assert time.monotonic() < deadline, f"the run did not reach {point} in time"
+                time.sleep(0.01)
+            if delay:
+                os.kill(proc.pid, signals.SIGCONT)
+                time.sleep(PAUSE_SECONDS + delay)  # `delay` seconds into the stage itself
+                os.kill(proc.pid, signum)
+            else:
+                os.kill(proc.pid, signum)  # pending until the process continues, at the point
+                os.kill(proc.pid, signals.SIGCONT)
+            proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    marker.unlink(missing_ok=True)
+    return proc.returncode, out.read_text(), err.read_text()

@@ -301,8 +301,10 @@ class DbtRunner:
         _retarget(self._manifests[self.project_dir], None if into_file else self.work_catalog)
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
-        # manifest.json / run_results.json on every call.
-        args = [*command, "--quiet", "--log-level-file", "warn", "--no-write-json",
+        # manifest.json / run_results.json on every call. Nothing on the console: failures reach
+        # the caller as DbtError (and dbt/logs/dbt.log); an interrupt must end in our one line,
+        # not in dbt's cancel lines and stack trace.
+        args = [*command, "--log-level", "none", "--log-level-file", "warn", "--no-write-json",
                 "--no-version-check", "--cache-selected-only", *self._base_args(), "--threads", str(self.threads),
                 "--vars", json.dumps(dbt_vars)]
         started = time.perf_counter()

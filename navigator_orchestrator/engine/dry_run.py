@@ -17,11 +17,14 @@ from navigator_orchestrator.engine.simulation import Simulation
 
 def _stages(sim: Simulation) -> list[str]:
     cfg = sim.config
-    stages = ["validate census (before anything is written)", f"lock {sim.paths()['lock']}"]
-    stages.append("preflight backup" if cfg.setup.backup.enabled else "no backup (setup.backup.enabled: false)")
-    stages.append("find the resume point" if sim.resume else
-                  ("clear_mode all: drop every table except the run log" if cfg.setup.clear_mode == "all"
-                   else "clear_mode year: each published year replaces itself and every later year"))
+    stages = ["validate census (before anything is written)", f"lock {sim.paths()['lock']}",
+              ("find the resume point" if sim.resume else "check the previous year is published")
+              + " (a run that refuses or has nothing to do takes no backup)"]
+    stages.append("preflight backup, every row verified" if cfg.setup.backup.enabled
+                  else "no backup (setup.backup.enabled: false)")
+    if not sim.resume:
+        stages.append("clear_mode all: drop every table except the run log" if cfg.setup.clear_mode == "all"
+                      else "clear_mode year: each published year replaces itself and every later year")
     stages += ["run-log row (running)", "load raw_census (census year only)", "dbt parse (cached)",
                "per year: one dbt invocation (the first also loads the seeds) -> tripwires -> "
                "publish (one transaction) -> checkpoint -> run-log update",

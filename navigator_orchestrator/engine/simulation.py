@@ -7,7 +7,7 @@ the fct_* tables in one transaction, so a failure never leaves a half-written ye
 
 Around the years, `run()` applies the operational guards in this order: census check (before
 anything is written), database lock, resume point and continuity (a run that refuses or has
-nothing to do stops here, having written nothing), preflight backup, run-log row; after each
+nothing to do takes no backup and rotates none out), preflight backup, run-log row; after each
 publish a checkpoint and a run-log update; at the end the run-log row is closed either way
 (`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the run creates is
 owner-only (safety.permissions).
@@ -219,15 +219,17 @@ class Simulation:
         scenario = cfg.effective_scenario_id
         config_hash, census_hash = cfg.config_hash(), census_file_hash(cfg.census_path)
         # Decide before writing: a run that refuses or has nothing to do takes no backup and
-        # leaves the database (and its backups) as they were.
+        # rotates none out (its run-log row, the audit trail, is still recorded).
         resumed_after = self._resume_after(conn, config_hash, census_hash) if self.resume else None
         year_plans = self.plan(run_id)
-        if not year_plans:
-            return RunResult(run_id=run_id, years=[], dbt_invocations=0, seconds=0.0,
-                             resumed_after_year=resumed_after)
         clearing = cfg.setup.clear_mode == "all" and not self.resume
-        self._check_continuity(conn, clearing)
-        backup = self._backup(conn) if existed else None
+        refusal: SimulationError | None = None
+        if year_plans:
+            try:
+                self._check_continuity(conn, clearing)
+            except SimulationError as exc:
+                refusal = exc
+        backup = self._backup(conn) if existed and year_plans and refusal is None else None
         record = runlog.RunRecord(
             run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
             start_year=cfg.simulation.start_year, end_year=cfg.simulation.end_year,
@@ -250,14 +252,17 @@ class Simulation:
                 years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
                 database=str(self.database_path), stages=self.YEAR_STAGES,
             ))
+            if refusal is not None:
+                raise refusal
             if clearing:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
-            if self.census_year in self.years():
-                with self._stage(None, "census_load") as rows:
-                    load_census(conn, cfg.census_path, cfg.census_date, report=report)
-                    rows["raw_census"] = report.row_count
-            with self._stage(None, "dbt_parse") as rows:
-                rows["nodes"] = self.dbt.prepare()
+            if year_plans:
+                if self.census_year in self.years():
+                    with self._stage(None, "census_load") as rows:
+                        load_census(conn, cfg.census_path, cfg.census_date, report=report)
+                        rows["raw_census"] = report.row_count
+                with self._stage(None, "dbt_parse") as rows:
+                    rows["nodes"] = self.dbt.prepare()
             work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models(),
                                           timed=lambda: self._stage(None, "write_back"))
                     if len(year_plans) > 1 and self.dbt.work_catalog else contextlib.nullcontext())
@@ -304,7 +309,8 @@ class Simulation:
                         self.on_year(summary)
             runlog.finish(conn, run_id)
             completed = True
-            self._flush(conn)
+            if year_plans:
+                self._flush(conn)
         except BaseException as exc:
             signum = interrupts.received()
             if signum is None and isinstance(exc, interrupts.Interrupted):
