@@ -313,8 +313,8 @@ class Simulation:
                 self._flush(conn)
         except BaseException as exc:
             signum = interrupts.received()
-            if signum is None and isinstance(exc, interrupts.Interrupted):
-                signum = exc.signum
+            if signum is None and isinstance(exc, KeyboardInterrupt):  # raised without a signal handler
+                signum = getattr(exc, "signum", signal.SIGINT)
             message = (str(exc) or type(exc).__name__).splitlines()[0][:2000]
             if signum is not None:
                 message = f"interrupted by {signal.Signals(signum).name}"
