@@ -24,7 +24,6 @@ from pathlib import Path
 
 import duckdb
 
-from navigator_orchestrator.engine.database import PUBLISHED_TABLES
 from navigator_orchestrator.safety.backup import (
     _sync_directory, backup_path, copy_private, disk_full, human_bytes, install, read_every_row, verify_copy,
 )
@@ -32,8 +31,10 @@ from navigator_orchestrator.safety.manifest import BackupError, Manifest
 from navigator_orchestrator.safety.runlog import RUN_LOG_TABLE
 from navigator_orchestrator.sql import NotADuckDBFile, connect_duckdb
 
-# A database the product wrote holds at least these (the run log and the published tables).
-SIMULATION_TABLES: tuple[str, ...] = (RUN_LOG_TABLE, *PUBLISHED_TABLES)
+# A database the product wrote holds at least these: the run log and the two published tables
+# every version of the product has written (DESIGN 4.4); tables added later (match events, NDT
+# results) are not required, so a backup made before they existed still restores.
+SIMULATION_TABLES: tuple[str, ...] = (RUN_LOG_TABLE, "fct_yearly_events", "fct_workforce_snapshot")
 
 
 @dataclass
