@@ -1,11 +1,11 @@
 """Preflight backups of the simulation database, verified by reading every row.
 
 Before a run writes an existing database: flush it (CHECKPOINT, so the file alone is the whole
-database) and read every row of every table into a per-table checksum (DuckDB checks each block
-it reads against the checksum stored with it, so a damaged block fails here; `count(*)` alone is
-answered from metadata and would not notice). Then refuse unless the disk has room for two more
-copies, copy the file to a temp file beside it, read every row of the copy and require the same
-tables with the same counts and checksums, and only then give it its names:
+database), refuse unless the disk has room for two more copies, copy the file to a temp file
+beside it and check the copy holds the same bytes (SHA-256 of both), then read every row of every
+table of the copy into per-table checksums (DuckDB checks each block it reads against the
+checksum stored with it, so a damaged block of the database fails here; `count(*)` alone is
+answered from metadata and would not notice). Only then is the copy given its names:
 `<db>_backup_<UTC stamp>.duckdb` and `<db>_backup.duckdb` (hard links to the one verified copy).
 A copy that does not verify is deleted and never replaces the last good backup.
 
@@ -16,6 +16,7 @@ Only files the product can prove it made (safety.manifest) are overwritten or pr
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import shutil
 import tempfile
@@ -122,8 +123,18 @@ def disk_full(exc: OSError, directory: Path, what: str) -> BackupError:
                        f"nothing was replaced: free space there and rerun ({exc.strerror})")
 
 
-def copy_private(source: Path, directory: Path, what: str) -> Path:
-    """Copy `source` to a new owner-only temp file in `directory`, synced to disk."""
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 * 1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy_private(source: Path, directory: Path, what: str, digest: "hashlib._Hash | None" = None) -> Path:
+    """Copy `source` to a new owner-only temp file in `directory`, synced to disk.
+
+    `digest`, if given, is fed every byte read from `source`."""
     try:
         fd, name = tempfile.mkstemp(prefix=".navigator-", suffix=".duckdb.tmp", dir=directory)
     except OSError as exc:
@@ -133,7 +144,10 @@ def copy_private(source: Path, directory: Path, what: str) -> Path:
     tmp = Path(name)
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            shutil.copyfileobj(src, out, 8 * 1024 * 1024)
+            while chunk := src.read(8 * 1024 * 1024):
+                if digest is not None:
+                    digest.update(chunk)
+                out.write(chunk)
             out.flush()
             os.fsync(out.fileno())
     except OSError as exc:
@@ -241,23 +255,26 @@ def backup_database(conn: duckdb.DuckDBPyConnection, database: Path, keep: int =
         catalog = conn.execute("select current_database()").fetchone()[0]
     last_good = backup_path(database)
     keep_note = f"the last good backup {last_good} is untouched" if last_good.exists() else "no backup was replaced"
-    try:
-        conn.execute(f"checkpoint {identifier(catalog)}")
-        tables = table_checksums(conn, catalog)
-    except duckdb.Error as exc:
-        raise BackupError(
-            f"{database} cannot be read in full, so it was not backed up: {_first_line(exc)}; "
-            f"{keep_note}; if the database is damaged, `navigator restore --database {database}` "
-            "brings back the last good backup"
-        ) from None
+    conn.execute(f"checkpoint {identifier(catalog)}")
     size = database.stat().st_size
     check_free_space(database, size)
-    tmp = copy_private(database, database.parent, f"backing up {database}")
+    source_digest = hashlib.sha256()
+    tmp = copy_private(database, database.parent, f"backing up {database}", source_digest)
     try:
+        # The copy holds the database's bytes exactly (nothing writes the file while the run
+        # holds its lock), so reading every row once, of the copy, checks both: a damaged block
+        # fails here whichever file it came from.
+        if _file_digest(tmp) != source_digest.hexdigest():
+            raise BackupError(f"the backup copy of {database} does not read back byte for byte; "
+                              f"{keep_note}; check the disk, then rerun")
         try:
-            verify_copy(tmp, tables)
+            tables = read_every_row(tmp)
         except BackupError as exc:
-            raise BackupError(f"{exc}; {keep_note}; the run stopped before writing anything") from None
+            reason = str(exc).split(": ", 1)[-1]
+            raise BackupError(
+                f"{database} cannot be read in full, so it was not backed up: {reason}; {keep_note}; "
+                f"if the database is damaged, `navigator restore --database {database}` brings back "
+                "the last good backup") from None
         kept = install(database, tmp, tables, keep, manifest)
     finally:
         tmp.unlink(missing_ok=True)
