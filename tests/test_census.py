@@ -157,6 +157,14 @@ def test_unparseable_number_and_active(valid: Path, tmp_path: Path) -> None:
                   "unparseable_active", 1, ids[1:])
 
 
+def test_unparseable_owner_flag(valid: Path, tmp_path: Path) -> None:
+    ids = _ids(valid, "active")
+    sql = ("SELECT *, CASE WHEN employee_id = '" + ids[0] + "' THEN 'maybe' ELSE 'false' END "
+           "AS is_owner_5pct FROM {src}")
+    _only_problem(validate_census(_plant(valid, tmp_path / "o.csv", sql), CENSUS_DATE),
+                  "unparseable_is_owner_5pct", 1, ids[:1])
+
+
 @pytest.mark.parametrize("name, column, value, where", [
     ("birth_after_hire", "employee_birth_date", "employee_hire_date + 1", "true"),
     ("under_14_at_hire", "employee_birth_date",
