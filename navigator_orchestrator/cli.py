@@ -90,19 +90,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.fail_on_validation_error:
         dq = config.data_quality.model_copy(update={"fail_on_warning": True})
         config = config.model_copy(update={"data_quality": dq})
+    designs = _design_list(args.plan_designs)
     if args.dry_run:
-        sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume)
+        sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,
+                         plan_designs=designs)
         _print_dry_run(sim, args.verbose)
         return 0
     log, files = JsonlLog(), ReportFiles()
     args.run_log = log  # the guard points at it when a defect stops the run
     observer = Observers([console_observer(), log, files, *getattr(args, "observers", ())])
     sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,
-                     notify=print, observer=observer)
+                     notify=print, observer=observer, plan_designs=designs)
     sim.run()
-    if files.csv_file:
-        print(f"Reports: {files.csv_file} and {files.directory}/year_*.json | log: {log.path}")
+    for design_id, path in files.csv_files.items():
+        print(f"Reports: {path} and {path.parent}/year_*_{config.effective_scenario_id}_{design_id}.json "
+              f"| log: {log.path}")
     return 0
+
+
+def _design_list(text: str | None) -> list[str] | None:
+    """--plan-designs a,b -> ['a', 'b'] (each a slug; the config must define it)."""
+    if text is None:
+        return None
+    from navigator_orchestrator.config.schema import SLUG
+
+    ids = [part.strip() for part in text.split(",") if part.strip()]
+    bad = [i for i in ids if not SLUG.match(i)]
+    if not ids or bad:
+        raise ConfigError(f"--plan-designs {text!r}: give design ids (slugs) separated by commas, e.g. "
+                          "--plan-designs standard_401k,safe_harbor")
+    return ids
 
 
 @guarded
@@ -135,31 +152,37 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety.lock import refuse_while_running
 
     from navigator_orchestrator.sql import check_duckdb_file
+    from navigator_orchestrator.identity import Identity
 
     config = load_config(args.config)
     db = _database(args)
     check_duckdb_file(db)
     refuse_while_running(db, "navigator checkpoint")
     scenario = config.effective_scenario_id
-    verdicts = checkpoints.for_database(checkpoints.list_checkpoints(args.dir), db, scenario)
-    print(f"Checkpoints in {Path(args.dir).resolve()} for {db}, scenario {scenario}:")
-    if not verdicts:
-        print("  none")
-        return 0
-    if db.exists():
-        with connection(db) as conn:
-            verdicts = [checkpoints.verify(conn, v) for v in verdicts]
-    else:
-        verdicts = [v if not v.ok else checkpoints.Verdict(v.path, v.checkpoint, False, "database missing")
-                    for v in verdicts]
-    for v in verdicts:
-        cp = v.checkpoint
-        rows = ", ".join(f"{t} {d.get('rows', 0):,}" for t, d in cp.tables.items()) if cp else ""
-        status = "ok" if v.ok else f"INVALID: {v.reason}"
-        head = f"{cp.year} run {cp.run_id} at {cp.created_at}" if cp else v.path.name
-        print(f"  {head} | {rows} | {status}")
-    valid = [v.checkpoint.year for v in verdicts if v.ok and v.checkpoint]
-    print(f"Last valid checkpoint: {max(valid)}" if valid else "No valid checkpoint: --resume would refuse")
+    listed = checkpoints.list_checkpoints(args.dir)
+    for design_id in config.designs(_design_list(args.plan_designs)):
+        identity = Identity(db, scenario, design_id)
+        verdicts = checkpoints.for_identity(listed, identity, args.dir)
+        print(f"Checkpoints in {Path(args.dir).resolve()} for {db}, scenario {scenario}, design {design_id}:")
+        if not verdicts:
+            print("  none")
+            for line in checkpoints.why_others_do_not_apply(listed, identity):
+                print(f"  ({line})")
+            continue
+        if db.exists():
+            with connection(db) as conn:
+                verdicts = [checkpoints.verify(conn, v) for v in verdicts]
+        else:
+            verdicts = [v if not v.ok else checkpoints.Verdict(v.path, v.checkpoint, False, "database missing")
+                        for v in verdicts]
+        for v in verdicts:
+            cp = v.checkpoint
+            rows = ", ".join(f"{t} {d.get('rows', 0):,}" for t, d in cp.tables.items()) if cp else ""
+            status = "ok" if v.ok else f"INVALID: {v.reason}"
+            head = f"{cp.year} run {cp.run_id} at {cp.created_at}" if cp else v.path.name
+            print(f"  {head} | {rows} | {status}")
+        valid = [v.checkpoint.year for v in verdicts if v.ok and v.checkpoint]
+        print(f"Last valid checkpoint: {max(valid)}" if valid else "No valid checkpoint: --resume would refuse")
     return 0
 
 
@@ -237,13 +260,24 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _design_config(config: SimulationConfig, args: argparse.Namespace) -> SimulationConfig:
+    """The config of the design named by --plan-design (default: the baseline)."""
+    design = getattr(args, "plan_design", None) or config.effective_plan_design_id
+    if design not in config.design_ids:
+        raise ConfigError(f"--plan-design {design!r} is not a design of {resolve_config_path(args.config)}; "
+                          f"designs: {', '.join(config.design_ids)}")
+    return config.design(design)
+
+
 def _read_database(args: argparse.Namespace):
-    """The scenario id and a read-only connection to an existing database."""
+    """The identity (database, scenario, design: --plan-design or the baseline) and a read-only
+    connection to an existing database."""
+    from navigator_orchestrator.identity import Identity
     from navigator_orchestrator.sql import connect_duckdb
 
     from navigator_orchestrator.safety.lock import refuse_while_running
 
-    config = load_config(args.config)
+    config = _design_config(load_config(args.config), args)
     path = _database(args)
     if not path.exists():
         raise FileNotFoundError(f"no database at {path}; run `navigator run` first or pass --database")
@@ -253,16 +287,16 @@ def _read_database(args: argparse.Namespace):
     except duckdb.Error as exc:
         raise SimulationError(f"cannot open {path} for reading ({exc}); if a run is writing it, "
                               "wait for it to finish") from None
-    return config.effective_scenario_id, path, conn
+    return Identity(path, config.effective_scenario_id, config.effective_plan_design_id), conn
 
 
 @guarded
 def cmd_report(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.html import write_report
 
-    scenario, path, conn = _read_database(args)
+    identity, conn = _read_database(args)
     with conn:
-        out = write_report(conn, scenario, str(path), args.out)
+        out = write_report(conn, identity, args.out)
     print(f"Wrote {out}")
     return 0
 
@@ -271,9 +305,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_employee(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 
-    scenario, _, conn = _read_database(args)
+    identity, conn = _read_database(args)
     with conn:
-        timeline = load_timeline(conn, scenario, args.employee_id)
+        timeline = load_timeline(conn, identity.scenario_id, identity.plan_design_id, args.employee_id)
     print_timeline(timeline)
     return 0
 
@@ -295,7 +329,7 @@ def cmd_dq(args: argparse.Namespace) -> int:
 
     from navigator_orchestrator.safety.lock import refuse_while_running
 
-    config = load_config(args.config)
+    config = _design_config(load_config(args.config), args)
     database = args.database or Simulation(config).database_path
     refuse_while_running(Path(database), "navigator dq")
     summary = run_dq(config, database, year=args.year, threads=args.threads)
@@ -321,7 +355,7 @@ def cmd_dq(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = _design_config(load_config(args.config), args)
     dbt_vars = {**config.to_dbt_vars(), "simulation_year": args.year or config.simulation.start_year}
     print(json.dumps(dbt_vars))
     return 0
@@ -340,6 +374,13 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("-c", "--config", type=Path, default=None,
                        help="scenario YAML (default: config/simulation_config.yaml in the working "
                             "directory if there is one, else the product's default scenario)")
+
+    def designs_option(p: argparse.ArgumentParser, text: str) -> None:
+        p.add_argument("--plan-designs", metavar="ID,ID", default=None, help=text)
+
+    def design_option(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--plan-design", metavar="ID", default=None,
+                       help="plan design to show (default: the baseline, plan_design_id)")
 
     def enforce_option(p: argparse.ArgumentParser) -> None:
         p.add_argument("--enforce-identifiers", action="store_true",
@@ -361,6 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     enforce_option(run)
     run.add_argument("--fail-on-validation-error", action="store_true",
                      help="treat data-quality warnings as errors: the year is not published")
+    designs_option(run, "designs to simulate (default: every design of the config)")
     run.set_defaults(func=cmd_run)
 
     dq = sub.add_parser("dq", help="run the dbt tests and data-quality tripwires on an existing database")
@@ -369,6 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help=f"DuckDB file (default: {DEFAULT_DATABASE_TEXT})")
     dq.add_argument("--year", type=int, help="check only this published year (default: all)")
     dq.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
+    design_option(dq)
     dq.set_defaults(func=cmd_dq)
 
     validate = sub.add_parser("validate", help="check a config file and lint its values")
@@ -386,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
     database_option(cp)
     cp.add_argument("--dir", type=Path, default=Path(".navigator_checkpoints"),
                     help="checkpoint directory (default: .navigator_checkpoints)")
+    designs_option(cp, "designs to list (default: every design of the config)")
     cp.set_defaults(func=cmd_checkpoint)
 
     runs = sub.add_parser("runs", help="list recorded runs (int_simulation_run_log)")
@@ -417,19 +461,22 @@ def build_parser() -> argparse.ArgumentParser:
     dv = sub.add_parser("dbt-vars", help="print the dbt --vars JSON for running models by hand")
     config_option(dv)
     dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
+    design_option(dv)
     dv.set_defaults(func=cmd_dbt_vars)
 
     rep = sub.add_parser("report", help="write a self-contained HTML report of the scenario's years")
     config_option(rep)
     database_option(rep)
     rep.add_argument("--out", type=Path, default=None,
-                     help="HTML file (default: reports/simulation_report_FIRST_LAST.html)")
+                     help="HTML file (default: reports/<database>/simulation_report_<scenario>_<design>_FIRST_LAST.html)")
+    design_option(rep)
     rep.set_defaults(func=cmd_report)
 
     emp = sub.add_parser("employee", help="show one employee's events and year-end state per year")
     emp.add_argument("employee_id", metavar="ID")
     config_option(emp)
     database_option(emp)
+    design_option(emp)
     emp.set_defaults(func=cmd_employee)
 
     ndt = sub.add_parser("ndt", help="show the ADP/ACP test results and corrections per design and year")

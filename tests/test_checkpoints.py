@@ -12,10 +12,16 @@ from navigator_orchestrator.safety import checkpoints
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.identity import Identity
 
 from conftest import query
 
 CP = Path(".navigator_checkpoints")  # tests run in their own tmp working directory
+
+
+def cp_file(db: Path, year: int, scenario: str = "baseline", design: str = "standard_401k") -> Path:
+    """Where a run writes the checkpoint of (db, scenario, design) for a year."""
+    return checkpoints.checkpoint_path(Identity(db, scenario, design), year, CP)
 
 
 def published(db: Path) -> dict[str, list[tuple]]:
@@ -53,9 +59,10 @@ def test_digest_ignores_row_order_and_run_id_but_not_content(tmp_path):
         with duckdb.connect(str(tmp_path / f"{abs(hash(sql))}.duckdb")) as conn:
             conn.execute(sql)
             conn.execute("create table fct_yearly_events as select * from fct_workforce_snapshot")
-            return checkpoints.year_digests(conn, "s", 2025)["fct_workforce_snapshot"]["digest"]
+            return checkpoints.year_digests(conn, "s", "d", 2025)["fct_workforce_snapshot"]["digest"]
 
-    base = ("create table fct_workforce_snapshot as select 's' as scenario_id, 2025 as simulation_year, "
+    base = ("create table fct_workforce_snapshot as select 's' as scenario_id, 'd' as plan_design_id, "
+            "2025 as simulation_year, "
             "{run} as run_id, x from (values {rows}) v(x)")
     a = digest(base.format(run="'r1'", rows="(1), (2), (3)"))
     assert a == digest(base.format(run="'r2'", rows="(3), (1), (2)"))
@@ -79,7 +86,7 @@ def test_checkpoint_command_reports_a_row_changed_after_the_checkpoint(simulate,
 def test_resume_reruns_only_the_years_after_the_latest_valid_checkpoint(simulate, make_config, capsys):
     _, db = simulate({"simulation": {"end_year": 2027}})
     before, ids_before = published(db), run_ids_by_year(db)
-    (CP / "year_2027.json").unlink()  # as if the run died after publishing 2026
+    cp_file(db, 2027).unlink()  # as if the run died after publishing 2026
     assert main(["run", "-c", str(make_config({"simulation": {"end_year": 2027}})),
                  "--database", str(db), "--resume"]) == 0
     assert "continuing at 2027" in capsys.readouterr().out
@@ -87,13 +94,13 @@ def test_resume_reruns_only_the_years_after_the_latest_valid_checkpoint(simulate
     assert after[2025] == ids_before[2025] and after[2026] == ids_before[2026]  # untouched
     assert after[2027] != ids_before[2027]
     assert published(db) == before
-    assert (CP / "year_2027.json").exists()
+    assert cp_file(db, 2027).exists()
 
 
 def test_a_corrupted_checkpoint_is_refused(simulate, make_config, capsys):
     config = make_config({"simulation": {"end_year": 2025}})
     _, db = simulate({"simulation": {"end_year": 2025}})
-    path = CP / "year_2025.json"
+    path = cp_file(db, 2025)
     data = json.loads(path.read_text())
     data["tables"]["fct_yearly_events"]["rows"] += 1
     path.write_text(json.dumps(data))

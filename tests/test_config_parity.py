@@ -155,3 +155,32 @@ def test_every_config_field_reaches_the_dbt_vars():
 def test_the_var_scanner_sees_vars_passed_through_macros():
     # rate('name') reads var(name): the scanner must count it as a read of that var.
     assert "total_termination_rate" in vars_read_by_sql()
+
+
+def nested(path: tuple, value: Any) -> dict:
+    out: Any = value
+    for key in reversed(path):
+        out = {key: out}
+    return out
+
+
+def test_every_plan_field_overridden_in_a_design_reaches_that_designs_dbt_vars():
+    from navigator_orchestrator.config.schema import PLAN_SECTIONS
+
+    base = load_config(DEFAULT_CONFIG)
+    data = base.model_dump(mode="python", exclude={"plan_designs"})
+    silent: list[str] = []
+    for path, value in leaves({k: data[k] for k in PLAN_SECTIONS}):
+        if literal_options(path) == [value] or path[:2] == ("employer_match", "formulas"):
+            continue  # formulas reach SQL through active_formula (covered above)
+        for candidate in candidates(path, value, data):
+            try:
+                config = parse_config({**data, "plan_designs": {"other": nested(path, candidate)}}, base.config_dir)
+                break
+            except ConfigError:
+                continue
+        else:
+            raise AssertionError(f"no other valid value for {'.'.join(map(str, path))}")
+        if config.design("other").to_dbt_vars() == base.to_dbt_vars():
+            silent.append(".".join(str(p) for p in path))
+    assert not silent, f"design overrides that never reach SQL: {silent}"

@@ -16,6 +16,8 @@ import yaml
 from faults import signal_at
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, PROJECT_ROOT
+from navigator_orchestrator.identity import Identity
+from navigator_orchestrator.safety.checkpoints import checkpoint_path
 
 YEARS = {"start_year": 2025, "end_year": 2028}
 
@@ -91,7 +93,7 @@ def test_kill_9_after_the_first_checkpoint_then_resume_equals_an_uninterrupted_r
         tmp_path, crash_config, reference):
     db = tmp_path / "simulation.duckdb"
     proc = start_run(crash_config, db, tmp_path)
-    wait_for(tmp_path / ".navigator_checkpoints" / "year_2025.json", proc)
+    wait_for(checkpoint_path(Identity(db, "baseline", "standard_401k"), 2025, tmp_path / ".navigator_checkpoints"), proc)
     kill(proc)
     assert proc.returncode == -signal.SIGKILL
     resume_and_compare(crash_config, db, reference)

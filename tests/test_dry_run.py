@@ -35,4 +35,4 @@ def test_dry_run_leaves_an_existing_database_byte_for_byte_unchanged(simulate, m
     out = capsys.readouterr().out
     assert db.read_bytes() == before_bytes and tree(tmp_path) == before_tree
     assert f"{db} -> {db.with_name('simulation_backup.duckdb')}" in out
-    assert "resume: continue after the latest of [2025]" in out
+    assert "resume standard_401k: continue after the latest of [2025]" in out

@@ -43,7 +43,7 @@ def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, make
         # published table does not have: the whole year, deletes included, must roll back.
         conn.execute("alter table int_yearly_snapshot add column not_in_the_contract integer")
         with pytest.raises(duckdb.Error):
-            database.publish_year(conn, "baseline", 2026)
+            database.publish_year(conn, "baseline", ["standard_401k"], 2026)
     assert _fingerprint(db) == before
 
 
@@ -179,13 +179,13 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
     db = tmp_path / "sim.duckdb"
     Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
     with database.connection(db) as conn:  # the file holds 2026's work tables (the last year)
-        database.clear_from_year(conn, "baseline", 2026)
+        database.clear_from_year(conn, "baseline", ["standard_401k"], 2026)
         before = _fingerprint_conn(conn)
         year_rows = {t: conn.execute(f"select count(*) from {s}").fetchone()[0]
                      for t, s in database.PUBLISHED_TABLES.items()}
 
         with pytest.raises(RuntimeError, match="a check failed"):
-            with database.CheckedPublish(conn, "baseline", 2026):
+            with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026):
                 # The checks' connection sees the published years as they were while the
                 # year is appended in the other transaction.
                 assert conn.execute("select count(*) from fct_workforce_snapshot "
@@ -196,12 +196,12 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
         # An append that fails reaches the caller at commit, and nothing is published.
         conn.execute("alter table int_yearly_snapshot add column not_in_the_contract integer")
         with pytest.raises(duckdb.Error, match="not_in_the_contract"):
-            with database.CheckedPublish(conn, "baseline", 2026) as publish:
+            with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as publish:
                 publish.commit()
         assert _fingerprint_conn(conn) == before
         conn.execute("alter table int_yearly_snapshot drop column not_in_the_contract")
 
-        with database.CheckedPublish(conn, "baseline", 2026) as publish:
+        with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as publish:
             counts = publish.commit()
         assert counts == year_rows and all(counts.values())
         for table, rows in year_rows.items():

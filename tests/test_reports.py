@@ -31,8 +31,18 @@ from navigator_orchestrator.reporting.files import ReportFiles
 from navigator_orchestrator.reporting.html import write_report
 from navigator_orchestrator.reporting.summary import scenario_figures
 from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
+from navigator_orchestrator.identity import Identity, database_tag
 
-SCENARIO = "baseline"
+SCENARIO, DESIGN = "baseline", "standard_401k"
+
+
+def reports_of(root: Path, db: Path) -> Path:
+    """The report folder of one database under a reports root."""
+    return root / database_tag(db)
+
+
+def summary_csv(root: Path, db: Path, first: int, last: int) -> Path:
+    return reports_of(root, db) / f"multi_year_summary_{SCENARIO}_{DESIGN}_{first}_{last}.csv"
 
 
 def write_config(directory: Path, census: Path, end_year: int) -> Path:
@@ -110,17 +120,19 @@ def assert_row_matches(row: dict[str, str], expected: dict[str, float]) -> None:
 
 
 def test_multi_year_csv_matches_the_database(run2):
-    rows = read_csv(run2["reports"] / "multi_year_summary_2025_2026.csv")
+    path = summary_csv(run2["reports"], run2["db"], 2025, 2026)
+    rows = read_csv(path)
     expected = expected_figures(run2["db"])
     assert [int(r["year"]) for r in rows] == [2025, 2026]
     for row in rows:
+        assert (row["scenario_id"], row["plan_design_id"]) == (SCENARIO, DESIGN)
         assert_row_matches(row, expected[int(row["year"])])
     # Only the file for the full range is left behind, not one per year of the run.
-    assert sorted(p.name for p in run2["reports"].glob("*.csv")) == ["multi_year_summary_2025_2026.csv"]
+    assert sorted(run2["reports"].rglob("*.csv")) == [path]
 
 
 def test_plan_figures_are_present_and_consistent(run2):
-    for row in read_csv(run2["reports"] / "multi_year_summary_2025_2026.csv"):
+    for row in read_csv(summary_csv(run2["reports"], run2["db"], 2025, 2026)):
         assert int(row["participants"]) > 0 and float(row["employee_deferrals"]) > 0
         assert float(row["employer_match"]) > 0
         assert float(row["total_employer_cost"]) == pytest.approx(
@@ -130,10 +142,10 @@ def test_plan_figures_are_present_and_consistent(run2):
 
 
 def test_year_json_carries_the_same_figures_events_and_dq_state(run2):
-    rows = {int(r["year"]): r for r in read_csv(run2["reports"] / "multi_year_summary_2025_2026.csv")}
+    rows = {int(r["year"]): r for r in read_csv(summary_csv(run2["reports"], run2["db"], 2025, 2026))}
     for year in (2025, 2026):
-        doc = json.loads((run2["reports"] / f"year_{year}.json").read_text())
-        assert doc["year"] == year and doc["scenario_id"] == SCENARIO
+        doc = json.loads((reports_of(run2["reports"], run2["db"]) / f"year_{year}_{SCENARIO}_{DESIGN}.json").read_text())
+        assert doc["year"] == year and (doc["scenario_id"], doc["plan_design_id"]) == (SCENARIO, DESIGN)
         assert doc["run_id"] == run2["result"].run_id
         for column, value in doc["figures"].items():
             assert value == pytest.approx(float(rows[year][column])), column
@@ -174,7 +186,7 @@ def test_log_lines_parse_time_every_stage_and_carry_no_pii(run2):
 def test_console_audit_is_plain_text_with_the_year_figures(run2):
     out = run2["console"]
     assert "\x1b[" not in out  # no terminal control codes when stdout is not a terminal
-    figures = {f.year: f for f in scenario_figures(duckdb.connect(str(run2["db"]), read_only=True), SCENARIO)}
+    figures = {f.year: f for f in scenario_figures(duckdb.connect(str(run2["db"]), read_only=True), SCENARIO, DESIGN)}
     for year in (2025, 2026):
         f = figures[year]
         assert f"{year}: actives {f.start_actives:,} -> {f.end_actives:,}" in out
@@ -197,12 +209,13 @@ def test_single_year_cli_run_writes_csv_json_and_log_in_the_working_directory(
     assert main(["run", "-c", str(config), "--database", str(tmp_path / "one.duckdb")]) == 0
     out = capsys.readouterr().out
     assert "2025: actives" in out and "Participation:" in out
-    rows = read_csv(work / "reports" / "multi_year_summary_2025_2025.csv")
+    db = tmp_path / "one.duckdb"
+    rows = read_csv(summary_csv(work / "reports", db, 2025, 2025))
     assert len(rows) == 1
-    assert_row_matches(rows[0], expected_figures(tmp_path / "one.duckdb")[2025])
-    doc = json.loads((work / "reports" / "year_2025.json").read_text())
+    assert_row_matches(rows[0], expected_figures(db)[2025])
+    doc = json.loads((reports_of(work / "reports", db) / f"year_2025_{SCENARIO}_{DESIGN}.json").read_text())
     assert doc["figures"]["end_actives"] == int(rows[0]["end_actives"])
-    (log,) = (work / "logs").glob("run_*.jsonl")
+    (log,) = (work / "logs" / database_tag(db)).glob(f"run_{SCENARIO}_*.jsonl")
     assert [json.loads(line)["event"] for line in log.read_text().splitlines()][-1] == "run_finished"
 
 
@@ -212,7 +225,7 @@ def _chromium() -> str | None:
 
 def test_html_report_is_self_contained_and_its_charts_draw_in_a_browser(run2, tmp_path):
     with duckdb.connect(str(run2["db"]), read_only=True) as conn:
-        out = write_report(conn, SCENARIO, str(run2["db"]), tmp_path / "report.html")
+        out = write_report(conn, Identity(run2["db"], SCENARIO, DESIGN), tmp_path / "report.html")
     html = out.read_text()
     assert html.count('<svg class="chart"') == 5
     assert not re.search(r"https?://|<link|\bsrc=", html), "the report must not load anything"
@@ -239,11 +252,12 @@ def test_html_report_lists_recorded_data_quality_results(run2, tmp_path):
     with duckdb.connect(str(db)) as conn:
         conn.execute("delete from int_data_quality_results")
         conn.execute("""insert into int_data_quality_results by name select * from (values
-            ('r1', 'baseline', 2025, 'hires_meet_demand', 'error', 'pass', '0', 'ok', now()),
-            ('r1', 'baseline', 2026, 'match_present', 'warn', 'fail', '0', 'no match events', now())
-        ) t(run_id, scenario_id, simulation_year, check_name, severity, status, observed, message,
-            recorded_at)""")
-        html = write_report(conn, SCENARIO, str(db), tmp_path / "r.html").read_text()
+            ('r1', 'baseline', 'standard_401k', 2025, 'hires_meet_demand', 'error', 'pass', '0', 'ok', now()),
+            ('r1', 'baseline', 'standard_401k', 2026, 'match_present', 'warn', 'fail', '0', 'no match events', now()),
+            ('r1', 'baseline', 'other_design', 2026, 'not_this_design', 'warn', 'fail', '0', 'elsewhere', now())
+        ) t(run_id, scenario_id, plan_design_id, simulation_year, check_name, severity, status, observed,
+            message, recorded_at)""")
+        html = write_report(conn, Identity(db, SCENARIO, DESIGN), tmp_path / "r.html").read_text()
     assert "2 checks: 1 passed, 1 failed (match_present)." in html
     assert "match_present" in html and "no match events" in html
 
@@ -257,7 +271,7 @@ def test_employee_timeline_shows_a_known_employees_events(run2, capsys):
     events = query(run2["db"], "select simulation_year, effective_date, event_type from fct_yearly_events "
                                "where employee_id = ? order by simulation_year, event_sequence", [employee])
     with duckdb.connect(str(run2["db"]), read_only=True) as conn:
-        timeline = load_timeline(conn, SCENARIO, employee)
+        timeline = load_timeline(conn, SCENARIO, DESIGN, employee)
     assert [(e["simulation_year"], e["effective_date"], e["event_type"]) for e in timeline.events] == events
     stream = io.StringIO()
     print_timeline(timeline, stream)
@@ -277,12 +291,12 @@ def test_employee_timeline_shows_a_known_employees_events(run2, capsys):
 def test_figures_without_plan_columns_report_none_for_plan_money(tmp_path):
     with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
         conn.execute("""create table fct_workforce_snapshot as select * from (values
-            ('s', 2025, 'a', 'active', 'continuous_active', 100.0, 100.0),
-            ('s', 2025, 'b', 'terminated', 'experienced_termination', 50.0, 100.0)
-        ) t(scenario_id, simulation_year, employee_id, employment_status, detailed_status_code,
+            ('s', 'd', 2025, 'a', 'active', 'continuous_active', 100.0, 100.0),
+            ('s', 'd', 2025, 'b', 'terminated', 'experienced_termination', 50.0, 100.0)
+        ) t(scenario_id, plan_design_id, simulation_year, employee_id, employment_status, detailed_status_code,
             prorated_annual_compensation, current_compensation)""")
-        (f,) = scenario_figures(conn, "s")
-        html = write_report(conn, "s", "w.duckdb", tmp_path / "w.html").read_text()
+        (f,) = scenario_figures(conn, "s", "d")
+        html = write_report(conn, Identity(tmp_path / "w.duckdb", "s", "d"), tmp_path / "w.html").read_text()
     assert (f.start_actives, f.end_actives, f.growth_pct, f.total_pay) == (2, 1, -0.5, 150.0)
     assert f.eligible is None and f.participation_rate is None and f.total_employer_cost is None
     # Workforce charts only, and the report says why the plan charts are missing.
@@ -302,7 +316,7 @@ def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_
     log, files = JsonlLog(tmp_path / "logs"), ReportFiles(tmp_path / "reports")
     with pytest.raises(RuntimeError):
         Simulation(config, tmp_path / "f.duckdb", observer=Observers([log, files, FailSecondYear()])).run()
-    assert [int(r["year"]) for r in read_csv(tmp_path / "reports" / "multi_year_summary_2025_2025.csv")] == [2025]
+    assert [int(r["year"]) for r in read_csv(summary_csv(tmp_path / "reports", tmp_path / "f.duckdb", 2025, 2025))] == [2025]
     last = json.loads(log.path.read_text().splitlines()[-1])
     assert last["event"] == "run_finished" and last["status"] == "failed"
     assert last["error"] == "simulated failure before building 2026" and last["years_completed"] == [2025]

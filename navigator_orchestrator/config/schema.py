@@ -335,9 +335,28 @@ class DataQualitySettings(_Section):
     skip_checks: list[Slug] = Field(default_factory=list)
 
 
+# The plan sections: what may differ between the designs of one scenario (`plan_designs`).
+# Everything else (workforce, pay, promotions, IRS indexing, the run itself) is the scenario's
+# and shared by its designs. A plan section added to SimulationConfig joins this tuple.
+PLAN_SECTIONS: tuple[str, ...] = (
+    "eligibility", "enrollment", "deferral_auto_escalation", "employer_match", "employer_core_contribution",
+)
+
+
+def _merged(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """`base` with `overrides` laid over it, mapping by mapping (lists and values replace)."""
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 class SimulationConfig(_Section):
     scenario_id: Slug | None = None
     plan_design_id: Slug | None = None
+    # Further designs of the scenario: design id (slug) -> overrides of the plan sections. The
+    # top-level plan sections are the baseline design, named by plan_design_id.
+    plan_designs: dict[str, dict[str, Any]] = Field(default_factory=dict)
     simulation: SimulationSettings = SimulationSettings()
     setup: SetupSettings = SetupSettings()
     workforce: WorkforceSettings = WorkforceSettings()
@@ -379,6 +398,58 @@ class SimulationConfig(_Section):
     @property
     def effective_plan_design_id(self) -> str:
         return self.plan_design_id or "default"
+
+    # ----- plan designs ---------------------------------------------------
+    @property
+    def design_ids(self) -> list[str]:
+        """Every design of the scenario: the baseline (top level) first, then plan_designs in order."""
+        return [self.effective_plan_design_id, *self.plan_designs]
+
+    def design(self, design_id: str) -> "SimulationConfig":
+        """The config of one design run alone: the top level with that design's plan overrides
+        and `plan_design_id` set to it, and no further designs. ValueError naming the problem
+        when the id is not a slug, is the baseline's, overrides a non-plan section or a key
+        the schema does not know, or gives a value the schema refuses."""
+        if design_id == self.effective_plan_design_id:
+            return self.model_copy(update={"plan_designs": {}})
+        if design_id not in self.plan_designs:
+            raise ValueError(f"no plan design {design_id!r}; designs: {', '.join(self.design_ids)}")
+        where = f"plan_designs.{design_id}"
+        if not SLUG.match(design_id):
+            raise ValueError(f"{where}: {design_id!r} is not a slug: use 1-64 characters from A-Z a-z 0-9 _ -")
+        overrides = self.plan_designs[design_id] or {}
+        if not isinstance(overrides, dict):
+            raise ValueError(f"{where}: write the design as a mapping of plan sections, e.g. employer_match: {{...}}")
+        others = [k for k in overrides if k not in PLAN_SECTIONS]
+        for key in others:
+            if key in SimulationConfig.model_fields:
+                raise ValueError(f"{where}.{key}: only plan sections differ between designs "
+                                 f"({', '.join(PLAN_SECTIONS)}); put {key} in a config of its own scenario")
+        typos = unknown_keys({k: overrides[k] for k in others}, SimulationConfig, f"{where}.")
+        typos += [p for k in PLAN_SECTIONS if k in overrides
+                  for p in unknown_keys({k: overrides[k]}, SimulationConfig, f"{where}.")]
+        if typos:
+            raise ValueError("; ".join(typos))
+        base = self.model_dump(mode="python", include=set(overrides))
+        data = {k: _merged(base[k], overrides[k]) if isinstance(overrides[k], dict) else overrides[k]
+                for k in overrides}
+        sections = {}
+        for key, value in data.items():
+            try:
+                sections[key] = type(getattr(self, key)).model_validate(value)
+            except ValidationError as exc:
+                raise ValueError(_format_errors(exc, f"{where}.{key}")) from None
+        return self.model_copy(update={**sections, "plan_design_id": design_id, "plan_designs": {}})
+
+    def designs(self, selected: list[str] | None = None) -> dict[str, "SimulationConfig"]:
+        """Design id -> its config (see `design`), every design or the `selected` ones in the
+        config's order. ConfigError when a selected id names no design."""
+        if selected:
+            unknown = [d for d in selected if d not in self.design_ids]
+            if unknown:
+                raise ConfigError(f"--plan-designs names {', '.join(repr(d) for d in unknown)}, which the config "
+                                  f"does not define; designs: {', '.join(self.design_ids)}")
+        return {d: self.design(d) for d in self.design_ids if not selected or d in selected}
 
     def with_years(self, start: int | None, end: int | None) -> "SimulationConfig":
         sim = self.simulation.model_dump()
@@ -534,11 +605,12 @@ def unknown_keys(data: Any, model: type[BaseModel] = SimulationConfig, prefix: s
     return problems
 
 
-def _format_errors(exc: ValidationError) -> str:
+def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     lines = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-        lines.append(f"{loc}: {err['msg']}")
+        loc = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"]]) or "(top level)"
+        msg = err["msg"].removeprefix("Value error, ") if prefix else err["msg"]
+        lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 
 
@@ -551,9 +623,18 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
     if typos:
         raise ConfigError("; ".join(typos))
     try:
-        return SimulationConfig(**data, config_dir=config_dir)
+        config = SimulationConfig(**data, config_dir=config_dir)
     except ValidationError as exc:
         raise ConfigError(_format_errors(exc)) from None
+    for design_id in config.plan_designs:
+        if design_id == config.effective_plan_design_id:
+            raise ConfigError(f"plan_designs.{design_id}: '{design_id}' is the baseline (plan_design_id, the "
+                              "top-level plan sections); give the other design another id")
+        try:
+            config.design(design_id)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    return config
 
 
 def load_config(path: Path | str | None = None) -> SimulationConfig:

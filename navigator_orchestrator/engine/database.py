@@ -1,7 +1,9 @@
 """DuckDB access for the orchestrator: connections, year publishing and clearing.
 
 dbt builds each simulated year into year-only `int_*` tables; the year reaches the published
-`fct_*` tables here, in ONE DuckDB transaction (delete this scenario's years >= Y, append Y).
+`fct_*` tables here, in ONE DuckDB transaction (delete the run's designs' years >= Y of this
+scenario, append Y). Rows of other scenarios and of designs the run does not build are never
+touched: every published row is keyed by (scenario_id, plan_design_id, simulation_year, ...).
 A crash or a failure therefore leaves the published tables at a year boundary. In a run the
 transaction's appends overlap the year's checks and commit only once they pass (CheckedPublish).
 """
@@ -12,7 +14,7 @@ import hashlib
 import threading
 from contextlib import contextmanager, nullcontext, suppress
 from pathlib import Path
-from typing import Any, Callable, ContextManager, Iterator
+from typing import Any, Callable, ContextManager, Iterator, Sequence
 
 import duckdb
 
@@ -180,23 +182,28 @@ def table_exists(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(row and row[0])
 
 
-def published_years(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> list[int]:
+def published_years(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str) -> list[int]:
+    """The years the database holds for one (scenario, design), ascending."""
     if not table_exists(conn, "fct_workforce_snapshot"):
         return []
     rows = conn.execute(
-        "select distinct simulation_year from fct_workforce_snapshot where scenario_id = ? order by 1",
-        [scenario_id],
+        "select distinct simulation_year from fct_workforce_snapshot "
+        "where scenario_id = ? and plan_design_id = ? order by 1",
+        [scenario_id, plan_design_id],
     ).fetchall()
     return [r[0] for r in rows]
 
 
-def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> None:
-    """Delete this scenario's years >= `year` from every published table (caller owns the txn)."""
+def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                    year: int) -> None:
+    """Delete years >= `year` of these designs of this scenario from every published table
+    (caller owns the transaction). Other designs and scenarios keep every row."""
     for table in PUBLISHED_TABLES:
         if table_exists(conn, table):
             conn.execute(
-                f"delete from {table} where scenario_id = ? and simulation_year >= ?",
-                [scenario_id, year],
+                f"delete from {table} where scenario_id = ? and list_contains(?, plan_design_id) "
+                "and simulation_year >= ?",
+                [scenario_id, list(plan_design_ids), year],
             )
 
 
@@ -225,9 +232,10 @@ def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> 
     return f"select * from {source}"
 
 
-def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
+def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str], year: int,
                  before_commit: Callable[[], None] | None = None, parts: int = 1) -> dict[str, int]:
-    """Atomically replace years >= `year` of this scenario with the freshly built year.
+    """Atomically replace years >= `year` of these designs of this scenario with the freshly
+    built year (which holds rows of exactly these designs).
 
     `before_commit` runs inside the transaction, after the appends; if it raises, nothing is
     published. `parts` > 1 appends each table in that many rowid ranges at once; only for a
@@ -235,7 +243,7 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
     counts: dict[str, int] = {}
     conn.execute("begin transaction")
     try:
-        clear_from_year(conn, scenario_id, year)
+        clear_from_year(conn, scenario_id, plan_design_ids, year)
         for table, source in PUBLISHED_TABLES.items():
             if not table_exists(conn, table):
                 create_published_table(conn, table, source)
@@ -264,7 +272,8 @@ class CheckedPublish:
     check, an interrupt) rolls everything back, so a year is still published whole or not at all.
     """
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int):
+    def __init__(self, conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                 year: int):
         self._cursor = conn.cursor()
         try:
             # A new connection starts in the instance's default catalog: give it this one's.
@@ -282,13 +291,13 @@ class CheckedPublish:
         self._approved = False
         self._counts: dict[str, int] = {}
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._publish, args=(scenario_id, year),
+        self._thread = threading.Thread(target=self._publish, args=(scenario_id, tuple(plan_design_ids), year),
                                         name=f"navigator-publish-{year}", daemon=True)
         self._thread.start()
 
-    def _publish(self, scenario_id: str, year: int) -> None:
+    def _publish(self, scenario_id: str, plan_design_ids: tuple[str, ...], year: int) -> None:
         try:
-            self._counts = publish_year(self._cursor, scenario_id, year, before_commit=self._await_decision,
+            self._counts = publish_year(self._cursor, scenario_id, plan_design_ids, year, before_commit=self._await_decision,
                                         parts=self._parts)
         except BaseException as exc:  # handed to the caller's thread by commit()
             self._error = exc

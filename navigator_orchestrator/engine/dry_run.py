@@ -52,15 +52,17 @@ def describe(sim: Simulation, verbose: bool = False) -> list[str]:
     paths = sim.paths()
     lines = ["Dry run: nothing will be written."]
     if sim.resume:
-        found = checkpoints.for_database(checkpoints.list_checkpoints(sim.checkpoint_dir),
-                                         sim.database_path, cfg.effective_scenario_id)
-        years = [v.checkpoint.year for v in found if v.checkpoint]
-        lines.append(f"resume: continue after the latest of {years or 'no'} checkpoint(s) that verifies "
-                     f"(checked against the database when the run starts); years up to {cfg.simulation.end_year}")
+        listed = checkpoints.list_checkpoints(sim.checkpoint_dir)
+        for design_id in sim.designs:
+            found = checkpoints.for_identity(listed, sim.identity(design_id), sim.checkpoint_dir)
+            years = [v.checkpoint.year for v in found if v.checkpoint]
+            lines.append(f"resume {design_id}: continue after the latest of {years or 'no'} checkpoint(s) that "
+                         f"verifies (checked against the database when the run starts); years up to "
+                         f"{cfg.simulation.end_year}")
     else:
         years = sim.years()
         lines.append(f"years: {years[0]}-{years[-1]} ({len(years)})" if years else "years: none")
-    lines.append(f"scenario {cfg.effective_scenario_id} | plan {cfg.effective_plan_design_id} | "
+    lines.append(f"scenario {cfg.effective_scenario_id} | plan {', '.join(sim.designs)} | "
                  f"seed {cfg.simulation.random_seed} | clear_mode {cfg.setup.clear_mode} | "
                  f"config hash {cfg.config_hash()[:12]}")
     for name in ("database", "census", "checkpoints", "lock"):
@@ -70,7 +72,8 @@ def describe(sim: Simulation, verbose: bool = False) -> list[str]:
     lines += [f"  {i}. {stage}" for i, stage in enumerate(_stages(sim), 1)]
     lines.append("dbt:")
     for plan in sim.plan():
-        lines.append(f"  {plan.year}: dbt {' '.join(plan.dbt_command)}")
+        design = f" [{plan.plan_design_id}]" if len(sim.designs) > 1 else ""
+        lines.append(f"  {plan.year}{design}: dbt {' '.join(plan.dbt_command)}")
         if verbose:
             lines.append(f"    --vars {json.dumps(plan.dbt_vars, sort_keys=True)}")
     return lines

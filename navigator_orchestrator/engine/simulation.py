@@ -5,12 +5,19 @@ terminations, hires, new-hire terminations, promotions and raises, then plan sta
 dbt resolves that order from the model DAG. The orchestrator publishes each finished year to
 the fct_* tables in one transaction, so a failure never leaves a half-written year behind.
 
+A config may hold several plan designs of one scenario (`plan_designs`). The workforce does not
+depend on the plan: each year it is built once, with the first design, and every further design
+rebuilds only the plan-dependent models (dbt tag `design`) on the same people. Every draw is
+keyed by (seed, year, employee, stream), never by design, so each design's rows equal those of
+running it alone. Each design is published, checkpointed and logged under its own identity
+(database, scenario_id, plan_design_id); publishing one design never touches another's rows.
+
 Around the years, `run()` applies the operational guards in this order: census check (before
 anything is written), database lock, resume point and continuity (a run that refuses or has
-nothing to do takes no backup and rotates none out), preflight backup, run-log row; after each
-publish a checkpoint and a run-log update; at the end the run-log row is closed either way
-(`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the run creates is
-owner-only (safety.permissions).
+nothing to do takes no backup and rotates none out), preflight backup, run-log rows (one per
+design); after each publish a checkpoint and a run-log update; at the end the run-log rows are
+closed either way (`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the
+run creates is owner-only (safety.permissions).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
 import duckdb
 
@@ -39,6 +46,7 @@ from navigator_orchestrator.safety.permissions import private_files
 from navigator_orchestrator.census.intake import CensusError, CensusReport, census_file_hash, load_census, validate_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
+from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 from navigator_orchestrator.reporting.summary import YearFigures, year_audit
@@ -47,6 +55,10 @@ from navigator_orchestrator.sql import check_duckdb_file
 
 class SimulationError(RuntimeError):
     """A run that cannot start or continue; the message says what to do."""
+
+
+# dbt tag of the models whose rows depend on the plan design (dbt_project.yml).
+DESIGN_TAG = "design"
 
 
 @dataclass
@@ -64,6 +76,7 @@ class YearSummary:
     participation_rate: float | None = None
     average_deferral_rate: float | None = None
     notes: list[str] = field(default_factory=list)
+    plan_design_id: str = ""
 
     @property
     def growth(self) -> float:
@@ -87,9 +100,12 @@ def new_run_id() -> str:
 
 @dataclass
 class YearPlan:
+    """One dbt invocation: a year of one design (the year's first design builds the workforce)."""
+
     year: int
     dbt_command: list[str]
     dbt_vars: dict
+    plan_design_id: str = ""
 
 
 class Simulation:
@@ -109,8 +125,11 @@ class Simulation:
         checkpoint_dir: Path = checkpoints.CHECKPOINT_DIR,
         notify: Callable[[str], None] | None = None,
         observer: RunObserver | None = None,
+        plan_designs: Sequence[str] | None = None,
     ):
         self.config = config
+        # Design id -> the config of that design run alone; the baseline first.
+        self.designs: dict[str, SimulationConfig] = config.designs(list(plan_designs or []))
         # Years before first_year are already published; the run continues from first_year - 1.
         self.first_year = first_year or config.simulation.start_year
         self.database_path = Path(database_path or DEFAULT_DATABASE).resolve()
@@ -121,6 +140,7 @@ class Simulation:
         self.checkpoint_dir = Path(checkpoint_dir)
         self.notify = notify or (lambda message: None)
         self.observer = observer or RunObserver()
+        self.elsewhere: dict[str, list[str]] = {}  # design -> checkpoint dirs of earlier runs
         self._last_stage_seconds = 0.0
         # The year-only work tables live in memory during a run (see database.work_catalog).
         self.dbt = DbtRunner(self.database_path, threads=threads,
@@ -135,18 +155,26 @@ class Simulation:
     def years(self) -> list[int]:
         return list(range(self.first_year, self.config.simulation.end_year + 1))
 
+    def identity(self, plan_design_id: str) -> Identity:
+        return Identity(self.database_path, self.config.effective_scenario_id, plan_design_id)
+
     def plan(self, run_id: str = "planned") -> list[YearPlan]:
-        base = {**self.config.to_dbt_vars(), "run_id": run_id}
+        """The dbt invocations of the run in order: per year, the first design builds the whole
+        year (workforce and plan), each further design only the models tagged `design`."""
         plans = []
         for year in self.years():
-            select = [f"tag:{WORK_TAG}"] + (["tag:baseline"] if year == self.census_year else [])
-            if not plans:
-                # The first year also loads the seeds, so every simulated year is one invocation.
-                command = ["build", "--select", "resource_type:seed", *select,
-                           "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-            else:
-                command = ["run", "--select", *select]
-            plans.append(YearPlan(year, command, {**base, "simulation_year": year}))
+            for i, (design_id, design) in enumerate(self.designs.items()):
+                dbt_vars = {**design.to_dbt_vars(), "run_id": run_id, "simulation_year": year}
+                select = [f"tag:{WORK_TAG}"] + (["tag:baseline"] if year == self.census_year else [])
+                if i > 0:
+                    command = ["run", "--select", f"tag:{DESIGN_TAG}"]
+                elif not plans:
+                    # The first year also loads the seeds, so a one-design year is one invocation.
+                    command = ["build", "--select", "resource_type:seed", *select,
+                               "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+                else:
+                    command = ["run", "--select", *select]
+                plans.append(YearPlan(year, command, dbt_vars, design_id))
         return plans
 
     def paths(self) -> dict[str, Path | None]:
@@ -217,10 +245,12 @@ class Simulation:
                     existed: bool) -> RunResult:
         cfg = self.config
         scenario = cfg.effective_scenario_id
-        config_hash, census_hash = cfg.config_hash(), census_file_hash(cfg.census_path)
+        designs = list(self.designs)
+        census_hash = census_file_hash(cfg.census_path)
+        hashes = {d: design.config_hash() for d, design in self.designs.items()}
         # Decide before writing: a run that refuses or has nothing to do takes no backup and
-        # rotates none out (its run-log row, the audit trail, is still recorded).
-        resumed_after = self._resume_after(conn, config_hash, census_hash) if self.resume else None
+        # rotates none out (its run-log rows, the audit trail, are still recorded).
+        resumed_after = self._resume_after(conn, hashes, census_hash) if self.resume else None
         year_plans = self.plan(run_id)
         clearing = cfg.setup.clear_mode == "all" and not self.resume
         refusal: SimulationError | None = None
@@ -230,17 +260,18 @@ class Simulation:
             except SimulationError as exc:
                 refusal = exc
         backup = self._backup(conn) if existed and year_plans and refusal is None else None
-        record = runlog.RunRecord(
-            run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
-            start_year=cfg.simulation.start_year, end_year=cfg.simulation.end_year,
-            first_year=self.first_year, random_seed=cfg.simulation.random_seed,
-            config_hash=config_hash, census_hash=census_hash, resumed_after_year=resumed_after,
-        )
-        runlog.start(conn, record)
+        for design_id in designs:
+            runlog.start(conn, runlog.RunRecord(
+                run_id=run_id, scenario_id=scenario, plan_design_id=design_id,
+                start_year=cfg.simulation.start_year, end_year=cfg.simulation.end_year,
+                first_year=self.first_year, random_seed=cfg.simulation.random_seed,
+                config_hash=hashes[design_id], census_hash=census_hash, resumed_after_year=resumed_after,
+                checkpoint_dir=str(self.checkpoint_dir.resolve()),
+            ), close_interrupted=design_id == designs[0])
         obs = self.observer
         started = time.perf_counter()
         summaries: list[YearSummary] = []
-        history: list[YearFigures] | None = None  # figures of the years audited so far
+        history: dict[str, list[YearFigures] | None] = {d: None for d in designs}  # years audited so far
         checkpoint_seconds = 0.0
         outcome = RunOutcome()
         completed = False
@@ -248,7 +279,7 @@ class Simulation:
             # Inside the try: a log that cannot be written (a full or read-only disk) fails the
             # run with its reason, and the run-log row is closed as failed, never left running.
             obs.run_started(RunInfo(
-                run_id=run_id, scenario_id=scenario, plan_design_id=cfg.effective_plan_design_id,
+                run_id=run_id, scenario_id=scenario, plan_design_ids=tuple(designs),
                 years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
                 database=str(self.database_path), stages=self.YEAR_STAGES,
             ))
@@ -263,15 +294,18 @@ class Simulation:
                         rows["raw_census"] = report.row_count
                 with self._stage(None, "dbt_parse") as rows:
                     rows["nodes"] = self.dbt.prepare()
+            last_year = year_plans[-1].year if year_plans else None
             work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models(),
                                           timed=lambda: self._stage(None, "write_back"))
-                    if len(year_plans) > 1 and self.dbt.work_catalog else contextlib.nullcontext())
+                    if self.years()[:-1] and self.dbt.work_catalog else contextlib.nullcontext())
             with work as catalog:
                 for plan in year_plans:
+                    design = self.designs[plan.plan_design_id]
+                    identity = self.identity(plan.plan_design_id)
                     year_started = time.perf_counter()
                     # The last year is built straight into the database file, where `dbt run`
                     # by hand and the recovery commands look for it: nothing to write back.
-                    into_file = plan is year_plans[-1]
+                    into_file = plan.year == last_year
                     if into_file and catalog is not None:
                         catalog.release()
                     with self._stage(plan.year, "dbt_build") as rows:
@@ -282,26 +316,27 @@ class Simulation:
                         rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
                     # Data-quality tripwires on the unpublished year, while the year is appended
                     # in a transaction that commits only once they pass: an error publishes nothing.
-                    with database.CheckedPublish(conn, scenario, plan.year) as publish:
+                    with database.CheckedPublish(conn, scenario, [plan.plan_design_id], plan.year) as publish:
                         with self._stage(plan.year, "tripwires") as rows:
-                            rows["checks"] = len(tripwires.guard_year(conn, cfg, plan.year, run_id, self.database_path).results)
+                            rows["checks"] = len(tripwires.guard_year(conn, design, plan.year, run_id, self.database_path).results)
                         with self._stage(plan.year, "publish") as rows:
                             counts = publish.commit()
                             rows.update(counts)
-                    summary = year_summary(conn, scenario, plan.year)
+                    summary = year_summary(conn, scenario, plan.plan_design_id, plan.year)
                     summary.row_counts = counts
                     with self._stage(plan.year, "checkpoint") as rows:
                         checkpoints.write_checkpoint(
-                            conn, year=plan.year, database=self.database_path, scenario_id=scenario,
-                            plan_design_id=cfg.effective_plan_design_id, run_id=run_id,
-                            config_hash=config_hash, census_hash=census_hash, directory=self.checkpoint_dir,
+                            conn, year=plan.year, identity=identity, run_id=run_id,
+                            config_hash=hashes[plan.plan_design_id], census_hash=census_hash,
+                            directory=self.checkpoint_dir,
                         )
                     checkpoint_seconds += self._last_stage_seconds
                     summary.seconds = time.perf_counter() - year_started
-                    runlog.year_done(conn, run_id, plan.year, summary.seconds, counts)
+                    runlog.year_done(conn, run_id, plan.year, summary.seconds, counts, plan.plan_design_id)
                     with self._stage(plan.year, "audit") as rows:
-                        audit = year_audit(conn, scenario, plan.year, self.census_year, earlier=history)
-                        history = audit.history
+                        audit = year_audit(conn, scenario, plan.plan_design_id, plan.year, self.census_year,
+                                           earlier=history[plan.plan_design_id])
+                        history[plan.plan_design_id] = audit.history
                         rows["years_summarised"] = len(audit.history)
                     summaries.append(summary)
                     obs.year_finished(summary, audit)
@@ -370,7 +405,8 @@ class Simulation:
             with contextlib.suppress(duckdb.Error):
                 runlog.finish(cursor, run_id, error=message,
                               status="interrupted" if signum is not None else "failed")
-            return database.published_years(cursor, self.config.effective_scenario_id)
+            return sorted(set.intersection(*(set(database.published_years(cursor, self.config.effective_scenario_id, d))
+                                             for d in self.designs)))
         except duckdb.Error:
             return None
         finally:
@@ -386,36 +422,45 @@ class Simulation:
         self._last_stage_seconds = time.perf_counter() - started
         self.observer.stage_finished(year, stage, self._last_stage_seconds, rows)
 
-    def _resume_after(self, conn: duckdb.DuckDBPyConnection, config_hash: str, census_hash: str) -> int:
-        """Move first_year to just after the latest valid checkpoint; completed years stay untouched."""
-        cp, skipped = checkpoints.resume_point(
-            conn, database=self.database_path, scenario_id=self.config.effective_scenario_id,
-            config_hash=config_hash, census_hash=census_hash,
-            start_year=self.config.simulation.start_year, directory=self.checkpoint_dir,
-        )
-        for reason in skipped:
-            self.notify(f"resume: passed over {reason}")
-        self.first_year = cp.year + 1
+    def _resume_after(self, conn: duckdb.DuckDBPyConnection, config_hashes: dict[str, str], census_hash: str) -> int:
+        """Move first_year to just after the latest year every design has a valid checkpoint
+        for; completed years stay untouched. A design without one refuses the resume."""
+        points = {}
+        for design_id in self.designs:
+            identity = self.identity(design_id)
+            cp, skipped = checkpoints.resume_point(
+                conn, identity=identity, config_hash=config_hashes[design_id], census_hash=census_hash,
+                start_year=self.config.simulation.start_year, directory=self.checkpoint_dir,
+                elsewhere=runlog.checkpoint_dirs(conn, identity.scenario_id, design_id),
+            )
+            for reason in skipped:
+                self.notify(f"resume {identity.label}: passed over {reason}")
+            points[design_id] = cp
+        year = min(cp.year for cp in points.values())
+        self.first_year = year + 1
+        done = ", ".join(f"{d} {cp.year} (run {cp.run_id})" for d, cp in points.items())
         if self.first_year > self.config.simulation.end_year:
-            self.notify(f"resume: every year through {cp.year} is already complete; nothing to run")
+            self.notify(f"resume: every year through {year} is already complete; nothing to run")
         else:
-            self.notify(f"resume: {cp.year} verified (run {cp.run_id}); continuing at {self.first_year}")
-        return cp.year
+            self.notify(f"resume: verified {done}; continuing at {self.first_year}")
+        return year
 
     def _check_continuity(self, conn: duckdb.DuckDBPyConnection, clearing: bool = False) -> None:
         first = self.years()[0]
         if first == self.census_year:
             return
-        have = [] if clearing else database.published_years(conn, self.config.effective_scenario_id)
-        if first - 1 not in have:
-            raise SimulationError(
-                f"year {first} starts from year {first - 1}'s snapshot, which {self.database_path} "
-                f"does not hold for scenario '{self.config.effective_scenario_id}'; "
-                f"run from {self.census_year} (the census year) or from the year after the last one published"
-            )
+        scenario = self.config.effective_scenario_id
+        for design_id in self.designs:
+            have = [] if clearing else database.published_years(conn, scenario, design_id)
+            if first - 1 not in have:
+                raise SimulationError(
+                    f"year {first} starts from year {first - 1}'s snapshot, which {self.database_path} "
+                    f"does not hold for scenario '{scenario}', design '{design_id}'; "
+                    f"run from {self.census_year} (the census year) or from the year after the last one published"
+                )
 
 
-def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> YearSummary:
+def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int) -> YearSummary:
     row = conn.execute(
         """
         select
@@ -425,9 +470,9 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
             count(*) filter (where detailed_status_code = 'new_hire_termination'),
             count(*) filter (where employment_status = 'active')
         from fct_workforce_snapshot
-        where scenario_id = ? and simulation_year = ?
+        where scenario_id = ? and plan_design_id = ? and simulation_year = ?
         """,
-        [scenario_id, year],
+        [scenario_id, plan_design_id, year],
     ).fetchone()
     target = conn.execute(
         "select max(target_ending_workforce) from int_workforce_needs_by_level"
@@ -439,9 +484,9 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
             avg(is_enrolled_flag::integer) filter (where is_eligible),
             avg(current_deferral_rate::double) filter (where is_enrolled_flag)
         from fct_workforce_snapshot
-        where scenario_id = ? and simulation_year = ? and employment_status = 'active'
+        where scenario_id = ? and plan_design_id = ? and simulation_year = ? and employment_status = 'active'
         """,
-        [scenario_id, year],
+        [scenario_id, plan_design_id, year],
     ).fetchone()
     summary = YearSummary(
         year=year,
@@ -453,6 +498,7 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
         target_ending_workforce=int(target) if target is not None else ending,
         participation_rate=participation,
         average_deferral_rate=avg_rate,
+        plan_design_id=plan_design_id,
     )
     summary.notes.extend(_limit_notes(conn, year))
     return summary

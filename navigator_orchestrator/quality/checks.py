@@ -40,6 +40,10 @@ class Context:
         return self.config.effective_scenario_id
 
     @property
+    def design(self) -> str:
+        return self.config.effective_plan_design_id
+
+    @property
     def is_census_year(self) -> bool:
         return self.year == self.config.simulation.start_year
 
@@ -51,13 +55,13 @@ class Context:
         return (
             f'cd {shlex.quote(str(DBT_PROJECT_DIR))} && NAVIGATOR_DB_PATH={shlex.quote(str(self.database_path))} '
             f'dbt run --profiles-dir . --select {" ".join(models)} '
-            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year})"'
+            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year} --plan-design {self.design})"'
         )
 
     def rerun(self) -> str:
         end = max(self.config.simulation.end_year, self.year)
         return (f"navigator run -c {shlex.quote(self._config_arg())} --database {shlex.quote(str(self.database_path))} "
-                f"--years {self.year}-{end}")
+                f"--years {self.year}-{end} --plan-designs {self.design}")
 
 
 @dataclass(frozen=True)
@@ -82,7 +86,8 @@ def relations(ctx: Context) -> dict[str, tuple[str, str]]:
     scen, year = literal(ctx.scenario), ctx.year
 
     def published(table: str, y: int) -> tuple[str, str]:
-        return f"select * from {table} where scenario_id = {scen} and simulation_year = {y}", table
+        return (f"select * from {table} where scenario_id = {scen} and plan_design_id = {design} "
+                f"and simulation_year = {y}", table)
 
     def year_only(table: str) -> tuple[str, str]:
         return f"select * from {table}", table

@@ -52,7 +52,7 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
     if not database_path.exists():
         raise SimulationError(f"database {database_path} not found; pass --database PATH of a finished run")
     with database.connection(database_path) as conn:
-        years = database.published_years(conn, config.effective_scenario_id)
+        years = database.published_years(conn, config.effective_scenario_id, config.effective_plan_design_id)
     if not years:
         raise SimulationError(
             f"{database_path} holds no published year for scenario '{config.effective_scenario_id}'; "

@@ -138,8 +138,9 @@ def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: in
     return report
 
 
-def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str) -> None:
-    """Append every result (pass too) to int_data_quality_results."""
+def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str,
+           plan_design_id: str) -> None:
+    """Append every result (pass too) to int_data_quality_results, keyed by scenario and design."""
     conn.execute(f"""
         create table if not exists {RESULTS_TABLE} (
             run_id varchar not null,
@@ -151,19 +152,24 @@ def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str,
             observed json,
             message varchar,
             recovery varchar,
-            recorded_at timestamp with time zone not null
+            recorded_at timestamp with time zone not null,
+            plan_design_id varchar
         )
     """)
+    # Tables written before results were keyed by design get the column (earlier rows: null).
+    conn.execute(f"alter table {RESULTS_TABLE} add column if not exists plan_design_id varchar")
     now = datetime.now(timezone.utc)
     rows = [
         (run_id, scenario_id, r.simulation_year, r.check_name, r.severity, r.status,
-         json.dumps(r.observed), r.message, r.recovery, now)
+         json.dumps(r.observed), r.message, r.recovery, now, plan_design_id)
         for r in report.results
     ]
     if rows:
         # One statement for all rows: executemany runs one statement per row.
-        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
-        conn.execute(f"insert into {RESULTS_TABLE} values {placeholders}", [v for row in rows for v in row])
+        placeholders = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(rows))
+        conn.execute(f"insert into {RESULTS_TABLE} (run_id, scenario_id, simulation_year, check_name, severity, "
+                     "status, observed, message, recovery, recorded_at, plan_design_id) "
+                     f"values {placeholders}", [v for row in rows for v in row])
 
 
 def _stderr(line: str) -> None:
@@ -174,7 +180,7 @@ def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: 
                database_path: Path, echo: Callable[[str], None] = _stderr) -> TripwireReport:
     """Check the freshly built (unpublished) year; raise TripwireError if it must not be published."""
     report = evaluate(conn, config, year, "year", database_path)
-    record(conn, report, run_id, config.effective_scenario_id)
+    record(conn, report, run_id, config.effective_scenario_id, config.effective_plan_design_id)
     note_in_run_log(conn, run_id)
     for result in report.results:
         if result.status != "pass":
@@ -187,11 +193,11 @@ def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: 
 def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, database_path: Path,
                     run_id: str, years: list[int] | None = None) -> list[TripwireReport]:
     """Run the checks over published years (navigator dq) and record the results."""
-    have = database.published_years(conn, config.effective_scenario_id)
+    have = database.published_years(conn, config.effective_scenario_id, config.effective_plan_design_id)
     reports = []
     for year in years if years is not None else have:
         report = evaluate(conn, config, year, "published", database_path)
-        record(conn, report, run_id, config.effective_scenario_id)
+        record(conn, report, run_id, config.effective_scenario_id, config.effective_plan_design_id)
         reports.append(report)
     return reports
 

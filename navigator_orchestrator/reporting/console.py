@@ -57,6 +57,7 @@ def audit_lines(audit: YearAudit, target: int | None = None,
     else:
         dq = dq_line(audit.dq)
     return [
+        ("Scenario / design", f"{audit.scenario_id} / {audit.plan_design_id}"),
         ("Active mix", mix),
         ("Events", events),
         ("Growth", growth),
@@ -96,7 +97,7 @@ class PlainConsole(RunObserver):
 
     def run_started(self, info: RunInfo) -> None:
         years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
-        self._print(f"Simulating {years} | scenario {info.scenario_id} | plan {info.plan_design_id} "
+        self._print(f"Simulating {years} | scenario {info.scenario_id} | plan {info.designs_label} "
                     f"| database {info.database} | run {info.run_id}")
 
     def stage_finished(self, year, stage, seconds, rows=None) -> None:
@@ -133,9 +134,10 @@ class RichConsole(RunObserver):
     def run_started(self, info: RunInfo) -> None:
         years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
         self.console.print(f"Simulating [bold]{years}[/] | scenario {info.scenario_id} | plan "
-                           f"{info.plan_design_id} | database {info.database} | run {info.run_id}")
+                           f"{info.designs_label} | database {info.database} | run {info.run_id}")
         self.progress.start()
-        self.task = self.progress.add_task("starting", total=len(info.years) * len(info.stages) or None)
+        self.task = self.progress.add_task(
+            "starting", total=len(info.years) * len(info.plan_design_ids) * len(info.stages) or None)
 
     def stage_started(self, year, stage) -> None:
         where = str(year) if year is not None else "run"
@@ -148,7 +150,7 @@ class RichConsole(RunObserver):
     def year_finished(self, summary, audit: YearAudit) -> None:
         from rich.table import Table
 
-        table = Table(title=f"Year-end audit {audit.year}", title_justify="left", show_header=False,
+        table = Table(title=f"Year-end audit {audit.year} | {audit.scenario_id} / {audit.plan_design_id}", title_justify="left", show_header=False,
                       caption=headline(summary), caption_justify="left")
         table.add_column(style="bold")
         table.add_column()

@@ -1,9 +1,14 @@
 """`reports/`: the multi-year CSV and one JSON file per year, written as a run goes.
 
-`reports/year_YYYY.json` is written as soon as a year is published; the CSV
-`reports/multi_year_summary_FIRST_LAST.csv` is (re)written after every year and covers every
-published year of the scenario from the census year on, so a one-year run, a continued run and a
-run that failed part-way all leave a CSV of what the database holds.
+Every file is keyed by (database, scenario, design): it lies in `reports/<database tag>/` (the
+database file's stem and a digest of its resolved path, as for checkpoints) and its name carries
+the scenario and design ids, so two databases, scenarios or designs run from one working
+directory never overwrite each other's reports:
+- `year_YYYY_<scenario>_<design>.json`, written as soon as the design's year is published;
+- `multi_year_summary_<scenario>_<design>_FIRST_LAST.csv`, (re)written after every year; it covers
+  every published year of the design from the census year on (a one-year run, a continued run and
+  a run that failed part-way all leave a CSV of what the database holds), and its first columns
+  are scenario_id and plan_design_id.
 """
 
 from __future__ import annotations
@@ -14,32 +19,44 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 from navigator_orchestrator.reporting.summary import YearAudit, YearFigures
 
 REPORTS_DIR = Path("reports")
+ID_COLUMNS = ["scenario_id", "plan_design_id"]
 
 
-def csv_path(directory: Path, figures: list[YearFigures]) -> Path:
-    return directory / f"multi_year_summary_{figures[0].year}_{figures[-1].year}.csv"
+def report_directory(root: Path, identity: Identity) -> Path:
+    return Path(root) / identity.database_tag
 
 
-def write_csv(directory: Path, figures: list[YearFigures]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = csv_path(directory, figures)
+def csv_path(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
+    return report_directory(root, identity) / (
+        f"multi_year_summary_{identity.scenario_id}_{identity.plan_design_id}_{figures[0].year}_{figures[-1].year}.csv")
+
+
+def year_json_path(root: Path, identity: Identity, year: int) -> Path:
+    return report_directory(root, identity) / f"year_{year}_{identity.scenario_id}_{identity.plan_design_id}.json"
+
+
+def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
+    path = csv_path(root, identity, figures)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".csv.tmp")
     with tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=YearFigures.columns())
+        writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
         writer.writeheader()
         for f in figures:
-            writer.writerow({k: "" if v is None else v for k, v in asdict(f).items()})
+            writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
+                             **{k: "" if v is None else v for k, v in asdict(f).items()}})
     tmp.replace(path)
     return path
 
 
-def write_year_json(directory: Path, audit: YearAudit, meta: dict[str, Any]) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"year_{audit.year}.json"
+def write_year_json(root: Path, identity: Identity, audit: YearAudit, meta: dict[str, Any]) -> Path:
+    path = year_json_path(root, identity, audit.year)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n")
     tmp.replace(path)
@@ -51,25 +68,29 @@ class ReportFiles(RunObserver):
         self.directory = Path(directory)
         self.info: RunInfo | None = None
         self.written: list[Path] = []
+        self.csv_files: dict[str, Path] = {}  # design -> its multi-year CSV
 
     def run_started(self, info: RunInfo) -> None:
         self.info = info
 
     def year_finished(self, summary, audit: YearAudit) -> None:
         info = self.info
-        meta = {"run_id": info.run_id, "plan_design_id": info.plan_design_id} if info else {}
+        identity = Identity(Path(info.database) if info else Path("."), audit.scenario_id, audit.plan_design_id)
+        meta = {"run_id": info.run_id, "database": info.database} if info else {}
         meta["target_ending_workforce"] = summary.target_ending_workforce
-        self.written.append(write_year_json(self.directory, audit, meta))
-        previous = self.csv_file
-        path = write_csv(self.directory, audit.history)
+        self.written.append(write_year_json(self.directory, identity, audit, meta))
+        previous = self.csv_files.get(audit.plan_design_id)
+        path = write_csv(self.directory, identity, audit.history)
         if previous is not None and previous != path:
             # The range grew by a year: the file for the shorter range was this run's own.
             previous.unlink(missing_ok=True)
             self.written.remove(previous)
         if path not in self.written:
             self.written.append(path)
+        self.csv_files[audit.plan_design_id] = path
 
     @property
     def csv_file(self) -> Path | None:
+        """The CSV of the design published last (every design's: `csv_files`)."""
         csvs = [p for p in self.written if p.suffix == ".csv"]
         return csvs[-1] if csvs else None

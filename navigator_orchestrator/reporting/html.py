@@ -1,4 +1,4 @@
-"""`navigator report`: one self-contained HTML file of a scenario's years.
+"""`navigator report`: one self-contained HTML file of a scenario design's years.
 
 Charts are inline SVG drawn here in Python (no JavaScript library, no CDN, no network): the file
 opens offline and can be mailed or archived as is. A few lines of inline script only count the
@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import duckdb
 
+from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.console import dq_line
 from navigator_orchestrator.reporting.ndt import ndt_html
 from navigator_orchestrator.reporting.summary import DEFERRAL_BUCKETS, YearFigures, deferral_distribution, dq_results, scenario_figures
@@ -177,7 +178,7 @@ def _dq_section(dq: list[dict[str, Any]] | None) -> str:
             f"<table><tr>{head}</tr>{''.join(rows)}</table>")
 
 
-def render(scenario_id: str, figures: list[YearFigures], distribution: dict[int, dict[str, int]],
+def render(scenario_id: str, plan_design_id: str, figures: list[YearFigures], distribution: dict[int, dict[str, int]],
            dq: list[dict[str, Any]] | None, database: str, ndt: str | None = None) -> str:
     years = [f.year for f in figures]
     charts = [
@@ -205,7 +206,8 @@ def render(scenario_id: str, figures: list[YearFigures], distribution: dict[int,
             "employer core": [f.employer_core or 0.0 for f in figures]}, stacked=True)
             + "<p>Cost as % of pay: " + ", ".join(
                 f"{f.year} {_fmt_pct(f.cost_pct_of_pay or 0)}" for f in figures) + "</p>"))
-    body = [f"<h1>PlanWise Navigator — scenario {escape(scenario_id)}, {years[0]}–{years[-1]}</h1>",
+    body = [f"<h1>PlanWise Navigator — scenario {escape(scenario_id)}, design {escape(plan_design_id)}, "
+            f"{years[0]}–{years[-1]}</h1>",
             f'<p class="note">Database {escape(database)}; generated '
             f'{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}. Definitions: docs/reports.md.</p>']
     for title, svg in charts:
@@ -218,19 +220,22 @@ def render(scenario_id: str, figures: list[YearFigures], distribution: dict[int,
         body.append("<h2>Nondiscrimination tests (ADP/ACP)</h2>" + ndt)
     body.append("<h2>Data quality</h2>" + _dq_section(dq))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>PlanWise Navigator report — {escape(scenario_id)}</title><style>{CSS}</style></head>"
+            f"<title>PlanWise Navigator report — {escape(scenario_id)} / {escape(plan_design_id)}</title><style>{CSS}</style></head>"
             "<body>\n" + "\n".join(body) + f"\n<script>{CHART_CHECK}</script>\n</body></html>\n")
 
 
-def write_report(conn: duckdb.DuckDBPyConnection, scenario_id: str, database: str,
-                 out: Path | None = None) -> Path:
-    figures = scenario_figures(conn, scenario_id)
+def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path | None = None) -> Path:
+    """Write the report of one (database, scenario, design); the default file is
+    reports/<database tag>/simulation_report_<scenario>_<design>_FIRST_LAST.html."""
+    scenario_id, design, database = identity.scenario_id, identity.plan_design_id, str(identity.database)
+    figures = scenario_figures(conn, scenario_id, design)
     if not figures:
-        raise ValueError(f"{database} holds no published years for scenario '{scenario_id}'; "
-                         "run `navigator run` first or pass the right -c/--database")
-    html = render(scenario_id, figures, deferral_distribution(conn, scenario_id),
-                  dq_results(conn, scenario_id), database, ndt_html(conn, scenario_id))
-    out = Path(out or Path("reports") / f"simulation_report_{figures[0].year}_{figures[-1].year}.html")
+        raise ValueError(f"{database} holds no published years for scenario '{scenario_id}', design '{design}'; "
+                         "run `navigator run` first or pass the right -c/--database/--plan-design")
+    html = render(scenario_id, design, figures, deferral_distribution(conn, scenario_id, design),
+                  dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id))
+    out = Path(out or Path("reports") / identity.database_tag /
+               f"simulation_report_{scenario_id}_{design}_{figures[0].year}_{figures[-1].year}.html")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html)
     return out

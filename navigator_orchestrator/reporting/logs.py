@@ -1,4 +1,7 @@
-"""Structured run log: `logs/run_<run_id>.jsonl`, one JSON object per line.
+"""Structured run log: `logs/<database tag>/run_<scenario_id>_<run_id>.jsonl`, one JSON object per line.
+
+The file is keyed by database (the tag, as for checkpoints and reports), scenario and run; a run
+of several designs writes one file whose year and stage lines each name their design.
 
 Lines: `run_started`, one `stage` line per stage and year (seconds, row counts), one
 `year_finished` line with the year's aggregate figures, and `run_finished` (status success,
@@ -17,6 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from navigator_orchestrator.identity import database_tag
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 
 LOGS_DIR = Path("logs")
@@ -45,8 +49,9 @@ class JsonlLog(RunObserver):
     def run_started(self, info: RunInfo) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.run_id = info.run_id
-        self.path = self.directory / f"run_{info.run_id}.jsonl"
-        self._write("run_started", scenario_id=info.scenario_id, plan_design_id=info.plan_design_id,
+        self.path = self.directory / database_tag(info.database) / f"run_{info.scenario_id}_{info.run_id}.jsonl"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._write("run_started", scenario_id=info.scenario_id, plan_design_ids=list(info.plan_design_ids),
                     years=info.years, database=info.database, pid=os.getpid())
 
     def stage_finished(self, year: int | None, stage: str, seconds: float,
@@ -54,7 +59,8 @@ class JsonlLog(RunObserver):
         self._write("stage", year=year, stage=stage, seconds=round(seconds, 4), rows=rows or {})
 
     def year_finished(self, summary, audit) -> None:
-        self._write("year_finished", year=audit.year, seconds=round(summary.seconds, 4),
+        self._write("year_finished", scenario_id=audit.scenario_id, plan_design_id=audit.plan_design_id,
+                    year=audit.year, seconds=round(summary.seconds, 4),
                     figures=asdict(audit.figures), events_by_type=audit.events_by_type)
 
     def run_finished(self, outcome: RunOutcome) -> None:

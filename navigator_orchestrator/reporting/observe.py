@@ -19,12 +19,16 @@ if TYPE_CHECKING:  # pragma: no cover
 class RunInfo:
     run_id: str
     scenario_id: str
-    plan_design_id: str
+    plan_design_ids: tuple[str, ...]  # the designs the run builds, the baseline first
     years: list[int]
     start_year: int  # the census year; report ranges start here
     end_year: int
     database: str
     stages: tuple[str, ...] = ()  # the timed stages of each year (Simulation.YEAR_STAGES)
+
+    @property
+    def designs_label(self) -> str:
+        return ", ".join(self.plan_design_ids)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Per-year figures of a scenario: the single source for the console audit, CSV, JSON and HTML.
+"""Per-year figures of a scenario's plan design: the single source for the console audit, CSV, JSON and HTML.
 
 One set-based query over `fct_workforce_snapshot` and `fct_yearly_events` computes every year
 at once. Definitions (docs/reports.md):
@@ -68,6 +68,7 @@ class YearAudit:
     """Everything reported about one finished year."""
 
     scenario_id: str
+    plan_design_id: str
     year: int
     figures: YearFigures
     status_mix: dict[str, int]
@@ -78,6 +79,7 @@ class YearAudit:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario_id": self.scenario_id,
+            "plan_design_id": self.plan_design_id,
             "year": self.year,
             "figures": asdict(self.figures),
             "status_mix": self.status_mix,
@@ -105,9 +107,9 @@ def _round(value: Any, digits: int) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
+def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                      first: int | None = None, last: int | None = None) -> list[YearFigures]:
-    """Figures for every published year of the scenario in [first, last], ordered by year."""
+    """Figures for every published year of the scenario's design in [first, last], by year."""
     if not database.table_exists(conn, "fct_workforce_snapshot"):
         return []
     have = _columns(conn, "fct_workforce_snapshot")
@@ -120,14 +122,14 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
     enrolled = f"{active} and coalesce(is_enrolled_flag, false)"
     events = (
         "select simulation_year, count(*) filter (where event_type = 'promotion') as promotions "
-        "from fct_yearly_events where scenario_id = $scenario group by 1"
+        "from fct_yearly_events where scenario_id = $scenario and plan_design_id = $design group by 1"
         if database.table_exists(conn, "fct_yearly_events")
         else "select null::integer as simulation_year, 0 as promotions where false"
     )
     sql = f"""
         with snap as (
             select * from fct_workforce_snapshot
-            where scenario_id = $scenario and simulation_year between $first and $last
+            where scenario_id = $scenario and plan_design_id = $design and simulation_year between $first and $last
         ),
         per_year as (
             select
@@ -163,7 +165,7 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
         left join events e on e.simulation_year = p.year
         order by p.year
     """
-    params = {"scenario": scenario_id, "first": first if first is not None else 0,
+    params = {"scenario": scenario_id, "design": plan_design_id, "first": first if first is not None else 0,
               "last": last if last is not None else 99999}
     out = []
     for row in conn.execute(sql, params).fetchall():
@@ -177,29 +179,32 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str,
     return out
 
 
-def status_mix(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> dict[str, int]:
+def status_mix(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
+               year: int) -> dict[str, int]:
     rows = conn.execute(
         "select detailed_status_code, count(*) from fct_workforce_snapshot "
-        "where scenario_id = ? and simulation_year = ? group by 1 order by 1",
-        [scenario_id, year],
+        "where scenario_id = ? and plan_design_id = ? and simulation_year = ? group by 1 order by 1",
+        [scenario_id, plan_design_id, year],
     ).fetchall()
     return {k: int(v) for k, v in rows}
 
 
-def events_by_type(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> dict[str, int]:
+def events_by_type(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
+                   year: int) -> dict[str, int]:
     if not database.table_exists(conn, "fct_yearly_events"):
         return {}
     rows = conn.execute(
         "select event_type, count(*) from fct_yearly_events "
-        "where scenario_id = ? and simulation_year = ? group by 1 order by 2 desc, 1",
-        [scenario_id, year],
+        "where scenario_id = ? and plan_design_id = ? and simulation_year = ? group by 1 order by 2 desc, 1",
+        [scenario_id, plan_design_id, year],
     ).fetchall()
     return {k: int(v) for k, v in rows}
 
 
-def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str,
+def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                year: int | None = None) -> list[dict[str, Any]] | None:
-    """The latest run's data-quality results per year; None when none were ever recorded."""
+    """The latest run's data-quality results per year of one design; None when none were ever
+    recorded (results recorded before they were keyed by design count for every design)."""
     if not database.table_exists(conn, DQ_TABLE):
         return None
     wanted = ["run_id", "scenario_id", "simulation_year", "check_name", "severity", "status",
@@ -214,18 +219,20 @@ def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str,
     rows = conn.execute(
         f"""
         with r as (select {cols}{", recorded_at" if "recorded_at" in have else ""} from {DQ_TABLE}
-                   where scenario_id = $s and ($y is null or simulation_year = $y)),
+                   where scenario_id = $s and ($y is null or simulation_year = $y)
+                     {"and coalesce(plan_design_id, $d) = $d" if "plan_design_id" in have else ""}),
         latest as (select simulation_year, arg_max(run_id, {when.removeprefix("max(").removesuffix(")")}) as run_id
                    from r group by 1)
         select {", ".join("r." + c for c in present)} from r join latest using (simulation_year, run_id)
         order by r.simulation_year, r.check_name
         """,
-        {"s": scenario_id, "y": year},
+        {"s": scenario_id, "y": year, **({"d": plan_design_id} if "plan_design_id" in have else {})},
     ).fetchall()
     return [{k: _plain(v) for k, v in zip(present, row)} for row in rows] or None
 
 
-def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[int, dict[str, int]]:
+def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str,
+                          plan_design_id: str) -> dict[int, dict[str, int]]:
     """Enrolled year-end actives per deferral-rate bucket, per year (empty without plan columns)."""
     if not database.table_exists(conn, "fct_workforce_snapshot"):
         return {}
@@ -236,10 +243,11 @@ def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> 
         f"""
         select simulation_year, case {cases} else '{DEFERRAL_BUCKETS[-1][2]}' end as bucket, count(*)
         from fct_workforce_snapshot
-        where scenario_id = ? and employment_status = 'active' and coalesce(is_enrolled_flag, false)
+        where scenario_id = ? and plan_design_id = ? and employment_status = 'active'
+          and coalesce(is_enrolled_flag, false)
         group by 1, 2
         """,
-        [scenario_id],
+        [scenario_id, plan_design_id],
     ).fetchall()
     out: dict[int, dict[str, int]] = {}
     for year, bucket, n in rows:
@@ -247,21 +255,22 @@ def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> 
     return dict(sorted(out.items()))
 
 
-def year_audit(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int,
+def year_audit(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int,
                first_year: int | None = None, earlier: list[YearFigures] | None = None) -> YearAudit:
     """The year's audit. `earlier`: the figures of the years before it, when already known
     (publishing year Y never changes an earlier year), so only year Y is computed."""
     if earlier is None:
-        history = scenario_figures(conn, scenario_id, first_year, year)
+        history = scenario_figures(conn, scenario_id, plan_design_id, first_year, year)
     else:
-        history = [f for f in earlier if f.year < year] + scenario_figures(conn, scenario_id, year, year)
+        history = [f for f in earlier if f.year < year] + scenario_figures(conn, scenario_id, plan_design_id, year, year)
     figures = next(f for f in history if f.year == year)
     return YearAudit(
         scenario_id=scenario_id,
+        plan_design_id=plan_design_id,
         year=year,
         figures=figures,
-        status_mix=status_mix(conn, scenario_id, year),
-        events_by_type=events_by_type(conn, scenario_id, year),
-        dq=dq_results(conn, scenario_id, year),
+        status_mix=status_mix(conn, scenario_id, plan_design_id, year),
+        events_by_type=events_by_type(conn, scenario_id, plan_design_id, year),
+        dq=dq_results(conn, scenario_id, plan_design_id, year),
         history=history,
     )

@@ -23,6 +23,7 @@ STATE_COLUMNS = ["simulation_year", "employment_status", "detailed_status_code",
 class Timeline:
     employee_id: str
     scenario_id: str
+    plan_design_id: str
     events: list[dict[str, Any]]
     states: list[dict[str, Any]]
 
@@ -39,15 +40,17 @@ def _select(conn: duckdb.DuckDBPyConnection, table: str, wanted: list[str], wher
     return [dict(zip(cols, row)) for row in rows]
 
 
-def load_timeline(conn: duckdb.DuckDBPyConnection, scenario_id: str, employee_id: str) -> Timeline:
-    where, params = "scenario_id = ? and employee_id = ?", [scenario_id, employee_id]
+def load_timeline(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
+                  employee_id: str) -> Timeline:
+    where = "scenario_id = ? and plan_design_id = ? and employee_id = ?"
+    params = [scenario_id, plan_design_id, employee_id]
     events = _select(conn, "fct_yearly_events", EVENT_COLUMNS, where,
                      "simulation_year, event_sequence, effective_date", params)
     states = _select(conn, "fct_workforce_snapshot", STATE_COLUMNS, where, "simulation_year", params)
     if not events and not states:
-        raise ValueError(f"no employee '{employee_id}' in scenario '{scenario_id}' "
+        raise ValueError(f"no employee '{employee_id}' in scenario '{scenario_id}', design '{plan_design_id}' "
                          "(ids are case-sensitive; check -c/--database)")
-    return Timeline(employee_id, scenario_id, events, states)
+    return Timeline(employee_id, scenario_id, plan_design_id, events, states)
 
 
 def _cell(column: str, value: Any) -> str:
@@ -81,7 +84,7 @@ def _grid(rows: list[dict[str, Any]]) -> tuple[list[str], list[list[str]]]:
 
 def print_timeline(t: Timeline, stream: TextIO | None = None) -> None:
     out = stream or sys.stdout
-    sections = [(f"Events of {t.employee_id} (scenario {t.scenario_id})", t.events),
+    sections = [(f"Events of {t.employee_id} (scenario {t.scenario_id}, design {t.plan_design_id})", t.events),
                 ("Year-end state", t.states)]
     if out.isatty():
         from rich.console import Console

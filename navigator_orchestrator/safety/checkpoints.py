@@ -1,8 +1,12 @@
 """Year checkpoints: proof that a published year is complete, and where `--resume` continues.
 
-After each year is published the run writes `.navigator_checkpoints/year_YYYY.json` (relative to
-the working directory) naming the database (absolute path), scenario, run, config and census
-hashes, and for each published table the year's row count and content digest. The file is written
+After each year is published the run writes, for every design it built,
+`.navigator_checkpoints/<database tag>/<scenario_id>/<plan_design_id>/year_YYYY.json` (relative to
+the working directory; the tag is the database file's stem and a digest of its resolved path)
+naming the database (absolute path), scenario, design, run, config and census hashes, and for
+each published table the year's row count and content digest of that scenario and design. Two
+databases, scenarios or designs run from one working directory therefore never share a file,
+and a checkpoint only ever applies to the (database, scenario, design) it names. The file is written
 after the year's publish transaction commits and moved into place atomically, so a checkpoint
 never names a year the database does not hold. A checksum over the file's fields catches an
 edited or damaged file.
@@ -26,6 +30,7 @@ import duckdb
 
 from navigator_orchestrator.engine.database import PUBLISHED_TABLES, table_exists
 from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.identity import Identity
 
 CHECKPOINT_DIR = Path(".navigator_checkpoints")
 
@@ -53,6 +58,10 @@ class Checkpoint:
         body = {k: v for k, v in asdict(self).items() if k != "checksum"}
         return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
+    @property
+    def identity(self) -> Identity:
+        return Identity(Path(self.database), self.scenario_id, self.plan_design_id)
+
 
 @dataclass
 class Verdict:
@@ -62,12 +71,14 @@ class Verdict:
     reason: str = ""
 
 
-def checkpoint_path(year: int, directory: Path = CHECKPOINT_DIR) -> Path:
-    return Path(directory) / f"year_{year}.json"
+
+def checkpoint_path(identity: Identity, year: int, directory: Path = CHECKPOINT_DIR) -> Path:
+    return identity.subdirectory(directory) / f"year_{year}.json"
 
 
-def year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -> dict[str, dict[str, object]]:
-    """Row count and content digest of one scenario-year in every published table."""
+def year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
+                 year: int) -> dict[str, dict[str, object]]:
+    """Row count and content digest of one (scenario, design, year) in every published table."""
     out: dict[str, dict[str, object]] = {}
     for table in PUBLISHED_TABLES:
         if not table_exists(conn, table):
@@ -76,30 +87,28 @@ def year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int) -
         rows, digest = conn.execute(
             f"""select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar
                 from (select * exclude (run_id) from {table}
-                      where scenario_id = ? and simulation_year = ?) as t""",
-            [scenario_id, year],
+                      where scenario_id = ? and plan_design_id = ? and simulation_year = ?) as t""",
+            [scenario_id, plan_design_id, year],
         ).fetchone()
         out[table] = {"rows": int(rows), "digest": digest}
     return out
 
 
-def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, database: Path, scenario_id: str,
-                     plan_design_id: str, run_id: str, config_hash: str, census_hash: str,
-                     directory: Path = CHECKPOINT_DIR) -> Path:
-    """Write year Y's checkpoint atomically and drop this database-scenario's later ones.
-
-    Publishing Y deleted every later year, so their checkpoints no longer describe the database.
+def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, identity: Identity, run_id: str,
+                     config_hash: str, census_hash: str, directory: Path = CHECKPOINT_DIR) -> Path:
+    """Write year Y's checkpoint of one (database, scenario, design) atomically and drop that
+    identity's later ones: publishing Y deleted its later years, so they no longer describe it.
     """
     cp = Checkpoint(
-        year=year, database=str(Path(database).resolve()), scenario_id=scenario_id,
-        plan_design_id=plan_design_id, run_id=run_id, config_hash=config_hash,
+        year=year, database=str(identity.database), scenario_id=identity.scenario_id,
+        plan_design_id=identity.plan_design_id, run_id=run_id, config_hash=config_hash,
         census_hash=census_hash, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        tables=year_digests(conn, scenario_id, year), duckdb_version=duckdb.__version__,
+        tables=year_digests(conn, identity.scenario_id, identity.plan_design_id, year),
+        duckdb_version=duckdb.__version__,
     )
     cp.checksum = cp.body_checksum()
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    target = checkpoint_path(year, directory)
+    target = checkpoint_path(identity, year, directory)
+    target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     with open(tmp, "w") as fh:
         json.dump(asdict(cp), fh, indent=2, sort_keys=True)
@@ -107,13 +116,9 @@ def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, database: Pa
         os.fsync(fh.fileno())
     os.replace(tmp, target)
     for later in list_checkpoints(directory):
-        if later.checkpoint and later.checkpoint.year > year and _same_target(later.checkpoint, cp):
+        if later.checkpoint and later.checkpoint.year > year and later.checkpoint.identity == identity:
             later.path.unlink(missing_ok=True)
     return target
-
-
-def _same_target(a: Checkpoint, b: Checkpoint) -> bool:
-    return a.database == b.database and a.scenario_id == b.scenario_id
 
 
 # A checkpoint is about a kilobyte; anything larger is not one of ours.
@@ -183,25 +188,49 @@ def read_checkpoint(path: Path) -> Verdict:
 
 
 def list_checkpoints(directory: Path = CHECKPOINT_DIR) -> list[Verdict]:
-    """Every checkpoint file in the directory, by year (damaged ones included, not ok)."""
+    """Every checkpoint file under the directory, by year (damaged ones included, not ok)."""
     directory = Path(directory)
     if not directory.is_dir():
         return []
 
-    def year_of(p: Path) -> int:
+    def key(p: Path) -> tuple[int, str]:
         try:
-            return int(p.stem.split("_", 1)[1])
+            return int(p.stem.split("_", 1)[1]), str(p)
         except (IndexError, ValueError):
-            return -1
+            return -1, str(p)
 
-    return [read_checkpoint(p) for p in sorted(directory.glob("year_*.json"), key=year_of)]
+    return [read_checkpoint(p) for p in sorted(directory.rglob("year_*.json"), key=key)]
 
 
-def for_database(verdicts: list[Verdict], database: Path, scenario_id: str) -> list[Verdict]:
-    """The checkpoints of this database and scenario (damaged files are kept: they may be ours)."""
-    db = str(Path(database).resolve())
+def for_identity(verdicts: list[Verdict], identity: Identity, directory: Path = CHECKPOINT_DIR) -> list[Verdict]:
+    """The checkpoints of this (database, scenario, design). A damaged file is kept when it lies
+    in this identity's own folder: it may be ours, and the caller says why it cannot be used."""
+    own = identity.subdirectory(directory).resolve()
     return [v for v in verdicts
-            if v.checkpoint is None or (v.checkpoint.database == db and v.checkpoint.scenario_id == scenario_id)]
+            if (v.checkpoint is not None and v.checkpoint.identity == identity)
+            or (v.checkpoint is None and v.path.resolve().parent == own)]
+
+
+def why_others_do_not_apply(verdicts: list[Verdict], identity: Identity) -> list[str]:
+    """One line per other (database, scenario, design) with checkpoints here: which years, and why
+    they do not apply to `identity` (another database file, e.g. a moved one; another scenario;
+    another design)."""
+    groups: dict[Identity, list[int]] = {}
+    for v in verdicts:
+        if v.checkpoint is not None and v.checkpoint.identity != identity:
+            groups.setdefault(v.checkpoint.identity, []).append(v.checkpoint.year)
+    lines = []
+    for other, years in sorted(groups.items(), key=lambda kv: (str(kv[0].database), kv[0].label)):
+        span = f"{min(years)}-{max(years)}" if len(set(years)) > 1 else str(years[0])
+        if other.database != identity.database:
+            why = (f"they belong to database {other.database}, not {identity.database} "
+                   "(a checkpoint names the file it describes; a moved or copied database starts anew)")
+        elif other.scenario_id != identity.scenario_id:
+            why = f"they belong to scenario '{other.scenario_id}', not '{identity.scenario_id}'"
+        else:
+            why = f"they belong to design '{other.plan_design_id}', not '{identity.plan_design_id}'"
+        lines.append(f"checkpoints {span} of {other.label}: {why}")
+    return lines
 
 
 def verify(conn: duckdb.DuckDBPyConnection, verdict: Verdict) -> Verdict:
@@ -212,7 +241,7 @@ def verify(conn: duckdb.DuckDBPyConnection, verdict: Verdict) -> Verdict:
     if cp.duckdb_version and cp.duckdb_version != duckdb.__version__:
         return Verdict(verdict.path, cp, False, f"written with DuckDB {cp.duckdb_version}, this is "
                        f"{duckdb.__version__}; content digests only compare within one version")
-    actual = year_digests(conn, cp.scenario_id, cp.year)
+    actual = year_digests(conn, cp.scenario_id, cp.plan_design_id, cp.year)
     for table, expected in cp.tables.items():
         got = actual.get(table, {"rows": 0, "digest": "0"})
         if got["rows"] != expected.get("rows"):
@@ -223,15 +252,19 @@ def verify(conn: duckdb.DuckDBPyConnection, verdict: Verdict) -> Verdict:
     return verdict
 
 
-def resume_point(conn: duckdb.DuckDBPyConnection, *, database: Path, scenario_id: str, config_hash: str,
-                 census_hash: str, start_year: int,
-                 directory: Path = CHECKPOINT_DIR) -> tuple[Checkpoint, list[str]]:
-    """The latest checkpoint that verifies and matches this config and census; refuse otherwise.
+def resume_point(conn: duckdb.DuckDBPyConnection, *, identity: Identity, config_hash: str,
+                 census_hash: str, start_year: int, directory: Path = CHECKPOINT_DIR,
+                 elsewhere: list[str] | None = None) -> tuple[Checkpoint, list[str]]:
+    """The latest checkpoint of `identity` that verifies and matches this config and census;
+    ResumeRefused otherwise, saying which checkpoints exist and why none applies.
 
     Also returns why each later checkpoint was passed over (a damaged latest checkpoint means
-    resuming from the one before and recomputing its year, never trusting it).
+    resuming from the one before and recomputing its year, never trusting it). `elsewhere`:
+    other checkpoint directories the database's run log names for this identity (runs started
+    from another working directory), quoted when none is found here.
     """
-    candidates = [v for v in for_database(list_checkpoints(directory), database, scenario_id)
+    everything = list_checkpoints(directory)
+    candidates = [v for v in for_identity(everything, identity, directory)
                   if v.checkpoint is None or v.checkpoint.year >= start_year]
     reasons: list[str] = []
     for verdict in reversed(candidates):
@@ -251,6 +284,12 @@ def resume_point(conn: duckdb.DuckDBPyConnection, *, database: Path, scenario_id
             reasons.append(f"{name}: {checked.reason}")
             continue
         return cp, reasons
-    where = f"{Path(directory).resolve()} for database {Path(database).resolve()}, scenario '{scenario_id}'"
-    detail = "; ".join(reasons) if reasons else "no checkpoints found"
-    raise ResumeRefused(f"cannot resume: no valid checkpoint in {where} ({detail}); run without --resume")
+    here = Path(directory).resolve()
+    where = f"{here} for database {identity.database}, scenario '{identity.scenario_id}', design '{identity.plan_design_id}'"
+    if not reasons:
+        reasons = ["no checkpoints found"]
+        reasons += why_others_do_not_apply(everything, identity)
+        reasons += [f"this database's runs of {identity.label} wrote checkpoints under {d}; checkpoints are "
+                    f"read from the working directory's {CHECKPOINT_DIR}: resume from the directory that holds {d}"
+                    for d in (elsewhere or []) if Path(d).resolve() != here]
+    raise ResumeRefused(f"cannot resume: no valid checkpoint in {where} ({'; '.join(reasons)}); run without --resume")

@@ -1,4 +1,4 @@
-"""Run metadata: one row per run in `int_simulation_run_log`, written before and after.
+"""Run metadata: one row per run and plan design in `int_simulation_run_log`, written before and after.
 
 The table belongs to the orchestrator, not to dbt: it is created here if missing and survives
 `clear_mode: all`, so the audit trail outlives the simulated data it describes. A row is
@@ -6,6 +6,9 @@ inserted with status `running` before the first year, updated after every publis
 (wall time and row counts, as JSON), and closed as `completed`, `failed` with the error, or
 `interrupted` (SIGINT or SIGTERM). A row still `running` when a later run takes the database lock
 belongs to a process that died; it is marked `interrupted` too.
+A run of several designs has one row per design (key: run_id, plan_design_id), each with
+that design's config hash and per-year row counts, and the checkpoint directory the run wrote
+to, so a resume from another working directory can say where this database's checkpoints are.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ RUN_LOG_TABLE = "int_simulation_run_log"
 
 _DDL = f"""
 create table if not exists {RUN_LOG_TABLE} (
-    run_id varchar primary key,
+    run_id varchar not null,
     scenario_id varchar not null,
     plan_design_id varchar not null,
     start_year integer not null,
@@ -42,7 +45,9 @@ create table if not exists {RUN_LOG_TABLE} (
     started_at timestamptz not null,
     finished_at timestamptz,
     year_seconds json,
-    year_row_counts json
+    year_row_counts json,
+    checkpoint_dir varchar,
+    primary key (run_id, plan_design_id)
 )
 """
 
@@ -59,6 +64,7 @@ class RunRecord:
     config_hash: str
     census_hash: str
     resumed_after_year: int | None = None
+    checkpoint_dir: str | None = None
 
 
 def code_version() -> str:
@@ -88,41 +94,85 @@ def tool_versions() -> tuple[str, str]:
 
 
 def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the table, or bring one written by an earlier version to this shape (keyed by
+    run and design, with the checkpoint directory) without losing a row."""
     conn.execute(_DDL)
+    keys = conn.execute(
+        "select constraint_column_names from duckdb_constraints() "
+        "where table_name = ? and constraint_type = 'PRIMARY KEY' and database_name = current_database()",
+        [RUN_LOG_TABLE],
+    ).fetchall()
+    if keys and list(keys[0][0]) == ["run_id"]:
+        old = f"{RUN_LOG_TABLE}_before_designs"
+        conn.execute("begin transaction")
+        try:
+            conn.execute(f"alter table {RUN_LOG_TABLE} rename to {old}")
+            conn.execute(_DDL)
+            have = {r[0] for r in conn.execute(f"describe {RUN_LOG_TABLE}").fetchall()}
+            for name, kind, *_ in conn.execute(f"describe {old}").fetchall():
+                if name not in have:  # columns added later by other parts (e.g. data_quality)
+                    conn.execute(f'alter table {RUN_LOG_TABLE} add column "{name}" {kind}')
+            conn.execute(f"insert into {RUN_LOG_TABLE} by name select * from {old}")
+            conn.execute(f"drop table {old}")
+            conn.execute("commit")
+        except BaseException:
+            conn.execute("rollback")
+            raise
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def start(conn: duckdb.DuckDBPyConnection, record: RunRecord) -> None:
-    """Insert the `running` row; earlier rows left `running` by dead processes become `interrupted`."""
+def start(conn: duckdb.DuckDBPyConnection, record: RunRecord, close_interrupted: bool = True) -> None:
+    """Insert the `running` row of one design; with `close_interrupted`, earlier rows left
+    `running` by dead processes first become `interrupted` (once per run, before its first row)."""
     ensure_table(conn)
-    conn.execute(
-        f"update {RUN_LOG_TABLE} set status = 'interrupted', "
-        "error = 'the process ended without closing its run' where status = 'running'"
-    )
+    if close_interrupted:
+        conn.execute(
+            f"update {RUN_LOG_TABLE} set status = 'interrupted', "
+            "error = 'the process ended without closing its run' where status = 'running'"
+        )
     dbt_version, duckdb_version = tool_versions()
     conn.execute(
         f"""insert into {RUN_LOG_TABLE} (run_id, scenario_id, plan_design_id, start_year, end_year,
             first_year, resumed_after_year, random_seed, config_hash, census_hash, code_version,
-            dbt_version, duckdb_version, status, started_at, year_seconds, year_row_counts)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, '{{}}', '{{}}')""",
+            dbt_version, duckdb_version, status, started_at, year_seconds, year_row_counts, checkpoint_dir)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, '{{}}', '{{}}', ?)""",
         [record.run_id, record.scenario_id, record.plan_design_id, record.start_year, record.end_year,
          record.first_year, record.resumed_after_year, record.random_seed, record.config_hash,
-         record.census_hash, code_version(), dbt_version, duckdb_version, _now()],
+         record.census_hash, code_version(), dbt_version, duckdb_version, _now(), record.checkpoint_dir],
     )
 
 
 def year_done(conn: duckdb.DuckDBPyConnection, run_id: str, year: int, seconds: float,
-              row_counts: dict[str, int]) -> None:
+              row_counts: dict[str, int], plan_design_id: str) -> None:
+    """Record one design's published year: seconds and row counts per table."""
     conn.execute(
         f"""update {RUN_LOG_TABLE} set
               year_seconds = json_merge_patch(year_seconds, json_object(?, round(?, 3))),
               year_row_counts = json_merge_patch(year_row_counts, json_object(?, ?::json))
-            where run_id = ?""",
-        [str(year), seconds, str(year), json.dumps(row_counts), run_id],
+            where run_id = ? and plan_design_id = ?""",
+        [str(year), seconds, str(year), json.dumps(row_counts), run_id, plan_design_id],
     )
+
+
+def checkpoint_dirs(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str) -> list[str]:
+    """The checkpoint directories runs of this scenario and design wrote to, latest first."""
+    exists = conn.execute(
+        "select count(*) from information_schema.tables where table_name = ? and table_catalog = current_database()",
+        [RUN_LOG_TABLE]).fetchone()[0]
+    if not exists:
+        return []
+    cols = {r[0] for r in conn.execute(f"describe {RUN_LOG_TABLE}").fetchall()}
+    if "checkpoint_dir" not in cols:
+        return []
+    rows = conn.execute(
+        f"""select checkpoint_dir from {RUN_LOG_TABLE}
+            where scenario_id = ? and plan_design_id = ? and checkpoint_dir is not null
+            group by checkpoint_dir order by max(started_at) desc""",
+        [scenario_id, plan_design_id]).fetchall()
+    return [r[0] for r in rows]
 
 
 def finish(conn: duckdb.DuckDBPyConnection, run_id: str, error: str | None = None,

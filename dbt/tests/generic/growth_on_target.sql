@@ -1,7 +1,7 @@
 {#-
   Growth on target (DESIGN §5 step 3): in every published year of the configured scenario,
   year-end actives = round_half_away(start population x (1 + target_growth_rate)).
-  Reads vars scenario_id and target_growth_rate (`navigator dbt-vars`).
+  Reads vars scenario_id, plan_design_id and target_growth_rate (`navigator dbt-vars`).
 -#}
 {% test growth_on_target(model) %}
 with years as (
@@ -11,7 +11,7 @@ with years as (
             as start_workforce,
         count(*) filter (where employment_status = 'active') as ending_workforce
     from {{ model }}
-    where scenario_id = {{ slug_var("scenario_id") }}
+    where scenario_id = {{ slug_var("scenario_id") }} and plan_design_id = {{ slug_var("plan_design_id") }}
     group by simulation_year
 )
 

@@ -1,5 +1,5 @@
 {#-
-  The employer match never exceeds the active formula's cap: max_match_percentage of the
+  The employer match of the design in the vars never exceeds its active formula's cap: max_match_percentage of the
   year's pay capped at 401(a)(17) (cents of rounding allowed); with the match off, it is 0.
   Reads vars match_enabled and match_max_percentage (`navigator dbt-vars`).
 -#}
@@ -13,7 +13,8 @@ with checked as (
         l.limit_year
     from {{ model }} as s
     left join {{ ref('int_irs_limits') }} as l on l.limit_year = s.simulation_year
-    where s.scenario_id = {{ slug_var("scenario_id") }} and s.{{ column_name }} > 0
+    where s.scenario_id = {{ slug_var("scenario_id") }} and s.plan_design_id = {{ slug_var("plan_design_id") }}
+      and s.{{ column_name }} > 0
 )
 
 select * from checked

@@ -8,17 +8,19 @@ with snapshot as (
 ),
 
 year_end as (
-    select scenario_id, simulation_year + 1 as simulation_year, employee_id
+    select scenario_id, plan_design_id, simulation_year + 1 as simulation_year, employee_id
     from snapshot
     where employment_status = 'active'
-      and simulation_year + 1 in (select simulation_year from snapshot as n where n.scenario_id = snapshot.scenario_id)
+      and simulation_year + 1 in (select simulation_year from snapshot as n where n.scenario_id = snapshot.scenario_id
+                                                             and n.plan_design_id = snapshot.plan_design_id)
 ),
 
 year_start as (
-    select scenario_id, simulation_year, employee_id
+    select scenario_id, plan_design_id, simulation_year, employee_id
     from snapshot
     where detailed_status_code in ('continuous_active', 'experienced_termination')
-      and simulation_year - 1 in (select simulation_year from snapshot as p where p.scenario_id = snapshot.scenario_id)
+      and simulation_year - 1 in (select simulation_year from snapshot as p where p.scenario_id = snapshot.scenario_id
+                                                             and p.plan_design_id = snapshot.plan_design_id)
 )
 
 select *, 'active at year end but missing next year' as reason from (select * from year_end except select * from year_start)

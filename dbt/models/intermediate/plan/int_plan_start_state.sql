@@ -40,6 +40,7 @@ with prior as (
     left join {{ source('navigator', 'raw_census') }} as c
       on c.employee_id = s.employee_id and c.employee_deferral_rate > 0
     where s.scenario_id = {{ slug_var("scenario_id") }}
+      and s.plan_design_id = {{ slug_var("plan_design_id") }}
       and s.simulation_year = {{ year - 1 }}
       and s.employment_status = 'active'
 {% endif %}

@@ -18,6 +18,7 @@ with start_population as (
 {% else %}
     from {{ source('navigator', 'fct_workforce_snapshot') }}
     where scenario_id = {{ slug_var("scenario_id") }}
+      and plan_design_id = {{ slug_var("plan_design_id") }}
       and simulation_year = {{ year - 1 }}
       and employment_status = 'active'
 {% endif %}
