@@ -112,7 +112,11 @@ def _benign(path: tuple, census: Path) -> Any:
 
 
 def _default_data() -> dict:
-    return yaml.safe_load(DEFAULT_CONFIG.read_text())
+    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
+    # The default config defines no further plan design: add one, so design ids and the keys of
+    # a design's overrides are covered like every other place text can be written.
+    data["plan_designs"] = data.get("plan_designs") or {"example": {"employer_match": {"enabled": True}}}
+    return data
 
 
 def _set(data: Any, path: tuple, value: Any, everywhere: bool = False) -> None:
