@@ -28,8 +28,14 @@ from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 from navigator_orchestrator.safety import checkpoints
+from navigator_orchestrator.identity import Identity
 
 CP = Path(".navigator_checkpoints")
+
+
+def cp_file(db: Path, year: int) -> Path:
+    """Where a run of the default scenario and design writes a checkpoint of `db`."""
+    return checkpoints.checkpoint_path(Identity(db, "baseline", "standard_401k"), year, CP)
 
 
 def navigator(*args: str, cwd: Path | None = None, timeout: int = 180) -> subprocess.CompletedProcess:
@@ -162,7 +168,7 @@ def test_a_disk_that_fills_while_reports_are_written_keeps_the_published_year(tm
         years = [r[0] for r in conn.execute(
             "select distinct simulation_year from fct_workforce_snapshot order by 1").fetchall()]
     assert years == [2025, 2026]
-    log = json.loads((next((work / "logs").glob("run_*.jsonl"))).read_text().splitlines()[-1])
+    log = json.loads((next((work / "logs").rglob("run_*.jsonl"))).read_text().splitlines()[-1])
     assert log["status"] == "failed" and "Traceback" in log["traceback"]
 
 
@@ -213,7 +219,7 @@ def two_years(tmp_path_factory, small_census):
 def test_a_damaged_checkpoint_is_read_as_invalid_without_hanging(tmp_path, two_years, kind):
     config, db, kept = two_years
     shutil.copytree(kept, CP)
-    path = CP / "year_2026.json"
+    path = cp_file(db, 2026)
     _damage(path, kind)
     verdict = checkpoints.read_checkpoint(path)
     assert not verdict.ok and verdict.checkpoint is None and verdict.reason.startswith("unreadable")
@@ -228,13 +234,13 @@ def test_runs_after_a_damaged_checkpoint_publish_and_resume_with_a_note(tmp_path
     config = make_config()
     db = tmp_path / "sim.duckdb"
     Simulation(load_config(config), db).run()
-    _damage(CP / "year_2026.json", "year_null")
+    _damage(cp_file(db, 2026), "year_null")
     # A later run writes its own checkpoints next to the damaged one (this once crashed it).
     assert main(["run", "-c", str(config), "--years", "2025", "--database", str(db)]) == 0
     capsys.readouterr()
     assert main(["run", "-c", str(config), "--database", str(db), "--resume"]) == 0
     assert "passed over year_2026.json: unreadable" in capsys.readouterr().out
-    assert checkpoints.read_checkpoint(CP / "year_2026.json").ok  # 2026 rebuilt and checkpointed
+    assert checkpoints.read_checkpoint(cp_file(db, 2026)).ok  # 2026 rebuilt and checkpointed
 
 
 # ----- data that is text, and numbers that do not fit --------------------------------------------
@@ -257,7 +263,7 @@ def test_rich_markup_in_an_employee_id_is_printed_as_written(tmp_path, make_conf
     db = tmp_path / "sim.duckdb"
     Simulation(config, db).run()
     with duckdb.connect(str(db), read_only=True) as conn:
-        timeline = load_timeline(conn, config.effective_scenario_id, odd)
+        timeline = load_timeline(conn, config.effective_scenario_id, config.effective_plan_design_id, odd)
     out = _Terminal()
     print_timeline(timeline, out)
     assert f"Events of {odd}" in out.getvalue()
@@ -317,7 +323,7 @@ def test_a_failed_run_keeps_its_traceback_in_the_json_log_not_on_the_console(tmp
     proc = navigator("run", "-c", str(config), "--years", "2025", "--database", str(tmp_path / "sim.duckdb"),
                      cwd=tmp_path)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
-    last = json.loads(next((tmp_path / "logs").glob("run_*.jsonl")).read_text().splitlines()[-1])
+    last = json.loads(next((tmp_path / "logs").rglob("run_*.jsonl")).read_text().splitlines()[-1])
     assert last["event"] == "run_finished" and last["status"] == "failed"
     assert "Traceback (most recent call last)" in last["traceback"]
 

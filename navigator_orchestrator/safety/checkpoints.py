@@ -208,7 +208,7 @@ def for_identity(verdicts: list[Verdict], identity: Identity, directory: Path = 
     own = identity.subdirectory(directory).resolve()
     return [v for v in verdicts
             if (v.checkpoint is not None and v.checkpoint.identity == identity)
-            or (v.checkpoint is None and v.path.resolve().parent == own)]
+            or (v.checkpoint is None and v.path.parent.resolve() == own)]
 
 
 def why_others_do_not_apply(verdicts: list[Verdict], identity: Identity) -> list[str]:
