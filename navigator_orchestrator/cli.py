@@ -302,6 +302,32 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 @guarded
+def cmd_compare(args: argparse.Namespace) -> int:
+    from navigator_orchestrator.reporting.compare import load_comparison
+    from navigator_orchestrator.reporting.compare_html import describe_design
+    from navigator_orchestrator.reporting.compare_output import check_out_path, print_console, write
+    from navigator_orchestrator.reporting.summary import dq_results
+
+    config = load_config(args.config)
+    baseline = args.baseline or config.effective_plan_design_id
+    years = _parse_years(args.years) if args.years else None
+    out = check_out_path(args.out) if args.out else None
+    identity, conn = _read_database(args)
+    with conn:
+        comparison = load_comparison(conn, identity.scenario_id, config.design_ids, baseline, years,
+                                     str(identity.database))
+        first, last = comparison.years
+        dq = [{"plan_design_id": d, **r} for d in comparison.designs
+              for r in dq_results(conn, identity.scenario_id, d) or [] if first <= r["simulation_year"] <= last]
+    if out is None:
+        print_console(comparison)
+        return 0
+    describe = {d: describe_design(config.design(d)) for d in comparison.designs}
+    print(f"Wrote {write(comparison, out, describe, dq)}")
+    return 0
+
+
+@guarded
 def cmd_employee(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 
@@ -471,6 +497,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="HTML file (default: reports/<database>/simulation_report_<scenario>_<design>_FIRST_LAST.html)")
     design_option(rep)
     rep.set_defaults(func=cmd_report)
+
+    cmp = sub.add_parser("compare", help="set the config's plan designs side by side against a baseline design")
+    config_option(cmp)
+    database_option(cmp)
+    cmp.add_argument("--baseline", metavar="ID", default=None,
+                     help="design the others are compared with (default: the top-level plan_design_id)")
+    cmp.add_argument("--years", help="year range to compare, e.g. 2025-2029 (default: every year all designs hold)")
+    cmp.add_argument("--out", type=Path, default=None,
+                     help="write FILE.csv, FILE.xlsx (one sheet per view) or FILE.html (report) instead of the console")
+    cmp.set_defaults(func=cmd_compare)
 
     emp = sub.add_parser("employee", help="show one employee's events and year-end state per year")
     emp.add_argument("employee_id", metavar="ID")

@@ -19,6 +19,7 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 import yaml
+from decimal import Decimal
 
 from conftest import deep_merge, query
 from navigator_orchestrator.cli import main
@@ -288,19 +289,15 @@ def test_employee_timeline_shows_a_known_employees_events(run2, capsys):
     assert "Error: no employee 'NOBODY'" in capsys.readouterr().err
 
 
-def test_figures_without_plan_columns_report_none_for_plan_money(tmp_path):
-    with duckdb.connect(str(tmp_path / "w.duckdb")) as conn:
-        conn.execute("""create table fct_workforce_snapshot as select * from (values
-            ('s', 'd', 2025, 'a', 'active', 'continuous_active', 100.0, 100.0),
-            ('s', 'd', 2025, 'b', 'terminated', 'experienced_termination', 50.0, 100.0)
-        ) t(scenario_id, plan_design_id, simulation_year, employee_id, employment_status, detailed_status_code,
-            prorated_annual_compensation, current_compensation)""")
-        (f,) = scenario_figures(conn, "s", "d")
-        html = write_report(conn, Identity(tmp_path / "w.duckdb", "s", "d"), tmp_path / "w.html").read_text()
-    assert (f.start_actives, f.end_actives, f.growth_pct, f.total_pay) == (2, 1, -0.5, 150.0)
-    assert f.eligible is None and f.participation_rate is None and f.total_employer_cost is None
-    # Workforce charts only, and the report says why the plan charts are missing.
-    assert html.count('<svg class="chart"') == 2 and "has no plan columns" in html
+def test_every_report_takes_its_figures_from_the_summary_mart(run2, tmp_path):
+    db = tmp_path / "copy.duckdb"
+    shutil.copy(run2["db"], db)
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("update fct_plan_year_summary set employer_core = 1234567.89 where simulation_year = 2026")
+        (f2026,) = scenario_figures(conn, SCENARIO, DESIGN, 2026, 2026)
+        html = write_report(conn, Identity(db, SCENARIO, DESIGN), tmp_path / "r.html").read_text()
+    assert f2026.employer_core == Decimal("1234567.89")
+    assert "1,234,567.89" in html
 
 
 def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_log_line(

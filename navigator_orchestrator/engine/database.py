@@ -28,6 +28,7 @@ PUBLISHED_TABLES: dict[str, str] = {
     "fct_employer_match_events": "int_employer_match_events",
     "fct_ndt_results": "int_ndt_results",
     "fct_ndt_employee_results": "int_ndt_employee_results",
+    "fct_plan_year_summary": "int_plan_year_summary",
 }
 
 # Published columns stored with ZSTD instead of DuckDB's own choice. Every value in them is

@@ -49,7 +49,7 @@ from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
-from navigator_orchestrator.reporting.summary import YearFigures, year_audit
+from navigator_orchestrator.reporting.summary import YearFigures, scenario_figures, year_audit
 from navigator_orchestrator.sql import check_duckdb_file
 
 
@@ -461,33 +461,15 @@ class Simulation:
 
 
 def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int) -> YearSummary:
-    row = conn.execute(
-        """
-        select
-            count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')),
-            count(*) filter (where detailed_status_code in ('new_hire_active', 'new_hire_termination')),
-            count(*) filter (where detailed_status_code = 'experienced_termination'),
-            count(*) filter (where detailed_status_code = 'new_hire_termination'),
-            count(*) filter (where employment_status = 'active')
-        from fct_workforce_snapshot
-        where scenario_id = ? and plan_design_id = ? and simulation_year = ?
-        """,
-        [scenario_id, plan_design_id, year],
-    ).fetchone()
+    """The published year's headline, from fct_plan_year_summary (the figures every report reads)."""
+    (figures,) = scenario_figures(conn, scenario_id, plan_design_id, year, year)
+    start, hires, exp_terms, nh_terms, ending = (
+        figures.start_actives, figures.hires, figures.experienced_terminations,
+        figures.new_hire_terminations, figures.end_actives)
+    participation, avg_rate = figures.participation_rate, figures.average_deferral_rate
     target = conn.execute(
         "select max(target_ending_workforce) from int_workforce_needs_by_level"
     ).fetchone()[0]
-    start, hires, exp_terms, nh_terms, ending = row
-    participation, avg_rate = conn.execute(
-        """
-        select
-            avg(is_enrolled_flag::integer) filter (where is_eligible),
-            avg(current_deferral_rate::double) filter (where is_enrolled_flag)
-        from fct_workforce_snapshot
-        where scenario_id = ? and plan_design_id = ? and simulation_year = ? and employment_status = 'active'
-        """,
-        [scenario_id, plan_design_id, year],
-    ).fetchone()
     summary = YearSummary(
         year=year,
         start_workforce=start,

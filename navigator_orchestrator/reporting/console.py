@@ -47,11 +47,8 @@ def audit_lines(audit: YearAudit, target: int | None = None,
     if target is not None:
         growth += f", target {target:,}" + (" (on target)" if target == f.end_actives else
                                             f" (off by {f.end_actives - target:+,})")
-    if f.eligible is None:
-        participation = "n/a (no plan columns in the snapshot)"
-    else:
-        participation = (f"{f.eligible_participants:,} of {f.eligible:,} eligible enrolled "
-                         f"({_pct(f.participation_rate)}); {f.participants:,} participants in all")
+    participation = (f"{f.eligible_participants:,} of {f.eligible:,} eligible enrolled "
+                     f"({_pct(f.participation_rate)}); {f.participants:,} participants in all")
     if audit.dq is None:
         dq = "no data-quality results recorded"
     else:

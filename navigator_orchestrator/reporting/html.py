@@ -191,30 +191,25 @@ def render(scenario_id: str, plan_design_id: str, figures: list[YearFigures], di
             "new-hire terminations": [f.new_hire_terminations for f in figures],
             "promotions": [f.promotions for f in figures]})),
     ]
-    plan = figures and figures[0].eligible is not None
-    if plan:
-        charts.append(("Participation and average deferral", line_chart("Participation", years, {
-            "participation rate": [f.participation_rate for f in figures],
-            "average deferral rate": [f.average_deferral_rate for f in figures]})))
-        labels = [label for _, _, label in DEFERRAL_BUCKETS]
-        charts.append(("Deferral rate distribution (enrolled year-end actives)", bar_chart(
-            "Deferral distribution", years,
-            {label: [distribution.get(y, {}).get(label, 0) for y in years] for label in labels},
-            stacked=True)))
-        charts.append(("Employer cost (match + core)", bar_chart("Employer cost", years, {
-            "employer match": [f.employer_match or 0.0 for f in figures],
-            "employer core": [f.employer_core or 0.0 for f in figures]}, stacked=True)
-            + "<p>Cost as % of pay: " + ", ".join(
-                f"{f.year} {_fmt_pct(f.cost_pct_of_pay or 0)}" for f in figures) + "</p>"))
+    charts.append(("Participation and average deferral", line_chart("Participation", years, {
+        "participation rate": [f.participation_rate for f in figures],
+        "average deferral rate": [f.average_deferral_rate for f in figures]})))
+    labels = [label for _, _, label in DEFERRAL_BUCKETS]
+    charts.append(("Deferral rate distribution (enrolled year-end actives)", bar_chart(
+        "Deferral distribution", years,
+        {label: [distribution.get(y, {}).get(label, 0) for y in years] for label in labels},
+        stacked=True)))
+    charts.append(("Employer cost (match + core)", bar_chart("Employer cost", years, {
+        "employer match": [float(f.employer_match) for f in figures],
+        "employer core": [float(f.employer_core) for f in figures]}, stacked=True)
+        + "<p>Cost as % of pay: " + ", ".join(
+            f"{f.year} {_fmt_pct(f.cost_pct_of_pay or 0)}" for f in figures) + "</p>"))
     body = [f"<h1>PlanWise Navigator — scenario {escape(scenario_id)}, design {escape(plan_design_id)}, "
             f"{years[0]}–{years[-1]}</h1>",
             f'<p class="note">Database {escape(database)}; generated '
             f'{datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}. Definitions: docs/reports.md.</p>']
     for title, svg in charts:
         body.append(f"<h2>{escape(title)}</h2>\n{svg}")
-    if not plan:
-        body.append('<p class="note">The snapshot has no plan columns: participation, deferral and '
-                    'employer cost charts are omitted.</p>')
     body.append("<h2>Year-over-year figures</h2>" + _figures_table(figures))
     if ndt is not None:
         body.append("<h2>Nondiscrimination tests (ADP/ACP)</h2>" + ndt)

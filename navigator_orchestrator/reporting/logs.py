@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -61,7 +60,7 @@ class JsonlLog(RunObserver):
     def year_finished(self, summary, audit) -> None:
         self._write("year_finished", scenario_id=audit.scenario_id, plan_design_id=audit.plan_design_id,
                     year=audit.year, seconds=round(summary.seconds, 4),
-                    figures=asdict(audit.figures), events_by_type=audit.events_by_type)
+                    figures=audit.to_json()["figures"], events_by_type=audit.events_by_type)
 
     def run_finished(self, outcome: RunOutcome) -> None:
         status = "success" if outcome.ok else ("interrupted" if outcome.interrupted else "failed")

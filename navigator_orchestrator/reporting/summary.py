@@ -1,19 +1,7 @@
-"""Per-year figures of a scenario's plan design: the single source for the console audit, CSV, JSON and HTML.
-
-One set-based query over `fct_workforce_snapshot` and `fct_yearly_events` computes every year
-at once. Definitions (docs/reports.md):
-- start actives: people active at the start of the year (continuing actives + experienced
-  terminations); end actives: employment_status = 'active' at year end.
-- growth = end actives / start actives - 1.
-- total pay: prorated pay of everyone employed in the year; average pay: mean year-end pay rate
-  of year-end actives.
-- eligible / participants: year-end actives with is_eligible / is_enrolled_flag;
-  participation rate = enrolled eligible actives / eligible actives (a census participant who
-  does not meet this plan's eligibility yet counts as a participant but not in the rate).
-- average deferral rate: mean current_deferral_rate of enrolled year-end actives.
-- employee deferrals, match, core: sums over everyone employed in the year;
-  employer cost = match + core; cost % of pay = employer cost / total pay.
-Plan figures are None when the snapshot has no plan columns.
+"""Per-year figures of a scenario's plan design, as the dbt mart `fct_plan_year_summary` holds
+them: the single source of the console audit, the CSV, the JSON, the HTML report and
+`navigator compare`. Definitions: docs/reports.md and the mart's YAML (dbt/models/marts/schema.yml).
+Money comes back as exact Decimal cents; rates and shares as floats (fractions, 6 decimals).
 """
 
 from __future__ import annotations
@@ -26,10 +14,7 @@ import duckdb
 
 from navigator_orchestrator.engine import database
 
-PLAN_COLUMNS = (
-    "is_eligible", "is_enrolled_flag", "current_deferral_rate", "prorated_annual_contributions",
-    "employer_match_amount", "employer_core_amount",
-)
+SUMMARY_TABLE = "fct_plan_year_summary"
 DQ_TABLE = "int_data_quality_results"
 DEFERRAL_BUCKETS = ((0.0, 0.03, "under 3%"), (0.03, 0.06, "3-6%"), (0.06, 0.10, "6-10%"),
                     (0.10, 10.0, "10% and over"))
@@ -45,18 +30,19 @@ class YearFigures:
     new_hire_terminations: int
     promotions: int
     growth_pct: float | None
-    total_pay: float
-    average_pay: float | None
-    eligible: int | None
-    participants: int | None
-    eligible_participants: int | None
+    total_pay: Decimal
+    average_pay: Decimal | None
+    eligible: int
+    participants: int
+    eligible_participants: int
     participation_rate: float | None
     average_deferral_rate: float | None
-    employee_deferrals: float | None
-    employer_match: float | None
-    employer_core: float | None
-    total_employer_cost: float | None
+    employee_deferrals: Decimal
+    employer_match: Decimal
+    employer_core: Decimal
+    total_employer_cost: Decimal
     cost_pct_of_pay: float | None
+    employer_cost_per_participant: Decimal | None
 
     @classmethod
     def columns(cls) -> list[str]:
@@ -81,7 +67,7 @@ class YearAudit:
             "scenario_id": self.scenario_id,
             "plan_design_id": self.plan_design_id,
             "year": self.year,
-            "figures": asdict(self.figures),
+            "figures": {k: _plain(v) for k, v in asdict(self.figures).items()},
             "status_mix": self.status_mix,
             "events_by_type": self.events_by_type,
             "dq": self.dq if self.dq is not None else [],
@@ -103,80 +89,19 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _round(value: Any, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
-
-
 def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                      first: int | None = None, last: int | None = None) -> list[YearFigures]:
-    """Figures for every published year of the scenario's design in [first, last], by year."""
-    if not database.table_exists(conn, "fct_workforce_snapshot"):
+    """Figures for every published year of the scenario's design in [first, last], by year,
+    read from fct_plan_year_summary (empty when the database holds no summary)."""
+    if not database.table_exists(conn, SUMMARY_TABLE):
         return []
-    have = _columns(conn, "fct_workforce_snapshot")
-    plan = all(c in have for c in PLAN_COLUMNS)
-
-    def col(expr: str, kind: str) -> str:
-        return expr if plan else f"null::{kind}"
-
-    active = "employment_status = 'active'"
-    enrolled = f"{active} and coalesce(is_enrolled_flag, false)"
-    events = (
-        "select simulation_year, count(*) filter (where event_type = 'promotion') as promotions "
-        "from fct_yearly_events where scenario_id = $scenario and plan_design_id = $design group by 1"
-        if database.table_exists(conn, "fct_yearly_events")
-        else "select null::integer as simulation_year, 0 as promotions where false"
-    )
-    sql = f"""
-        with snap as (
-            select * from fct_workforce_snapshot
-            where scenario_id = $scenario and plan_design_id = $design and simulation_year between $first and $last
-        ),
-        per_year as (
-            select
-                simulation_year as year,
-                count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')) as start_actives,
-                count(*) filter (where {active}) as end_actives,
-                count(*) filter (where detailed_status_code in ('new_hire_active', 'new_hire_termination')) as hires,
-                count(*) filter (where detailed_status_code = 'experienced_termination') as experienced_terminations,
-                count(*) filter (where detailed_status_code = 'new_hire_termination') as new_hire_terminations,
-                coalesce(sum(prorated_annual_compensation), 0) as total_pay,
-                avg(current_compensation) filter (where {active}) as average_pay,
-                {col(f"count(*) filter (where {active} and coalesce(is_eligible, false))", "bigint")} as eligible,
-                {col(f"count(*) filter (where {enrolled})", "bigint")} as participants,
-                {col(f"count(*) filter (where {enrolled} and coalesce(is_eligible, false))", "bigint")} as eligible_participants,
-                {col(f"avg(current_deferral_rate) filter (where {enrolled})", "double")} as average_deferral_rate,
-                {col("coalesce(sum(prorated_annual_contributions), 0)", "double")} as employee_deferrals,
-                {col("coalesce(sum(employer_match_amount), 0)", "double")} as employer_match,
-                {col("coalesce(sum(employer_core_amount), 0)", "double")} as employer_core
-            from snap
-            group by 1
-        ),
-        events as ({events})
-        select
-            p.year, p.start_actives, p.end_actives, p.hires, p.experienced_terminations,
-            p.new_hire_terminations, coalesce(e.promotions, 0) as promotions,
-            case when p.start_actives > 0 then p.end_actives / p.start_actives - 1 end as growth_pct,
-            p.total_pay, p.average_pay, p.eligible, p.participants, p.eligible_participants,
-            case when p.eligible > 0 then p.eligible_participants / p.eligible end as participation_rate,
-            p.average_deferral_rate, p.employee_deferrals, p.employer_match, p.employer_core,
-            p.employer_match + p.employer_core as total_employer_cost,
-            case when p.total_pay > 0 then (p.employer_match + p.employer_core) / p.total_pay end as cost_pct_of_pay
-        from per_year p
-        left join events e on e.simulation_year = p.year
-        order by p.year
-    """
-    params = {"scenario": scenario_id, "design": plan_design_id, "first": first if first is not None else 0,
-              "last": last if last is not None else 99999}
-    out = []
-    for row in conn.execute(sql, params).fetchall():
-        r = dict(zip(YearFigures.columns(), (_plain(v) for v in row)))
-        for money in ("total_pay", "average_pay", "employee_deferrals", "employer_match",
-                      "employer_core", "total_employer_cost"):
-            r[money] = _round(r[money], 2)
-        for rate in ("growth_pct", "participation_rate", "average_deferral_rate", "cost_pct_of_pay"):
-            r[rate] = _round(r[rate], 6)
-        out.append(YearFigures(**r))
-    return out
+    columns = ", ".join("simulation_year" if c == "year" else c for c in YearFigures.columns())
+    rows = conn.execute(
+        f"select {columns} from {SUMMARY_TABLE} where scenario_id = ? and plan_design_id = ? "
+        "and simulation_year between ? and ? order by simulation_year",
+        [scenario_id, plan_design_id, first if first is not None else 0, last if last is not None else 99999],
+    ).fetchall()
+    return [YearFigures(*row) for row in rows]
 
 
 def status_mix(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
@@ -233,10 +158,8 @@ def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id
 
 def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str,
                           plan_design_id: str) -> dict[int, dict[str, int]]:
-    """Enrolled year-end actives per deferral-rate bucket, per year (empty without plan columns)."""
+    """Enrolled year-end actives per deferral-rate bucket, per year."""
     if not database.table_exists(conn, "fct_workforce_snapshot"):
-        return {}
-    if not all(c in _columns(conn, "fct_workforce_snapshot") for c in PLAN_COLUMNS):
         return {}
     cases = " ".join(f"when current_deferral_rate < {hi} then '{label}'" for _, hi, label in DEFERRAL_BUCKETS)
     rows = conn.execute(

@@ -1,0 +1,211 @@
+"""`navigator compare`: a scenario's plan designs side by side, against a baseline design.
+
+Two views, both read from published tables:
+- the comparison: per (scenario_id, plan_design_id, simulation_year), and a horizon total row
+  (`simulation_year` = `total`), the plan figures of `fct_plan_year_summary` (the mart every
+  report reads) under the names of COLUMNS, with the employer-cost variance against the
+  baseline design's row of the same year on every non-baseline row;
+- who gains and who loses: per design against the baseline, employer money (match + core) per
+  employee summed over the years compared, grouped by age band, tenure band, pay band and
+  HCE/NHCE (bands as of the employee's last year in the range). A scenario's designs share one
+  simulated workforce, so every employee appears under every design.
+
+Totals: money columns are sums over the years; employer_cost_pct_of_pay = total cost / total
+pay; participation_rate = enrolled eligible actives / eligible actives, both summed over the
+years (person-years); average_deferral_rate is the participant-weighted mean of the years'
+averages; employer_cost_per_participant = total cost / participant-years, half up to the cent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import duckdb
+
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.reporting.summary import SUMMARY_TABLE
+
+# The comparison's columns, in order (the CSV's header).
+COLUMNS = [
+    "scenario_id", "plan_design_id", "simulation_year", "employee_deferrals", "employer_match",
+    "employer_core", "employer_cost", "employer_cost_pct_of_pay", "participation_rate",
+    "average_deferral_rate", "employer_cost_per_participant", "employer_cost_vs_baseline",
+    "employer_cost_vs_baseline_pct",
+]
+MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost",
+         "employer_cost_per_participant", "employer_cost_vs_baseline"}
+SHARES = {"employer_cost_pct_of_pay", "participation_rate", "average_deferral_rate",
+          "employer_cost_vs_baseline_pct"}
+
+# Bands of the gain/loss view: (dimension, SQL over the snapshot row, labels in order).
+BANDS: list[tuple[str, str, list[str]]] = [
+    ("age band", """case when current_age < 30 then 'under 30' when current_age < 40 then '30-39'
+                    when current_age < 50 then '40-49' when current_age < 60 then '50-59'
+                    else '60 and over' end""",
+     ["under 30", "30-39", "40-49", "50-59", "60 and over"]),
+    ("tenure band", """case when current_tenure < 2 then 'under 2 years' when current_tenure < 5
+                       then '2-4 years' when current_tenure < 10 then '5-9 years'
+                       else '10 years and over' end""",
+     ["under 2 years", "2-4 years", "5-9 years", "10 years and over"]),
+    ("pay band", """case when current_compensation < 50000 then 'under $50k'
+                    when current_compensation < 100000 then '$50k-$100k'
+                    when current_compensation < 150000 then '$100k-$150k'
+                    when current_compensation < 200000 then '$150k-$200k' else '$200k and over' end""",
+     ["under $50k", "$50k-$100k", "$100k-$150k", "$150k-$200k", "$200k and over"]),
+    ("HCE status", "case when coalesce(is_hce, false) then 'HCE' else 'NHCE' end", ["HCE", "NHCE"]),
+]
+GAIN_COLUMNS = ["plan_design_id", "dimension", "band", "employees", "better_off", "worse_off", "unchanged",
+                "mean_change", "total_change"]
+
+
+class CompareError(ValueError):
+    """The comparison cannot be made as asked; the message names the problem and the fix."""
+
+
+@dataclass
+class Comparison:
+    scenario_id: str
+    baseline: str
+    designs: list[str]
+    years: tuple[int, int]
+    rows: list[dict[str, Any]]          # COLUMNS, per design and year, then each design's total
+    gain_loss: list[dict[str, Any]]     # GAIN_COLUMNS, per non-baseline design and band
+    estimated_limit_years: list[int] = field(default_factory=list)
+
+
+def _published(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, list[int]]:
+    if not database.table_exists(conn, SUMMARY_TABLE):
+        return {}
+    rows = conn.execute(
+        f"select plan_design_id, list(distinct simulation_year order by simulation_year) "
+        f"from {SUMMARY_TABLE} where scenario_id = ? group by 1 order by 1", [scenario_id]).fetchall()
+    return {design: list(years) for design, years in rows}
+
+
+def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
+                  years: tuple[int, int] | None, database_name: str) -> tuple[int, int]:
+    """The year range to compare; CompareError when the database lacks a design or a year, or
+    the baseline is not among the designs."""
+    if baseline not in designs:
+        raise CompareError(f"--baseline {baseline!r} names no design of the config; designs: {', '.join(designs)}")
+    have = _published(conn, scenario_id)
+    missing = [d for d in designs if d not in have]
+    if missing:
+        held = ", ".join(have) or "none"
+        raise CompareError(
+            f"{database_name} holds no published years of design(s) {', '.join(missing)} for scenario "
+            f"'{scenario_id}' (designs there: {held}); run `navigator run -c CONFIG --database {database_name}` first")
+    common = sorted(set.intersection(*(set(have[d]) for d in designs)))
+    if not common:
+        raise CompareError(f"the designs {', '.join(designs)} share no published year in {database_name}; "
+                           "run them over the same years")
+    first, last = years if years is not None else (common[0], common[-1])
+    lacking = {d: [y for y in range(first, last + 1) if y not in have[d]] for d in designs}
+    lacking = {d: ys for d, ys in lacking.items() if ys}
+    if lacking:
+        detail = "; ".join(f"{d} lacks {', '.join(map(str, ys))}" for d, ys in lacking.items())
+        raise CompareError(f"years {first}-{last} are not published for every design ({detail}); "
+                           f"pass --years within {common[0]}-{common[-1]} or run the missing years")
+    return first, last
+
+
+_FIGURES_SQL = f"""
+with s as (
+    select * from {SUMMARY_TABLE}
+    where scenario_id = $scenario and list_contains($designs, plan_design_id)
+      and simulation_year between $first and $last
+),
+per_year as (
+    select plan_design_id, simulation_year::varchar as simulation_year, 0 as is_total,
+           employee_deferrals, employer_match, employer_core, total_employer_cost as employer_cost,
+           cost_pct_of_pay as employer_cost_pct_of_pay, participation_rate, average_deferral_rate,
+           employer_cost_per_participant
+    from s
+),
+totals as (
+    select plan_design_id, 'total', 1,
+           sum(employee_deferrals), sum(employer_match), sum(employer_core), sum(total_employer_cost),
+           round(sum(total_employer_cost) / nullif(sum(total_pay), 0), 6),
+           round(sum(eligible_participants) / nullif(sum(eligible), 0), 6),
+           round(sum(average_deferral_rate * participants) / nullif(sum(participants), 0), 6),
+           -- total cost / participant-years, half up to the cent in integer cents (exact)
+           case when sum(participants) > 0
+                then ((((sum(total_employer_cost) * 100)::hugeint * 2 + sum(participants))
+                       // (2 * sum(participants)))::decimal(18, 0) * 0.01)::decimal(18, 2) end
+    from s group by plan_design_id
+),
+rows as (select * from per_year union all select * from totals)
+select r.plan_design_id, r.simulation_year, r.employee_deferrals, r.employer_match, r.employer_core,
+       r.employer_cost, r.employer_cost_pct_of_pay, r.participation_rate, r.average_deferral_rate,
+       r.employer_cost_per_participant,
+       case when r.plan_design_id <> $baseline then r.employer_cost - b.employer_cost end,
+       case when r.plan_design_id <> $baseline and b.employer_cost <> 0
+            then round((r.employer_cost - b.employer_cost) / b.employer_cost, 6) end
+from rows as r
+join rows as b on b.plan_design_id = $baseline and b.simulation_year = r.simulation_year
+order by list_position($designs, r.plan_design_id), r.is_total, r.simulation_year
+"""
+
+
+def _gain_loss(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
+    bands = ",\n".join(f"{sql} as band_{i}" for i, (_, sql, _) in enumerate(BANDS))
+    grouped = " union all ".join(
+        f"""select plan_design_id, {i} as dim, band_{i} as band, count(*), count(*) filter (where change > 0.005),
+                   count(*) filter (where change < -0.005), count(*) filter (where abs(change) <= 0.005),
+                   round(avg(change), 2), sum(change)
+            from changes group by all"""
+        for i in range(len(BANDS)))
+    sql = f"""
+    with s as (
+        select plan_design_id, employee_id, simulation_year, current_age, current_tenure, current_compensation,
+               is_hce, employer_match_amount + employer_core_amount as employer_money
+        from fct_workforce_snapshot
+        where scenario_id = $scenario and list_contains($designs, plan_design_id)
+          and simulation_year between $first and $last
+    ),
+    money as (
+        select plan_design_id, employee_id, sum(employer_money) as employer_money
+        from s group by all
+    ),
+    latest as (
+        select employee_id, {bands}
+        from s where plan_design_id = $baseline
+        qualify row_number() over (partition by employee_id order by simulation_year desc) = 1
+    ),
+    changes as (
+        select d.plan_design_id, l.*, d.employer_money - b.employer_money as change
+        from money as d
+        join money as b on b.employee_id = d.employee_id and b.plan_design_id = $baseline
+        join latest as l on l.employee_id = d.employee_id
+        where d.plan_design_id <> $baseline
+    )
+    {grouped}
+    """
+    order = {d: i for i, d in enumerate(params["designs"])}
+    out = []
+    for design, dim, band, n, better, worse, same, mean, total in conn.execute(sql, params).fetchall():
+        name, _, labels = BANDS[dim]
+        out.append(dict(zip(GAIN_COLUMNS, (design, name, band, n, better, worse, same, mean, total))))
+    return sorted(out, key=lambda r: (order[r["plan_design_id"]], [b[0] for b in BANDS].index(r["dimension"]),
+                                      next(b[2] for b in BANDS if b[0] == r["dimension"]).index(r["band"])))
+
+
+def _estimated_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> list[int]:
+    if not database.table_exists(conn, "int_irs_limits"):
+        return []
+    return [r[0] for r in conn.execute(
+        "select limit_year from int_irs_limits where is_estimate and limit_year between ? and ? order by 1",
+        [first, last]).fetchall()]
+
+
+def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
+                    years: tuple[int, int] | None = None, database_name: str = "the database") -> Comparison:
+    """Both views for `designs` (baseline among them) of one scenario; CompareError on bad input."""
+    first, last = check_request(conn, scenario_id, designs, baseline, years, database_name)
+    params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
+    rows = [dict(zip(COLUMNS, (scenario_id, *row))) for row in conn.execute(_FIGURES_SQL, params).fetchall()]
+    return Comparison(scenario_id, baseline, designs, (first, last), rows, _gain_loss(conn, params),
+                      _estimated_years(conn, first, last))
+

@@ -1,0 +1,169 @@
+"""The HTML comparison report of `navigator compare --out FILE.html`: one self-contained file a
+consultant can hand a client, and print to PDF.
+
+Sections: every design in plain words (eligibility, auto-enrollment, escalation, match formula,
+core contribution), the baseline/compare/variance table, charts (employer cost per year per
+design; participation and average deferral rate each on their own axis), who gains and who loses,
+the note on estimated IRS limits, and an appendix with the data-quality results (check names,
+statuses and messages; no machine paths). Charts are inline SVG (reporting/html.py); print CSS
+puts the pages in landscape and lets tables wrap so no column is cut off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from html import escape
+from typing import Any
+
+from navigator_orchestrator.config.schema import SimulationConfig
+from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, Comparison
+from navigator_orchestrator.reporting.compare_output import cell_text
+from navigator_orchestrator.reporting.html import CHART_CHECK, _fmt_num, bar_chart, line_chart
+
+CSS = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #1f2328; max-width: 1100px; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 1.6em; border-bottom: 1px solid #d0d7de; }
+table { border-collapse: collapse; font-size: 0.8em; margin: 0.5em 0; width: 100%; table-layout: auto; }
+th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: right; overflow-wrap: anywhere; }
+th { background: #f6f8fa; } th:first-child, td:first-child { text-align: left; }
+tr.total td { font-weight: bold; border-top: 2px solid #57606a; }
+td.text, th.text { text-align: left; }
+svg.chart { display: block; margin: 0.5em 0; font-size: 11px; max-width: 100%; height: auto; }
+.note { color: #57606a; } dl.design dt { font-weight: bold; margin-top: 0.6em; } dl.design dd { margin-left: 1.2em; }
+@page { size: A4 landscape; margin: 12mm; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10px; }
+  table { font-size: 9px; page-break-inside: auto; } tr { page-break-inside: avoid; }
+  h2 { page-break-after: avoid; } svg.chart { page-break-inside: avoid; }
+}
+"""
+
+# Checks in the browser that no table is wider than the page: records the widest overflow in
+# pixels on <body data-overflow-px="N"> (0: nothing cut off), which the browser test reads.
+OVERFLOW_CHECK = """
+(function () {
+  var page = document.body.clientWidth, worst = 0;
+  document.querySelectorAll('table').forEach(function (t) {
+    worst = Math.max(worst, Math.ceil(t.scrollWidth - page), Math.ceil(t.getBoundingClientRect().right - page -
+      document.body.getBoundingClientRect().left));
+  });
+  document.body.setAttribute('data-overflow-px', Math.max(0, worst));
+})();
+"""
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.4g}%"
+
+
+def describe_design(config: SimulationConfig) -> list[str]:
+    """The design's plan in plain words, one sentence per plan section."""
+    el, ae = config.eligibility, config.enrollment.auto_enrollment
+    esc, match, core = config.deferral_auto_escalation, config.employer_match, config.employer_core_contribution
+    entry = {"immediate": "on the day the requirements are met", "monthly": "on the first of the next month",
+             "quarterly": "on the next quarter's first day"}[el.entry_dates]
+    wait = f"after {el.waiting_period_days} days of service" if el.waiting_period_days else "with no waiting period"
+    lines = [f"Eligibility: from age {el.minimum_age}, {wait}; entry {entry}."]
+    if ae.enabled:
+        scope = "new hires" if ae.scope == "new_hires_only" else "all eligible employees not yet participating"
+        lines.append(f"Auto-enrollment: {scope} are enrolled at {_pct(ae.default_deferral_rate)} of pay "
+                     f"{ae.window_days} days after entry unless they choose otherwise; they may opt out within "
+                     f"{ae.opt_out_grace_period_days} days.")
+    else:
+        lines.append("Auto-enrollment: none; employees enroll on their own.")
+    if esc.enabled:
+        lines.append(f"Automatic escalation: deferral rates rise by {_pct(esc.increment_amount)} of pay each year "
+                     f"on {esc.effective_day} (month-day), up to {_pct(esc.maximum_rate)}.")
+    else:
+        lines.append("Automatic escalation: none.")
+    if match.enabled:
+        formula = match.formulas[match.active_formula]
+        tiers = sorted(formula.tiers, key=lambda t: t.employee_min)
+        parts = [f"{_pct(t.match_rate)} of deferrals between {_pct(t.employee_min)} and {_pct(t.employee_max)} of pay"
+                 if t.employee_min else f"{_pct(t.match_rate)} of deferrals up to {_pct(t.employee_max)} of pay"
+                 for t in tiers]
+        rule = "; last-day rule" if match.eligibility.require_active_at_year_end else ""
+        lines.append(f"Employer match ({formula.name}): {', then '.join(parts)}; at most "
+                     f"{_pct(formula.max_match_percentage)} of pay; {match.eligibility.minimum_hours_annual:,} hours "
+                     f"required{rule}.")
+    else:
+        lines.append("Employer match: none.")
+    if core.enabled:
+        graded = "; ".join(f"{_pct(g.rate)} from {g.min_years} years of service" for g in
+                           sorted(core.graded_by_service, key=lambda g: g.min_years))
+        rate = f"graded by service ({graded})" if graded else f"{_pct(core.contribution_rate)} of pay"
+        lines.append(f"Employer core (non-elective) contribution: {rate}, whether or not the employee defers.")
+    else:
+        lines.append("Employer core contribution: none.")
+    return lines
+
+
+def _table(columns: list[str], rows: list[dict[str, Any]], text_columns: set[str]) -> str:
+    head = "".join(f'<th class="{"text" if c in text_columns else ""}">{escape(c.replace("_", " "))}</th>'
+                   for c in columns)
+    body = []
+    for row in rows:
+        cls = ' class="total"' if row.get("simulation_year") == "total" else ""
+        body.append(f"<tr{cls}>" + "".join(
+            f'<td class="{"text" if c in text_columns else ""}">{escape(cell_text(c, row[c]))}</td>' for c in columns)
+            + "</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def _charts(c: Comparison) -> list[tuple[str, str]]:
+    years = list(range(c.years[0], c.years[1] + 1))
+    by = {(r["plan_design_id"], r["simulation_year"]): r for r in c.rows}
+
+    def series(column: str) -> dict[str, list[float | None]]:
+        return {d: [None if by[(d, str(y))][column] is None else float(by[(d, str(y))][column]) for y in years]
+                for d in c.designs}
+
+    return [
+        ("Employer cost per year, by design", bar_chart("Employer cost", years, series("employer_cost"), fmt=_fmt_num)),
+        ("Participation rate, by design", line_chart("Participation rate", years, series("participation_rate"))),
+        ("Average deferral rate of participants, by design",
+         line_chart("Average deferral rate", years, series("average_deferral_rate"))),
+    ]
+
+
+def _dq(dq: list[dict[str, Any]] | None) -> str:
+    if not dq:
+        return "<p>No data-quality results were recorded for these years.</p>"
+    cols = [c for c in ("plan_design_id", "simulation_year", "check_name", "severity", "status", "message") if c in dq[0]]
+    rows = [{c: ("" if r.get(c) is None else str(r.get(c))) for c in cols} for r in dq]
+    passed = sum(1 for r in dq if str(r.get("status")).lower() == "pass")
+    return (f"<p>{passed} of {len(dq)} checks passed.</p>" + _table(cols, rows, set(cols)))
+
+
+def render(c: Comparison, describe: dict[str, list[str]], dq: list[dict[str, Any]] | None) -> str:
+    first, last = c.years
+    body = [f"<h1>Plan design comparison — scenario {escape(c.scenario_id)}, {first}–{last}</h1>",
+            f'<p class="note">Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M UTC}. Every design is simulated '
+            "on the same workforce with the same random draws, so differences are the effect of the design. "
+            f"Baseline: <b>{escape(c.baseline)}</b>. Definitions: docs/reports.md.</p>",
+            "<h2>The designs</h2><dl class=\"design\">"]
+    for design in c.designs:
+        label = f"{design} (baseline)" if design == c.baseline else design
+        lines = describe.get(design) or ["Not described by this configuration."]
+        body.append(f"<dt>{escape(label)}</dt>" + "".join(f"<dd>{escape(line)}</dd>" for line in lines))
+    body.append("</dl>")
+    body.append("<h2>Baseline, designs and variance</h2>" + _table(COLUMNS[1:], c.rows, {"plan_design_id", "simulation_year"}))
+    for title, svg in _charts(c):
+        body.append(f"<h2>{escape(title)}</h2>\n{svg}")
+    body.append("<h2>Who gains and who loses</h2><p>Employer money (match + core) per employee over "
+                f"{first}–{last}, each design against {escape(c.baseline)}; bands as of the employee's last "
+                "year in the range. Better off / worse off: a change of more than half a cent.</p>")
+    for design in c.designs:
+        rows = [r for r in c.gain_loss if r["plan_design_id"] == design]
+        if rows:
+            body.append(f"<h3>{escape(design)} vs {escape(c.baseline)}</h3>"
+                        + _table(GAIN_COLUMNS[1:], rows, {"dimension", "band"}))
+    if c.estimated_limit_years:
+        years = ", ".join(map(str, c.estimated_limit_years))
+        body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} use 402(g), catch-up, 401(a)(17) '
+                    "and 415(c) limits projected from the last year the IRS published; figures for these years "
+                    "change when the IRS announces the actual limits.</p>")
+    body.append("<h2>Appendix: data quality</h2>" + _dq(dq))
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>Plan design comparison — {escape(c.scenario_id)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(body) + f"\n<script>{CHART_CHECK}{OVERFLOW_CHECK}</script>\n</body></html>\n")

@@ -1,0 +1,146 @@
+"""Where `navigator compare` puts a Comparison: the console (Rich tables), a CSV of the
+comparison view, an Excel workbook (one sheet per view, numbers stored as numbers with number
+formats) or the HTML report (compare_html.py). `write` picks the format by the file's extension.
+"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, TextIO
+
+from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, MONEY, SHARES, Comparison, CompareError
+
+FORMATS = (".csv", ".xlsx", ".html")
+MONEY_FORMAT, SHARE_FORMAT, COUNT_FORMAT = '"$"#,##0.00;-"$"#,##0.00', "0.00%", "#,##0"
+
+
+def cell_text(column: str, value: Any) -> str:
+    """A value as the console and the HTML report show it: money in dollars, shares in percent."""
+    if value is None:
+        return ""
+    if column in MONEY or column in ("mean_change", "total_change"):
+        sign = "-" if value < 0 else ("+" if column in ("employer_cost_vs_baseline", "mean_change", "total_change")
+                                      and value > 0 else "")
+        return f"{sign}${abs(value):,.0f}" if abs(value) >= 1000 else f"{sign}${abs(value):,.2f}"
+    if column in SHARES:
+        return f"{value:+.2%}" if column == "employer_cost_vs_baseline_pct" else f"{value:.2%}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
+    """The comparison table and one gain/loss table per design, as Rich tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(file=stream)
+    if not console.is_terminal:
+        console.width = max(console.width, 200)  # a file or a pipe: never cut a column
+    first, last = comparison.years
+    table = Table(title=f"Plan designs of scenario {comparison.scenario_id}, {first}-{last} "
+                        f"(baseline {comparison.baseline})", title_justify="left")
+    shown = COLUMNS[1:]
+    for column in shown:
+        table.add_column(column.replace("_", " "), overflow="fold",
+                         justify="left" if column in ("plan_design_id", "simulation_year") else "right")
+    for row in comparison.rows:
+        table.add_row(*(cell_text(c, row[c]) for c in shown),
+                      style="bold" if row["simulation_year"] == "total" else None,
+                      end_section=row["simulation_year"] == "total")
+    console.print(table)
+    for design in comparison.designs:
+        rows = [r for r in comparison.gain_loss if r["plan_design_id"] == design]
+        if not rows:
+            continue
+        gl = Table(title=f"Who gains and who loses: {design} vs {comparison.baseline}, employer money per "
+                         f"employee over {first}-{last}", title_justify="left")
+        for column in GAIN_COLUMNS[1:]:
+            gl.add_column(column.replace("_", " "), overflow="fold",
+                          justify="left" if column in ("dimension", "band") else "right")
+        previous = None
+        for r in rows:
+            gl.add_row(*(("" if c == "dimension" and r[c] == previous else cell_text(c, r[c])) for c in GAIN_COLUMNS[1:]))
+            previous = r["dimension"]
+        console.print(gl)
+    if comparison.estimated_limit_years:
+        years = ", ".join(map(str, comparison.estimated_limit_years))
+        console.print(f"Note: {years} use IRS limits projected from the last published year (estimates).")
+
+
+def write_csv(comparison: Comparison, path: Path) -> Path:
+    """The comparison view, one row per (scenario_id, plan_design_id, simulation_year), COLUMNS as header."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=COLUMNS)
+        writer.writeheader()
+        for row in comparison.rows:
+            writer.writerow({c: "" if row[c] is None else row[c] for c in COLUMNS})
+    tmp.replace(path)
+    return path
+
+
+def _sheet(book: Any, title: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    sheet = book.create_sheet(title)
+    sheet.append(columns)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        # Exact Decimal cents become numbers Excel stores (floats hold cents of these sizes exactly
+        # enough to display); never text.
+        sheet.append([float(v) if isinstance(v, Decimal) else v for v in (row[c] for c in columns)])
+    for index, column in enumerate(columns, 1):
+        fmt = (MONEY_FORMAT if column in MONEY or column in ("mean_change", "total_change") else
+               SHARE_FORMAT if column in SHARES else COUNT_FORMAT if column in
+               ("employees", "better_off", "worse_off", "unchanged") else None)
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = fmt
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, len(column) + 2)
+    sheet.freeze_panes = "A2"
+
+
+def write_xlsx(comparison: Comparison, path: Path) -> Path:
+    """Sheets `comparison` (COLUMNS) and `gain_loss` (per design vs baseline and band)."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    _sheet(book, "comparison", COLUMNS, comparison.rows)
+    _sheet(book, "gain_loss", GAIN_COLUMNS, comparison.gain_loss)
+    tmp = path.with_name(f".{path.name}.tmp")
+    book.save(tmp)
+    tmp.replace(path)
+    return path
+
+
+def check_out_path(path: Path) -> Path:
+    """The output file if its extension is one compare writes and its folder exists."""
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise CompareError(f"--out {path}: write .csv, .xlsx or .html (the extension picks the format)")
+    if not path.parent.resolve().is_dir():
+        raise CompareError(f"--out {path}: folder {path.parent} does not exist; create it or write elsewhere")
+    if path.is_dir():
+        raise CompareError(f"--out {path} is a directory; name a file")
+    return path
+
+
+def write(comparison: Comparison, path: Path, describe: dict[str, list[str]], dq: list[dict[str, Any]] | None) -> Path:
+    """Write the comparison to `path` in the format of its extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return write_csv(comparison, path)
+    if suffix == ".xlsx":
+        return write_xlsx(comparison, path)
+    from navigator_orchestrator.reporting.compare_html import render
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(render(comparison, describe, dq))
+    tmp.replace(path)
+    return path

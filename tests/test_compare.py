@@ -1,0 +1,214 @@
+"""`navigator compare`: designs side by side from fct_plan_year_summary, checked against sums over
+the fct_* tables written independently; variance rows; the Excel file; the HTML report in a browser;
+bad input refused in one line with nothing written."""
+
+from __future__ import annotations
+
+import csv
+import re
+import shutil
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from conftest import deep_merge
+from navigator_orchestrator.cli import main
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.reporting.compare import COLUMNS
+
+BASE, RICH, LEAN = "standard_401k", "safe_harbor", "no_core"
+DESIGNS = {
+    RICH: {"employer_match": {"active_formula": "safe_harbor_basic"},
+           "enrollment": {"auto_enrollment": {"default_deferral_rate": 0.04}}},
+    LEAN: {"employer_core_contribution": {"enabled": False}},
+}
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory, small_census):
+    root = tmp_path_factory.mktemp("compare")
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": 2026},
+        "setup": {"census_parquet_path": str(small_census)}, "plan_designs": DESIGNS})
+    config = root / "config.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    db = root / "sim.duckdb"
+    Simulation(load_config(config), db, checkpoint_dir=root / "cp").run()
+    return {"root": root, "config": config, "db": db}
+
+
+def compare(compared, *extra: str) -> int:
+    return main(["compare", "-c", str(compared["config"]), "--database", str(compared["db"]), *extra])
+
+
+def sums(db: Path) -> dict[tuple[str, int], dict[str, Decimal]]:
+    """Per design and year, straight from the published rows."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        rows = conn.execute("""
+            select plan_design_id, simulation_year, sum(prorated_annual_contributions), sum(employer_match_amount),
+                   sum(employer_core_amount), sum(prorated_annual_compensation),
+                   count(*) filter (where employment_status = 'active' and is_enrolled_flag),
+                   count(*) filter (where employment_status = 'active' and is_eligible),
+                   count(*) filter (where employment_status = 'active' and is_eligible and is_enrolled_flag)
+            from fct_workforce_snapshot group by all""").fetchall()
+        events = dict(((d, y), a) for d, y, a in conn.execute(
+            "select plan_design_id, simulation_year, sum(amount) from fct_employer_match_events group by all").fetchall())
+    out = {}
+    for design, year, ee, match, core, pay, participants, eligible, eligible_part in rows:
+        assert events[(design, year)] == match  # the match events agree with the snapshot
+        out[(design, year)] = dict(employee_deferrals=ee, employer_match=match, employer_core=core,
+                                   employer_cost=match + core, pay=pay, participants=participants,
+                                   eligible=eligible, eligible_participants=eligible_part)
+    return out
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_compare_csv_equals_sums_over_the_published_tables(compared, tmp_path):
+    out = tmp_path / "cmp.csv"
+    assert compare(compared, "--out", str(out)) == 0
+    rows = read_csv(out)
+    assert list(rows[0]) == COLUMNS
+    assert [(r["plan_design_id"], r["simulation_year"]) for r in rows] == [
+        (d, y) for d in (BASE, RICH, LEAN) for y in ("2025", "2026", "total")]
+    expected = sums(compared["db"])
+    for r in rows:
+        assert r["scenario_id"] == "baseline"
+        years = [2025, 2026] if r["simulation_year"] == "total" else [int(r["simulation_year"])]
+        e = {k: sum(expected[(r["plan_design_id"], y)][k] for y in years) for k in expected[(BASE, 2025)]}
+        for column in ("employee_deferrals", "employer_match", "employer_core", "employer_cost"):
+            assert Decimal(r[column]) == e[column], (r["plan_design_id"], r["simulation_year"], column)
+        assert float(r["employer_cost_pct_of_pay"]) == pytest.approx(float(e["employer_cost"] / e["pay"]), abs=1e-6)
+        assert float(r["participation_rate"]) == pytest.approx(e["eligible_participants"] / e["eligible"], abs=1e-6)
+        per = (e["employer_cost"] / e["participants"]).quantize(Decimal("0.01"), rounding="ROUND_HALF_UP")
+        assert Decimal(r["employer_cost_per_participant"]) == per
+    lean = {r["simulation_year"]: r for r in rows if r["plan_design_id"] == LEAN}
+    assert all(Decimal(r["employer_core"]) == 0 for r in lean.values())
+
+
+def test_variance_rows_are_each_design_minus_the_baseline_of_the_same_year(compared, tmp_path):
+    out = tmp_path / "cmp.csv"
+    assert compare(compared, "--out", str(out), "--baseline", RICH, "--years", "2026") == 0
+    rows = {(r["plan_design_id"], r["simulation_year"]): r for r in read_csv(out)}
+    assert set(rows) == {(d, y) for d in (BASE, RICH, LEAN) for y in ("2026", "total")}
+    for (design, year), r in rows.items():
+        base = Decimal(rows[(RICH, year)]["employer_cost"])
+        if design == RICH:
+            assert r["employer_cost_vs_baseline"] == "" and r["employer_cost_vs_baseline_pct"] == ""
+            continue
+        diff = Decimal(r["employer_cost"]) - base
+        assert Decimal(r["employer_cost_vs_baseline"]) == diff
+        assert float(r["employer_cost_vs_baseline_pct"]) == pytest.approx(float(diff / base), abs=1e-6)
+    assert Decimal(rows[(LEAN, "2026")]["employer_cost_vs_baseline"]) < 0
+
+
+def test_excel_has_one_sheet_per_view_with_numbers_not_text(compared, tmp_path):
+    from openpyxl import load_workbook
+
+    out = tmp_path / "cmp.xlsx"
+    assert compare(compared, "--out", str(out)) == 0
+    book = load_workbook(out)
+    assert book.sheetnames == ["comparison", "gain_loss"]
+    sheet = book["comparison"]
+    header = [c.value for c in sheet[1]]
+    assert header == COLUMNS
+    first = {h: c for h, c in zip(header, sheet[2])}
+    assert isinstance(first["employer_cost"].value, float) and "$" in first["employer_cost"].number_format
+    assert isinstance(first["participation_rate"].value, float) and first["participation_rate"].number_format == "0.00%"
+    csv_out = tmp_path / "cmp.csv"
+    assert compare(compared, "--out", str(csv_out)) == 0
+    for row, cells in zip(read_csv(csv_out), sheet.iter_rows(min_row=2)):
+        assert float(row["employer_cost"]) == pytest.approx(cells[header.index("employer_cost")].value, abs=0.005)
+    gains = book["gain_loss"]
+    gl_header = [c.value for c in gains[1]]
+    assert gl_header[:3] == ["plan_design_id", "dimension", "band"]
+    values = list(gains.iter_rows(min_row=2, values_only=True))
+    assert {v[0] for v in values} == {RICH, LEAN}
+    assert {v[1] for v in values} == {"age band", "tenure band", "pay band", "HCE status"}
+
+
+def test_gain_loss_counts_every_employee_once_per_dimension(compared, capsys):
+    from navigator_orchestrator.reporting.compare import load_comparison
+
+    with duckdb.connect(str(compared["db"]), read_only=True) as conn:
+        c = load_comparison(conn, "baseline", [BASE, RICH, LEAN], BASE)
+        people = conn.execute("select count(distinct employee_id) from fct_workforce_snapshot "
+                              "where plan_design_id = ?", [BASE]).fetchone()[0]
+    for design in (RICH, LEAN):
+        for dim in ("age band", "tenure band", "pay band", "HCE status"):
+            rows = [r for r in c.gain_loss if r["plan_design_id"] == design and r["dimension"] == dim]
+            assert sum(r["employees"] for r in rows) == people
+            assert all(r["better_off"] + r["worse_off"] + r["unchanged"] == r["employees"] for r in rows)
+    # Without core, nobody gains employer money: everyone is worse off or unchanged.
+    assert all(r["better_off"] == 0 for r in c.gain_loss if r["plan_design_id"] == LEAN)
+    assert compare(compared) == 0
+    out = capsys.readouterr().out
+    assert "Who gains and who loses: no_core vs standard_401k" in out and "vs baseline" in out
+    assert "│ no_core" in out and "│ total" in out
+
+
+def _chromium() -> str | None:
+    return next((shutil.which(n) for n in ("chromium", "chromium-browser") if shutil.which(n)), None)
+
+
+def test_html_report_names_designs_in_plain_words_and_prints_without_cut_columns(compared, tmp_path):
+    out = tmp_path / "cmp.html"
+    assert compare(compared, "--out", str(out)) == 0
+    html = out.read_text()
+    assert "Employer match (Safe harbor basic: 100% of 3% + 50% of the next 2%)" in html
+    assert "Employer core contribution: none." in html and "Auto-enrollment:" in html
+    assert html.count('<svg class="chart"') == 3 and "Who gains and who loses" in html
+    assert "Appendix: data quality" in html
+    assert str(compared["root"]) not in html and "/tmp/" not in html  # no machine paths
+    assert not re.search(r"https?://|<link|\bsrc=", html)
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium); the browser check did not run")
+    common = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+              "--disable-component-update", "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}"]
+    # A4 landscape less the 12 mm margins, at 96 px per inch: the width the printed page offers.
+    dom = subprocess.run([*common, "--window-size=1032,700", "--dump-dom", out.as_uri()],
+                         capture_output=True, text=True, timeout=120)
+    body = re.search(r"<body[^>]*>", dom.stdout)
+    assert body, dom.stderr[-2000:]
+    assert 'data-charts-drawn="3"' in body.group(0)
+    assert 'data-overflow-px="0"' in body.group(0), body.group(0)
+    pdf = tmp_path / "cmp.pdf"
+    printed = subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.as_uri()],
+                             capture_output=True, text=True, timeout=120)
+    assert pdf.exists() and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 10_000, printed.stderr[-2000:]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--baseline", "nope"], "--baseline 'nope' names no design of the config"),
+    (["--years", "2027-2028"], "years 2027-2028 are not published for every design"),
+    (["--out", "x.pdf"], "write .csv, .xlsx or .html"),
+    (["--out", "missing_dir/x.csv"], "folder missing_dir does not exist"),
+])
+def test_bad_compare_requests_are_refused_in_one_line(compared, args, message, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    before = compared["db"].read_bytes()
+    assert compare(compared, *args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and message in err and len(err.strip().splitlines()) == 1
+    assert compared["db"].read_bytes() == before and not list(tmp_path.iterdir())
+
+
+def test_compare_on_a_database_without_the_designs_is_refused(compared, tmp_path, small_census, capsys):
+    other = tmp_path / "other.yaml"
+    data = yaml.safe_load(compared["config"].read_text())
+    data["plan_designs"] = {"unheard_of": {"employer_core_contribution": {"contribution_rate": 0.05}}}
+    other.write_text(yaml.safe_dump(data))
+    out = tmp_path / "x.csv"
+    assert main(["compare", "-c", str(other), "--database", str(compared["db"]), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "holds no published years of design(s) unheard_of for scenario 'baseline'" in err
+    assert not out.exists()
