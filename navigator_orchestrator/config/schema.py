@@ -340,6 +340,7 @@ class DataQualitySettings(_Section):
 # and shared by its designs. A plan section added to SimulationConfig joins this tuple.
 PLAN_SECTIONS: tuple[str, ...] = (
     "eligibility", "enrollment", "deferral_auto_escalation", "employer_match", "employer_core_contribution",
+    "ndt",  # testing method, correction and the safe harbor claimed are choices of the plan
 )
 
 

@@ -83,7 +83,7 @@ class Check:
 
 def relations(ctx: Context) -> dict[str, tuple[str, str]]:
     """Name -> (SQL, table it reads) of the year under test, for the mode."""
-    scen, year = literal(ctx.scenario), ctx.year
+    scen, design, year = literal(ctx.scenario), literal(ctx.design), ctx.year
 
     def published(table: str, y: int) -> tuple[str, str]:
         return (f"select * from {table} where scenario_id = {scen} and plan_design_id = {design} "
