@@ -62,7 +62,7 @@ def os_error_line(exc: OSError) -> str:
     elif exc.errno == errno.EEXIST:
         fix = "a file is where a directory is needed: move it away"
     elif exc.errno == errno.ENOTDIR:
-        fix = "a part of that path is a file, not a directory"
+        fix = "a part of that path is a file where a directory is needed: move it away"
     elif exc.errno == errno.ENOENT:
         fix = "check the path"
     else:
