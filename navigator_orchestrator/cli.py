@@ -342,9 +342,9 @@ def cmd_employee(args: argparse.Namespace) -> int:
 def cmd_ndt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.ndt import load_ndt, print_ndt
 
-    scenario, _, conn = _read_database(args)
+    identity, conn = _read_database(args)
     with conn:
-        report = load_ndt(conn, scenario, args.year)
+        report = load_ndt(conn, identity.scenario_id, args.year)  # every design of the scenario
     print_ndt(report)
     return 0
 

@@ -79,7 +79,7 @@ def test_a_plain_install_runs_in_an_empty_directory(tmp_path):
     database = empty / "simulation.duckdb"  # the installed package's default: the working directory
     with duckdb.connect(str(database), read_only=True) as conn:
         assert conn.execute("select count(*) from fct_workforce_snapshot where simulation_year = 2025").fetchone()[0] > 4000
-    assert list((empty / "reports").glob("multi_year_summary_*.csv"))
+    assert list((empty / "reports").rglob("multi_year_summary_*.csv"))
     assert (empty / "logs" / "dbt.log").exists()
     bundled_dbt = site / "navigator_orchestrator" / "_bundled" / "dbt"
     assert not (bundled_dbt / "target").exists() and not (bundled_dbt / "logs").exists(), \

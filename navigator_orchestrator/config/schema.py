@@ -357,7 +357,7 @@ class SimulationConfig(_Section):
     plan_design_id: Slug | None = None
     # Further designs of the scenario: design id (slug) -> overrides of the plan sections. The
     # top-level plan sections are the baseline design, named by plan_design_id.
-    plan_designs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    plan_designs: dict[str, Any] = Field(default_factory=dict)
     simulation: SimulationSettings = SimulationSettings()
     setup: SetupSettings = SetupSettings()
     workforce: WorkforceSettings = WorkforceSettings()
