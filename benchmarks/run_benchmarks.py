@@ -8,6 +8,11 @@ It writes a Markdown and a JSON table and prints the command that reproduces eac
 
     python benchmarks/run_benchmarks.py                      # 5k and 60k x 5 and 10 years
     python benchmarks/run_benchmarks.py --sizes 5000 60000 250000 1000000 --years 5 10
+    python benchmarks/run_benchmarks.py --sizes 60000 --years 5 --designs 1 10   # plan designs
+
+With --designs N the config holds N plan designs of one scenario (the baseline and N - 1 that
+differ in core rate and auto-enrollment default); the table then gives each row's wall time as a
+multiple of the one-design row of the same size and years.
 """
 
 from __future__ import annotations
@@ -49,7 +54,7 @@ def generate(employees: int, seed: int, cache: Path) -> Path:
 
 def _stage_records(workdir: Path) -> list[dict]:
     records = []
-    for log in (workdir / "logs").glob("run_*.jsonl"):
+    for log in (workdir / "logs").rglob("run_*.jsonl"):
         records += [r for r in map(json.loads, log.read_text().splitlines()) if r.get("event") == "stage"]
     return records
 
@@ -94,7 +99,16 @@ def per_year_split(workdir: Path) -> dict[str, float | None]:
     }
 
 
-def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, keep: bool) -> dict:
+def plan_designs(count: int) -> dict[str, dict]:
+    """count - 1 designs beside the baseline, each with its own core rate and auto-enrollment default."""
+    return {f"design_{i:02d}": {
+        "employer_core_contribution": {"contribution_rate": round(0.005 * i, 4)},
+        "enrollment": {"auto_enrollment": {"default_deferral_rate": round(0.03 + 0.005 * i, 4)}},
+    } for i in range(1, count)}
+
+
+def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, keep: bool,
+            designs: int = 1) -> dict:
     census = generate(employees, seed, cache)
     workdir = Path(tempfile.mkdtemp(prefix=f"bench_{employees}_{years}_", dir=cache))
     config = yaml.safe_load(DEFAULT_CONFIG.read_text())
@@ -102,6 +116,7 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
     config["simulation"]["end_year"] = START_YEAR + years - 1
     config["setup"]["census_parquet_path"] = str(census)
     config.setdefault("setup", {}).setdefault("backup", {})["enabled"] = False  # fresh database: nothing to back up
+    config["plan_designs"] = plan_designs(designs)
     config_path = workdir / "config.yaml"
     config_path.write_text(yaml.safe_dump(config, sort_keys=False))
     database = workdir / "simulation.duckdb"
@@ -124,6 +139,7 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
     row = {
         "employees": employees,
         "years": years,
+        "designs": designs,
         "wall_s": round(wall, 2),
         "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
         # ru_maxrss of children is the largest child so far (KiB on Linux); the run is the largest.
@@ -139,16 +155,18 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
         "orchestration_s_first_year": split["first"] if threads == 1 else None,
         "orchestration_s_per_later_year": split["later"] if threads == 1 else None,
         "seed": seed,
-        "command": reproduce_command(employees, years, seed, threads),
+        "command": reproduce_command(employees, years, seed, threads, designs=designs),
     }
     if not keep:
         database.unlink(missing_ok=True)
     return row
 
 
-def reproduce_command(employees: int, years: int, seed: int, threads: int, repeat: int = 1) -> str:
+def reproduce_command(employees: int, years: int, seed: int, threads: int, repeat: int = 1,
+                      designs: int = 1) -> str:
     return (f"python benchmarks/run_benchmarks.py --sizes {employees} --years {years} "
-            f"--seed {seed} --threads {threads}" + (f" --repeat {repeat}" if repeat > 1 else ""))
+            f"--seed {seed} --threads {threads}" + (f" --repeat {repeat}" if repeat > 1 else "")
+            + (f" --designs {designs}" if designs > 1 else ""))
 
 
 def median_run(runs: list[dict], repeat: int) -> dict:
@@ -158,7 +176,8 @@ def median_run(runs: list[dict], repeat: int) -> dict:
     row = dict(ordered[(len(ordered) - 1) // 2])
     row["runs"] = len(runs)
     row["wall_s_all"] = [r["wall_s"] for r in runs]
-    row["command"] = reproduce_command(row["employees"], row["years"], row["seed"], row["threads"], repeat)
+    row["command"] = reproduce_command(row["employees"], row["years"], row["seed"], row["threads"], repeat,
+                                       row["designs"])
     return row
 
 
@@ -179,17 +198,20 @@ def markdown(rows: list[dict], info: dict) -> str:
         f"Machine: {info['cpus']} CPUs, {info['memory_gib']} GiB, Python {info['python']}, "
         f"DuckDB {info['duckdb']}, {info['date']}",
         "",
-        "| employees | years | threads | wall s | runs: wall s | CPU s | peak RSS MB | events | dbt invocations | s / year "
+        "| employees | years | designs | x one design | threads | wall s | runs: wall s | CPU s | peak RSS MB | events | dbt invocations | s / year "
         "| model build s / year | orchestration s, first year | orchestration s / later year "
         "| seconds per stage |",
-        "|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
+    single = {(r["employees"], r["years"]): r["wall_s"] for r in rows if r["designs"] == 1}
     for r in rows:
+        base = single.get((r["employees"], r["years"]))
+        ratio = f"{r['wall_s'] / base:.2f}" if base else "-"
         stages = ", ".join(f"{k} {v}" for k, v in r["stages"].items()) or "-"
         first, later = (("-" if v is None else v) for v in
                         (r["orchestration_s_first_year"], r["orchestration_s_per_later_year"]))
         lines.append(
-            f"| {r['employees']:,} | {r['years']} | {r['threads']} | {r['wall_s']} | "
+            f"| {r['employees']:,} | {r['years']} | {r['designs']} | {ratio} | {r['threads']} | {r['wall_s']} | "
             f"{', '.join(str(w) for w in r.get('wall_s_all', [r['wall_s']]))} | {r['cpu_s']} | "
             f"{r['peak_rss_mb']} | {r['events']:,} | {r['dbt_invocations']} | {r['seconds_per_year']} | "
             f"{r['model_s_per_year']} | {first} | {later} | {stages} |"
@@ -213,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, default=ROOT / "benchmarks" / "results" / "work")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     parser.add_argument("--keep-databases", action="store_true")
+    parser.add_argument("--designs", type=int, nargs="+", default=[1],
+                        help="plan designs per run (the baseline plus N - 1 generated ones)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs per row; the row reports the run with the median wall time")
     args = parser.parse_args(argv)
@@ -225,17 +249,23 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for employees in args.sizes:
         for years in args.years:
-            runs = []
+            # Designs alternate inside each repetition, so a busier minute of a shared machine
+            # does not fall on one design count only.
+            runs: dict[int, list[dict]] = defaultdict(list)
             for attempt in range(1, args.repeat + 1):
-                counter = f" (run {attempt} of {args.repeat})" if args.repeat > 1 else ""
-                print(f"running {employees:,} employees x {years} years{counter} ...", flush=True)
-                run = run_one(employees, years, args.seed, args.threads, args.cache, args.keep_databases)
-                runs.append(run)
-                print(f"  wall {run['wall_s']} s, CPU {run['cpu_s']} s, peak RSS {run['peak_rss_mb']} MB, "
-                      f"{run['events']:,} events, {run['dbt_invocations']} dbt invocations", flush=True)
-            row = median_run(runs, args.repeat)
-            rows.append(row)
-            print(f"  reproduce: {row['command']}", flush=True)
+                for designs in args.designs:
+                    counter = f" (run {attempt} of {args.repeat})" if args.repeat > 1 else ""
+                    print(f"running {employees:,} employees x {years} years x {designs} design(s){counter} ...",
+                          flush=True)
+                    run = run_one(employees, years, args.seed, args.threads, args.cache, args.keep_databases,
+                                  designs)
+                    runs[designs].append(run)
+                    print(f"  wall {run['wall_s']} s, CPU {run['cpu_s']} s, peak RSS {run['peak_rss_mb']} MB, "
+                          f"{run['events']:,} events, {run['dbt_invocations']} dbt invocations", flush=True)
+            for designs in args.designs:
+                row = median_run(runs[designs], args.repeat)
+                rows.append(row)
+                print(f"  reproduce: {row['command']}", flush=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     (args.out / f"benchmark_{stamp}.json").write_text(json.dumps({"machine": info, "rows": rows}, indent=2))
     table = markdown(rows, info)

@@ -27,7 +27,10 @@ def _stages(sim: Simulation) -> list[str]:
                       else "clear_mode year: each published year replaces itself and every later year")
     stages += ["run-log row (running)", "load raw_census (census year only)", "dbt parse (cached)",
                "per year: one dbt invocation (the first also loads the seeds) -> tripwires -> "
-               "publish (one transaction) -> checkpoint -> run-log update",
+               "publish (one transaction) -> checkpoint -> run-log update"
+               + (f"; then per further design ({len(sim.designs) - 1}): one dbt invocation of the "
+                  "plan-dependent models on the same workforce -> tripwires -> publish -> checkpoint"
+                  if len(sim.designs) > 1 else ""),
                "run-log row (completed | failed)"]
     return stages
 
