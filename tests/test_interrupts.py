@@ -49,7 +49,7 @@ def test_an_interrupt_prints_one_line_and_the_run_log_says_interrupted(
         rf"`navigator run -c {re.escape(str(config))} --database {re.escape(str(db))} --resume`", lines[0]), lines[0]
     assert "Traceback" not in out + err
     assert statuses(db)[-1] == "interrupted"
-    log = sorted((tmp_path / "logs").glob("run_*.jsonl"))[-1].read_text().splitlines()
+    log = sorted((tmp_path / "logs").rglob("run_*.jsonl"))[-1].read_text().splitlines()
     finished = json.loads(log[-1])
     assert finished["event"] == "run_finished" and finished["status"] == "interrupted"
     year, stage = point.split(":")
