@@ -17,7 +17,7 @@ from typing import Sequence
 
 import duckdb
 
-from navigator_orchestrator.census.intake import CensusError, validate_census
+from navigator_orchestrator.census.intake import CensusError, CensusOptions, validate_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, SimulationConfig, load_config, resolve_config_path
 from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 from navigator_orchestrator.guard import fail as _fail, guarded
@@ -237,10 +237,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
 def cmd_census_validate(args: argparse.Namespace) -> int:
     from datetime import date
 
-    census_date = date.fromisoformat(args.census_date) if args.census_date else None
-    if census_date is None:
-        census_date = load_config(None).census_date
-    report = validate_census(Path(args.path), census_date)
+    config = load_config(args.config)
+    try:
+        census_date = date.fromisoformat(args.census_date) if args.census_date else config.census_date
+    except ValueError:
+        raise ValueError(f"--census-date {args.census_date!r} is not a date; write YYYY-MM-DD") from None
+    report = validate_census(Path(args.path), census_date, CensusOptions.from_setup(config.setup))
+    print("Columns used:")
+    for line in report.mapping:
+        print(f"  {line}")
+    print("Columns not used (never read): " + (", ".join(repr(h) for h in report.unmapped) or "none"))
+    for warning in report.warnings:
+        print(f"warning: {warning.format()}")
     if not report.ok:
         raise CensusError(report)
     print(f"Census OK: {report.row_count:,} rows, {report.active_count:,} active as of {census_date}")
@@ -475,6 +483,9 @@ def build_parser() -> argparse.ArgumentParser:
     census_sub = census.add_subparsers(dest="census_command", required=True, metavar="ACTION")
     cv = census_sub.add_parser("validate", help="check a census file against the contract")
     cv.add_argument("path")
+    cv.add_argument("-c", "--config", default=None,
+                    help="config whose setup.census_* keys say how to read the file and whose start "
+                         "year sets the census date (default: config/simulation_config.yaml)")
     cv.add_argument("--census-date", help="YYYY-MM-DD (default: Dec 31 before the configured start year)")
     cv.set_defaults(func=cmd_census_validate)
     cg = census_sub.add_parser("generate", help="write a realistic synthetic census")

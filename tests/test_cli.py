@@ -56,12 +56,12 @@ def test_census_validate_names_each_problem(tmp_path):
     with duckdb.connect() as conn:
         conn.execute(f"create table c as select * from read_parquet('{out}')")
         conn.execute("update c set employee_gross_compensation = -5 where rowid < 3")
-        conn.execute("update c set employee_deferral_rate = 1.5 where rowid = 10")
+        conn.execute("update c set employee_deferral_rate = -0.5 where rowid = 10")
         conn.execute(f"copy c to '{bad}' (format parquet)")
     proc = navigator("census", "validate", str(bad), "--census-date", "2024-12-31", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "non_positive_compensation: 3 rows" in proc.stderr
-    assert "deferral_rate_out_of_range: 1 row" in proc.stderr
+    assert "non_positive_compensation [employee_gross_compensation ('employee_gross_compensation')]: 3 rows" in proc.stderr
+    assert "deferral_rate_out_of_range [employee_deferral_rate ('employee_deferral_rate')]: 1 row" in proc.stderr
     assert proc.stderr.strip().splitlines()[-1].startswith("Error: census refused")
 
 

@@ -1,9 +1,12 @@
-"""Census contract (DESIGN.md §4.2): validate a census file and load it without PII.
+"""Census contract (DESIGN.md §4.2): read a census file once, check it, load what was checked.
 
-Every check is set-based SQL over the whole file in an in-memory DuckDB, so a million rows
-validate in seconds. Only the contract columns are ever read into a table; PII such as
-employee_ssn or names is never selected, so it cannot reach raw_census, a log or a report
-(problem examples name employee ids only, never values).
+`read_census` reads the file's bytes once (read.py), maps its headers to the contract columns
+(columns.py), parses every cell by file-wide rules (parse.py) and checks every row rule
+(rules.py), all as set-based SQL in an in-memory DuckDB. The result holds the typed contract
+rows and the sha256 of the bytes they came from; `load_census` writes exactly those rows, so
+what a run validated, hashed and loaded is one and the same read. Only contract columns are
+ever parsed: PII such as employee_ssn or names never reaches raw_census, a log or a report
+(problem examples name employee ids or row numbers, never values).
 """
 
 from __future__ import annotations
@@ -13,44 +16,54 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 import duckdb
+import pyarrow as pa
 
+from navigator_orchestrator.census import parse
+from navigator_orchestrator.census.columns import (
+    CENSUS_COLUMNS, OPTIONAL_COLUMNS, REQUIRED_COLUMNS, ColumnMapping, map_columns,
+)
 from navigator_orchestrator.census.generate import generate_census, read_level_bands
-from navigator_orchestrator.sql import connect_duckdb, identifier, literal
+from navigator_orchestrator.census.read import CensusSource, SourceError, read_source
+from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR, row_rules
+from navigator_orchestrator.sql import connect_duckdb
 
 __all__ = [
-    "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusProblem", "CensusReport",
-    "CensusError", "validate_census", "load_census", "census_file_hash", "generate_census",
+    "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusOptions", "CensusProblem",
+    "CensusReport", "CensusError", "Census", "read_census", "validate_census", "load_census",
+    "census_file_hash", "generate_census",
 ]
 
-REQUIRED_COLUMNS: tuple[str, ...] = (
-    "employee_id", "employee_birth_date", "employee_hire_date", "employee_gross_compensation",
-)
-OPTIONAL_COLUMNS: tuple[str, ...] = (
-    "employee_termination_date", "active", "employee_deferral_rate", "level_id", "is_owner_5pct",
-)
-CENSUS_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
-COLUMN_ALIASES: dict[str, str] = {"job_level": "level_id"}  # used only when level_id is absent
-# Contract column -> (parse kind, type written to raw_census).
-COLUMN_KINDS: dict[str, tuple[str, str]] = {
-    "employee_id": ("id", "VARCHAR"),
-    "employee_birth_date": ("date", "DATE"),
-    "employee_hire_date": ("date", "DATE"),
-    "employee_gross_compensation": ("number", "DOUBLE"),
-    "employee_termination_date": ("date", "DATE"),
-    "active": ("bool", "BOOLEAN"),
-    "employee_deferral_rate": ("number", "DOUBLE"),
-    "level_id": ("number", "INTEGER"),
+# Contract column -> type written to raw_census.
+COLUMN_TYPES: dict[str, str] = {
+    "employee_id": "VARCHAR", "employee_birth_date": "DATE", "employee_hire_date": "DATE",
+    "employee_gross_compensation": "DOUBLE", "employee_termination_date": "DATE",
+    "active": "BOOLEAN", "employee_deferral_rate": "DOUBLE", "level_id": "INTEGER",
     # More-than-5% owner of the employer (IRC 416(i)(1)(B)), for HCE status (414(q)(1)(A)).
-    "is_owner_5pct": ("bool", "BOOLEAN"),
+    "is_owner_5pct": "BOOLEAN",
+    "employee_rehire_date": "DATE",
 }
 MAX_EXAMPLES = 5
-_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                  "USMALLINT", "UINTEGER", "UBIGINT", "UHUGEINT"}
-_NUMERIC_TYPES = _INTEGER_TYPES | {"FLOAT", "DOUBLE", "REAL"}
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+@dataclass(frozen=True)
+class CensusOptions:
+    """How to read a census: the `setup.census_*` and `setup.compensation_basis` keys."""
+
+    columns: dict[str, str | None] = field(default_factory=dict)  # contract name -> header
+    sheet: str | None = None
+    date_format: str | None = None
+    compensation_basis: str = "annual_rate"   # annual_rate | year_to_date
+    pay_floor: float = DEFAULT_PAY_FLOOR      # dollars a year
+
+    @classmethod
+    def from_setup(cls, setup: Any) -> "CensusOptions":
+        return cls(columns=dict(setup.census_columns), sheet=setup.census_sheet,
+                   date_format=setup.census_date_format,
+                   compensation_basis=setup.compensation_basis, pay_floor=setup.census_pay_floor)
 
 
 @dataclass
@@ -59,11 +72,13 @@ class CensusProblem:
     count: int
     examples: list[str]
     fix: str
+    columns: list[str] = field(default_factory=list)   # e.g. ["employee_birth_date ('DOB')"]
 
     def format(self) -> str:
-        unit = "column" if self.name == "missing_columns" else "row"
+        unit = "column" if self.name in ("missing_columns", "duplicate_columns") else "row"
+        where = f" [{', '.join(self.columns)}]" if self.columns else ""
         examples = f" (e.g. {', '.join(self.examples[:MAX_EXAMPLES])})" if self.examples else ""
-        return f"{self.name}: {_plural(self.count, unit)}{examples}. Fix: {self.fix}"
+        return f"{self.name}{where}: {_plural(self.count, unit)}{examples}. Fix: {self.fix}"
 
 
 @dataclass
@@ -72,6 +87,10 @@ class CensusReport:
     row_count: int
     active_count: int
     problems: list[CensusProblem] = field(default_factory=list)
+    warnings: list[CensusProblem] = field(default_factory=list)
+    mapping: list[str] = field(default_factory=list)      # one line per contract column
+    unmapped: list[str] = field(default_factory=list)     # headers never read
+    sha256: str | None = None                             # of the bytes that were checked
 
     @property
     def ok(self) -> bool:
@@ -80,12 +99,14 @@ class CensusReport:
     def problem(self, name: str) -> CensusProblem | None:
         return next((p for p in self.problems if p.name == name), None)
 
+    def warning(self, name: str) -> CensusProblem | None:
+        return next((p for p in self.warnings if p.name == name), None)
+
     def format(self) -> str:
         head = f"Census {self.path}: {self.row_count} rows, {self.active_count} active"
-        if self.ok:
-            return head + " - valid."
-        lines = [head + f" - {len(self.problems)} problem(s):"]
+        lines = [head + (" - valid." if self.ok else f" - {len(self.problems)} problem(s):")]
         lines += [f"  - {p.format()}" for p in self.problems]
+        lines += [f"  warning: {w.format()}" for w in self.warnings]
         return "\n".join(lines)
 
 
@@ -95,275 +116,258 @@ class CensusError(Exception):
     def __init__(self, report: CensusReport) -> None:
         self.report = report
         if len(report.problems) == 1:  # one problem: name it and its fix on the one line
-            detail = f"{report.problems[0].name}: {report.problems[0].fix}"
+            p = report.problems[0]
+            where = f" in {', '.join(p.columns)}" if p.columns else ""
+            detail = f"{p.name}{where}: {p.fix}"
         else:
             detail = ", ".join(f"{p.name} ({p.count})" for p in report.problems)
             detail += f"; run `navigator census validate {report.path}` for the fixes"
         super().__init__(f"census {report.path} is invalid: {detail}")
 
 
+@dataclass
+class Census:
+    """One read of a census file: its report and (when valid) the rows raw_census receives."""
+
+    report: CensusReport
+    rows: pa.Table | None = None
+
+    @property
+    def sha256(self) -> str | None:
+        return self.report.sha256
+
+
 def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}{'' if count == 1 else 's'}"
 
 
-# The largest annual pay rate a census may give, in dollars. Published pay and money columns
-# are DECIMAL(14, 2), below $1,000,000,000,000: this bound leaves a factor of 1,000 for the raises
-# of the simulated years (35 years at 22% a year), so a pay that validates never overflows a
-# column after a year has been written.
-MAX_COMPENSATION = 1_000_000_000
+def _one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    return con.execute(sql).fetchall()[0]
 
 
-def _file_error(path: Path, name: str, fix: str) -> CensusError:
-    return CensusError(CensusReport(str(path), 0, 0, [CensusProblem(name, 1, [], fix)]))
+def read_census(path: Path | str, census_date: date, options: CensusOptions | None = None) -> Census:
+    """Read, map, parse and check a census file, reading its bytes exactly once.
 
-
-def _reader_sql(path: Path, all_varchar: bool = False) -> str:
-    """Table function reading the file; raises CensusError for a missing file or suffix."""
-    name = path.name.lower()
-    if name.endswith((".parquet", ".pq")):
-        sql = f"read_parquet({literal(path)})"
-    elif name.endswith((".csv", ".csv.gz")):
-        sql = f"read_csv({literal(path)}, auto_detect=true{', all_varchar=true' if all_varchar else ''})"
-    else:
-        raise _file_error(path, "unsupported_format",
-                          "give the census as a .parquet or .csv file")
-    if not path.is_file():
-        raise _file_error(path, "file_not_found", f"no file at {path}; check the path")
-    return sql
-
-
-def _map_columns(con: duckdb.DuckDBPyConnection, reader: str) -> dict[str, tuple[str, str]]:
-    """Contract column -> (quoted source column, source type) for those present in the file.
-
-    Names match case-insensitively; job_level stands in for level_id only when level_id is
-    absent. Every other column (PII included) is left out and so never read.
+    Returns a Census whose `report` names every problem (`report.ok` is false then and `rows`
+    is None) and every warning. Raises CensusError (one problem) only when the file itself is
+    unusable: missing, wrong suffix, damaged, no such sheet, malformed CSV rows.
+    `census_date` is the Dec 31 the file describes.
     """
-    by_name = {
-        name.strip().lower(): (identifier(name), str(dtype).upper())
-        for name, dtype, *_ in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
-    }
-    for alias, target in COLUMN_ALIASES.items():
-        if target not in by_name and alias in by_name:
-            by_name[target] = by_name[alias]
-    return {c: by_name[c] for c in CENSUS_COLUMNS if c in by_name}
-
-
-def _create_from_file(con: duckdb.DuckDBPyConnection, path: Path, create: str,
-                      select: Callable[[dict[str, tuple[str, str]], str], str],
-                      ) -> dict[str, tuple[str, str]]:
-    """Run `create` + select(columns, reader) over the file; returns the column mapping.
-
-    CSV type sniffing samples rows, so a bad value further down breaks the typed read: then
-    read every column as text and let the parsers flag the bad cells row by row.
-    """
-    error: Exception | None = None
-    for all_varchar in (False, True):
-        reader = _reader_sql(path, all_varchar)
-        try:
-            columns = _map_columns(con, reader)
-            con.execute(create + select(columns, reader))
-            return columns
-        except (duckdb.ConversionException, duckdb.InvalidInputException) as exc:
-            error = exc
-            if "read_csv" not in reader:
-                break
-        except duckdb.Error as exc:
-            error = exc
-            break
-    message = str(error).splitlines()[0] if error else "unknown error"
-    raise _file_error(path, "unreadable_file", f"cannot read it: {message}") from error
-
-
-def _present(col: str, dtype: str) -> str:
-    """SQL: the cell holds something (blank text counts as missing)."""
-    return f"({col} IS NOT NULL AND trim({col}) <> '')" if dtype == "VARCHAR" \
-        else f"({col} IS NOT NULL)"
-
-
-def _parsed(col: str, dtype: str, kind: str) -> str:
-    """SQL: the cell converted to the contract type, NULL when absent or not convertible."""
-    if kind == "id":
-        return f"nullif(trim(CAST({col} AS VARCHAR)), '')"
-    if kind == "date":
-        if dtype == "DATE":
-            return col
-        if dtype.startswith("TIMESTAMP"):
-            return f"CAST({col} AS DATE)"
-        return f"TRY_CAST(nullif(trim({col}), '') AS DATE)" if dtype == "VARCHAR" else "NULL::DATE"
-    if kind == "number":
-        if dtype in _NUMERIC_TYPES or dtype.startswith("DECIMAL"):
-            raw = f"CAST({col} AS DOUBLE)"
-        elif dtype == "VARCHAR":
-            raw = f"TRY_CAST(nullif(trim({col}), '') AS DOUBLE)"
-        else:
-            return "NULL::DOUBLE"
-        return f"CASE WHEN isfinite({raw}) THEN {raw} END"  # NaN/inf are not pay
-    if dtype == "BOOLEAN":
-        return col
-    if dtype in _INTEGER_TYPES:
-        return f"CASE {col} WHEN 1 THEN true WHEN 0 THEN false END"
-    if dtype == "VARCHAR":  # DuckDB reads true/false, t/f, yes/no, y/n, 1/0
-        return f"TRY_CAST(nullif(trim({col}), '') AS BOOLEAN)"
-    return "NULL::BOOLEAN"
-
-
-def _normalised_select(columns: dict[str, tuple[str, str]], reader: str) -> str:
-    """Per contract column: <c> (parsed value) and <c>__bad (present but not convertible)."""
-    parts = []
-    for name, (kind, _) in COLUMN_KINDS.items():
-        if name in columns:
-            col, dtype = columns[name]
-            value = _parsed(col, dtype, kind)
-            parts.append(f"{value} AS {name}")
-            bad = f"coalesce({_present(col, dtype)} AND {value} IS NULL, false)"
-            parts.append(f"{bad} AS {name}__bad")
-        else:
-            parts.append(f"NULL::{COLUMN_KINDS[name][1]} AS {name}, false AS {name}__bad")
-    return f"SELECT {', '.join(parts)} FROM {reader}"
-
-
-def _checks(columns: dict[str, tuple[str, str]], census_date: date,
-            level_ids: list[int]) -> list[tuple[str, str, str]]:
-    """(problem name, SQL condition on one normalised row, fix) for every row-level rule."""
-    cd = f"DATE '{census_date.isoformat()}'"
-    levels = ", ".join(str(x) for x in level_ids)
-    checks = [("duplicate_employee_id", "id_rows > 1",
-               "give each person exactly one row; employee_id must be unique")]
-    # a missing required column is reported once as missing_columns, not as nulls
-    checks += [(f"null_{c}", f"{c} IS NULL AND NOT {c}__bad",
-                f"fill {c} on every row (it is required)")
-               for c in REQUIRED_COLUMNS if c in columns]
-    checks += [
-        ("unparseable_date", "employee_birth_date__bad OR employee_hire_date__bad "
-         "OR employee_termination_date__bad", "write dates as YYYY-MM-DD (or a Parquet DATE)"),
-        ("unparseable_number", "employee_gross_compensation__bad OR employee_deferral_rate__bad",
-         "write plain numbers (no $, %, or thousands separators)"),
-        ("unparseable_active", "active__bad", "write active as true/false"),
-        ("unparseable_is_owner_5pct", "is_owner_5pct__bad", "write is_owner_5pct as true/false"),
-        ("birth_after_hire", "employee_birth_date > employee_hire_date",
-         "swap or correct the birth and hire dates"),
-        ("under_14_at_hire", "employee_hire_date >= employee_birth_date AND "
-         "employee_hire_date < employee_birth_date + INTERVAL 14 YEAR",
-         "correct the birth or hire date: people are at least 14 when hired"),
-        ("termination_before_hire", "employee_termination_date < employee_hire_date",
-         "correct the termination or hire date"),
-        ("hire_after_census_date", f"employee_hire_date > {cd}",
-         f"the census is as of {census_date}: drop future hires or use a later census"),
-        ("non_positive_compensation", "employee_gross_compensation <= 0",
-         "give the annual pay rate, greater than 0"),
-        ("compensation_above_bound", f"employee_gross_compensation > {MAX_COMPENSATION}",
-         f"give the annual pay rate in dollars, at most {MAX_COMPENSATION:,}"),
-        ("deferral_rate_out_of_range", "employee_deferral_rate NOT BETWEEN 0 AND 1",
-         "write deferral rates as fractions between 0 and 1 (0.06 for 6%)"),
-        ("active_contradicts_termination",
-         f"(active AND employee_termination_date <= {cd}) OR (NOT active AND "
-         "employee_termination_date IS NULL AND NOT employee_termination_date__bad)",
-         "active=true needs no termination on/before the census date; active=false needs one"),
-        ("invalid_level_id", f"level_id__bad OR (level_id IS NOT NULL AND (level_id <> floor("
-         f"level_id) OR level_id NOT IN ({levels})))",
-         f"use a level_id from config_job_levels ({levels}) or leave it empty"),
-    ]
-    return checks
-
-
-def _detail(con: duckdb.DuckDBPyConnection, columns: dict[str, tuple[str, str]],
-            names: list[str], expected: str) -> str:
-    """Which columns hold unconvertible values, and their counts/types, for the fix text."""
-    parts = []
-    for name in names:
-        n = con.execute(f"SELECT count(*) FILTER (WHERE {name}__bad) FROM census").fetchone()[0]
-        if n:
-            dtype = columns[name][1]
-            typed = f" (file type {dtype}, expected {expected})" if dtype != "VARCHAR" else ""
-            parts.append(f"{name}: {_plural(n, 'row')}{typed}")
-    return "; ".join(parts)
-
-
-def _validate_in(con: duckdb.DuckDBPyConnection, path: Path, census_date: date) -> CensusReport:
-    """Materialise the normalised contract columns as temp table `census`, then check it."""
-    columns = _create_from_file(con, path, "CREATE OR REPLACE TEMP TABLE census AS ",
-                                _normalised_select)
-    # _row: 1-based data row in file order, to point at rows that have no employee_id
-    con.execute("""CREATE TEMP TABLE checked AS SELECT *, rowid + 1 AS _row,
-        CASE WHEN employee_id IS NULL THEN 0 ELSE count(*) OVER (PARTITION BY employee_id) END
-            AS id_rows,
-        row_number() OVER (PARTITION BY employee_id ORDER BY rowid) AS id_seq
-        FROM census""")
-    problems = []
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
-    if missing:
-        problems.append(CensusProblem("missing_columns", len(missing), missing,
-                                      f"add the required column(s) {', '.join(missing)}"))
-    checks = _checks(columns, census_date, [b.level_id for b in read_level_bands()])
-    example = "coalesce(employee_id, 'row ' || _row)"
-    example_only = {"duplicate_employee_id": "id_rows > 1 AND id_seq = 1"}  # distinct ids
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE coalesce({cond}, false)), "
-        f"min_by({example}, _row, {MAX_EXAMPLES}) "
-        f"FILTER (WHERE coalesce({example_only.get(name, cond)}, false))"
-        for name, cond, _ in checks)
-    active = "coalesce(active, employee_termination_date IS NULL)"
-    row = con.execute(f"SELECT count(*), count(*) FILTER (WHERE {active}), {aggregates} "
-                      "FROM checked").fetchone()
-    row_count, active_count = int(row[0]), int(row[1])
-    details = {
-        "unparseable_date": _detail(con, columns, ["employee_birth_date", "employee_hire_date",
-                                                   "employee_termination_date"], "DATE"),
-        "unparseable_number": _detail(con, columns, ["employee_gross_compensation",
-                                                     "employee_deferral_rate"], "a number"),
-    }
-    for k, (name, _, fix) in enumerate(checks):
-        count, examples = int(row[2 + 2 * k]), row[3 + 2 * k] or []
-        if count:
-            fix = f"{fix} (bad values in {details[name]})" if details.get(name) else fix
-            problems.append(CensusProblem(name, count, [str(e) for e in examples], fix))
-    if active_count == 0:
-        problems.append(CensusProblem("no_active_employees", row_count, [],
-                                      "the census needs at least one active employee"))
-    return CensusReport(str(path), row_count, active_count, problems)
-
-
-def validate_census(path: Path | str, census_date: date) -> CensusReport:
-    """Check a census against the contract; every problem is named, counted and exemplified.
-
-    Raises CensusError only when the file itself is unusable (missing, wrong suffix,
-    unreadable); data problems are returned in the report.
-    """
+    path, options = Path(path), options or CensusOptions()
+    try:
+        source = read_source(path, options.sheet)
+    except SourceError as exc:
+        raise CensusError(CensusReport(str(path), 0, 0, [
+            CensusProblem(exc.name, exc.count, exc.examples, exc.fix)])) from None
+    mapping = map_columns(source.headers, options.columns)
+    report = CensusReport(str(path), source.table.num_rows, 0, mapping=mapping.describe(),
+                          unmapped=mapping.unmapped, sha256=source.sha256)
+    if mapping.problems:
+        report.problems = [CensusProblem(p.name, len(p.examples), p.examples, p.fix, p.columns)
+                           for p in mapping.problems]
+        return Census(report)
     with connect_duckdb() as con:
-        return _validate_in(con, Path(path), census_date)
+        # _row: 1-based data row in file order, to point at rows that have no employee_id
+        con.register("census_source", source.table.append_column(
+            "_row", pa.array(range(1, source.table.num_rows + 1), pa.int64())))
+        rows = _check(con, source, mapping, census_date, options, report)
+    return Census(report, rows if report.ok else None)
 
 
-def load_census(conn: duckdb.DuckDBPyConnection, path: Path | str, census_date: date,
-                table: str = "raw_census", report: CensusReport | None = None) -> CensusReport:
-    """Validate, then (only if valid) replace `table` with the typed contract columns.
+def validate_census(path: Path | str, census_date: date, options: CensusOptions | None = None,
+                    ) -> CensusReport:
+    """The report of `read_census` (see there)."""
+    return read_census(path, census_date, options).report
 
-    An invalid census raises CensusError before anything is written to `conn`. A caller that
-    has just validated the same file may pass its `report` to skip a second pass.
-    """
+
+def load_census(conn: duckdb.DuckDBPyConnection, census: Census | Path | str,
+                census_date: date | None = None, table: str = "raw_census",
+                options: CensusOptions | None = None) -> CensusReport:
+    """Replace `table` with the rows `census` checked; an invalid census raises CensusError
+    and writes nothing (an existing table stays as it was). Given a path instead of a Census,
+    reads it first with `read_census(path, census_date, options)` (one read either way)."""
     if not _TABLE_NAME.match(table):
         raise ValueError(f"invalid table name {table!r}")
-    path = Path(path)
-    if report is None or report.path != str(path):
-        report = validate_census(path, census_date)
-    if not report.ok:
-        raise CensusError(report)
-    # create-or-replace is a single statement: on any failure the old table stays as it was
-    _create_from_file(conn, path, f"CREATE OR REPLACE TABLE {table} AS ", _census_select)
-    return report
-
-
-def _census_select(columns: dict[str, tuple[str, str]], reader: str) -> str:
-    """Only the contract columns, typed; `active` derived from termination when absent."""
-    typed = {c: f"CAST({c} AS {COLUMN_KINDS[c][1]})" for c in CENSUS_COLUMNS}
-    typed["active"] = "coalesce(active, employee_termination_date IS NULL)"
-    select_list = ", ".join(f"{expr} AS {c}" for c, expr in typed.items())
-    return f"SELECT {select_list} FROM ({_normalised_select(columns, reader)})"
+    if not isinstance(census, Census):
+        if census_date is None:
+            raise ValueError("load_census needs the census date to read a census file")
+        census = read_census(census, census_date, options)
+    if not census.report.ok or census.rows is None:
+        raise CensusError(census.report)
+    view = "census_checked_rows"
+    conn.register(view, census.rows)
+    try:
+        # create-or-replace is a single statement: on any failure the old table stays as it was
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM {view}")
+    finally:
+        conn.unregister(view)
+    return census.report
 
 
 def census_file_hash(path: Path | str) -> str:
-    """sha256 of the file bytes, streamed, to record exactly which census a run used."""
+    """sha256 of the file bytes, streamed (the hash a run records is `Census.sha256`)."""
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# ----- the checks ------------------------------------------------------------------------
+
+def _label(mapping: ColumnMapping, column: str, dtype: str | None = None) -> str:
+    """`employee_birth_date ('DOB')`, with the file's type when it is not text."""
+    if column not in mapping.used:
+        return column
+    typed = f", file type {dtype}" if dtype and dtype != "VARCHAR" else ""
+    return f"{column} ({mapping.header(column)!r}{typed})"
+
+
+def _check(con: duckdb.DuckDBPyConnection, source: CensusSource, mapping: ColumnMapping,
+           census_date: date, options: CensusOptions, report: CensusReport) -> pa.Table | None:
+    types = {r[0]: str(r[1]).upper() for r in con.execute("DESCRIBE census_source").fetchall()}
+    columns = {c: parse.Column(c, f"c{i}", types[f"c{i}"]) for c, i in mapping.used.items()}
+    params = {"date_format": options.date_format} if options.date_format else {}
+    sql, keys = parse.evidence_sql(columns)
+    measures = dict(zip(keys, _one(con, sql))) if sql else {}
+    decisions = parse.decide(measures, options.date_format is not None)
+    con.execute(f"CREATE TEMP TABLE census AS {_parsed_select(columns, decisions, census_date, options)}",
+                params)
+    rate_problem = _rate_scale(con, columns, mapping)
+    for c in decisions.mixed_decimal:
+        report.problems.append(CensusProblem(
+            "mixed_decimal_separators", measures.get((c, "comma"), 0), [],
+            "the column writes decimals both with a comma (1.234,56) and with a point "
+            "(1,234.56): use one way for the whole file", [_label(mapping, c)]))
+    if rate_problem:
+        report.problems.append(rate_problem)
+
+    rules = row_rules(set(columns) - ({parse.RATE_COLUMN} if rate_problem else set()), census_date, [b.level_id for b in read_level_bands()],
+                      decisions.date_order_problem, options.pay_floor, options.date_format)
+    cd = f"DATE '{census_date.isoformat()}'"
+    active = f"coalesce(active, current_termination IS NULL OR current_termination > {cd})"
+    con.execute(f"""CREATE TEMP TABLE checked AS SELECT *, {active} AS is_active,
+        {_annual_pay(census_date, options.compensation_basis)} AS annual_compensation,
+        CASE WHEN employee_id IS NULL THEN 0 ELSE count(*) OVER (PARTITION BY employee_id) END
+            AS id_rows,
+        row_number() OVER (PARTITION BY employee_id ORDER BY _row) AS id_seq
+        FROM census""")
+    example = "coalesce(employee_id, 'row ' || _row)"
+    example_only = {"duplicate_employee_id": "id_rows > 1 AND id_seq = 1"}  # distinct ids
+    aggregates = ", ".join(
+        f"count(*) FILTER (WHERE coalesce({r.condition}, false)), "
+        f"min_by({example}, _row, {MAX_EXAMPLES}) "
+        f"FILTER (WHERE coalesce({example_only.get(r.name, r.condition)}, false))"
+        for r in rules)
+    row = _one(con, f"SELECT count(*), count(*) FILTER (WHERE is_active), {aggregates} FROM checked")
+    report.row_count, report.active_count = int(row[0]), int(row[1])
+    for k, rule in enumerate(rules):
+        count, examples = int(row[2 + 2 * k]), row[3 + 2 * k] or []
+        if count:
+            problem = CensusProblem(rule.name, count, [str(e) for e in examples], rule.fix,
+                                    [_label(mapping, c, columns[c].dtype if c in columns
+                                            and rule.name.startswith("unparseable") else None)
+                                     for c in rule.columns])
+            (report.warnings if rule.warning else report.problems).append(problem)
+    if report.active_count == 0:
+        report.problems.append(CensusProblem("no_active_employees", report.row_count, [],
+                                             "the census needs at least one active employee"))
+    if report.problems:
+        return None
+    return con.sql(_raw_census_select(active)).to_arrow_table()
+
+
+def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_date: date,
+                   options: CensusOptions) -> str:
+    """Per contract column: the parsed value, `<c>__bad`, and the flags the rules read."""
+    parts = ["_row"]
+    for name in CENSUS_COLUMNS:
+        col = columns.get(name)
+        flags: dict[str, str] = {}
+        if col is None:
+            value, bad = f"NULL::{COLUMN_TYPES[name]}", "false"
+            if name in parse.DATE_COLUMNS:
+                flags = {"slash": "false", "yy": "false"}
+            if name == parse.RATE_COLUMN:
+                flags = {"pct": "false"}
+        else:
+            if name in parse.DATE_COLUMNS:
+                value, slash, yy = parse.date_sql(col, d, census_date.year, options.date_format)
+                flags = {"slash": slash, "yy": yy}
+            elif name in parse.NUMBER_COLUMNS:
+                value, pct = parse.number_sql(col, d)
+                if name == parse.RATE_COLUMN:
+                    flags = {"pct": pct}
+            elif name in ("active", "is_owner_5pct"):
+                value = parse.bool_sql(col, d.status_words and name == "active")
+            else:  # employee_id
+                value = f"nullif(trim(CAST({col.source} AS VARCHAR)), '')"
+            bad = f"coalesce({parse.present_sql(col)} AND ({value}) IS NULL, false)"
+            if "slash" in flags:
+                bad = f"({bad} AND NOT {flags['slash']})"
+        parts.append(f"{value} AS {name}")
+        parts.append(f"{bad} AS {name}__bad")
+        parts += [f"{expr} AS {name}__{flag}" for flag, expr in flags.items()]
+    # A termination before the rehire date ended an earlier employment, not the current one.
+    parts.append("CASE WHEN employee_rehire_date IS NOT NULL AND employee_termination_date < "
+                 "employee_rehire_date THEN NULL ELSE employee_termination_date END")
+    inner = ", ".join(parts[:-1])
+    return (f"SELECT *, {parts[-1]} AS current_termination FROM (SELECT {inner} "
+            "FROM census_source)")
+
+
+def _rate_scale(con: duckdb.DuckDBPyConnection, columns: dict[str, parse.Column],
+                mapping: ColumnMapping) -> CensusProblem | None:
+    """Read the deferral-rate column as percents or fractions (parse.py), or say why not."""
+    name = parse.RATE_COLUMN
+    if name not in columns:
+        return None
+    r = f"{name}"
+    pct = f"({name}__pct OR {r} > 1)"
+    frac = f"(NOT {name}__pct AND {r} > 0 AND {r} < 1)"
+    percents, fractions, ones, pct_ids, frac_ids = _one(con, f"""SELECT
+        count(*) FILTER (WHERE {pct}), count(*) FILTER (WHERE {frac}),
+        count(*) FILTER (WHERE NOT {name}__pct AND {r} = 1),
+        min_by(coalesce(employee_id, 'row ' || _row), _row, {MAX_EXAMPLES}) FILTER (WHERE {pct}),
+        min_by(coalesce(employee_id, 'row ' || _row), _row, {MAX_EXAMPLES}) FILTER (WHERE {frac})
+        FROM census""")
+    label = [_label(mapping, name)]
+    if percents and fractions:
+        few, few_ids, many, kind = ((percents, pct_ids, fractions, "fractions") if percents <= fractions
+                                    else (fractions, frac_ids, percents, "percents"))
+        return CensusProblem(
+            "mixed_rate_scale", few, [str(i) for i in few_ids or []],
+            f"these rows look like {'percents (6 or 6%)' if kind == 'fractions' else 'fractions (0.06)'} "
+            f"while {many} rows look like {kind}: write every rate one way (6, 6% or 0.06)", label)
+    if not percents and not fractions and ones:
+        return CensusProblem(
+            "ambiguous_rate_scale", ones, [],
+            "every rate is 0 or 1, so 1 could mean 1% or 100%: write 1% or 0.01 (or 100%)", label)
+    if percents:
+        con.execute(f"UPDATE census SET {name} = {name} / 100")
+    return None
+
+
+def _annual_pay(census_date: date, basis: str) -> str:
+    """SQL: the annual pay rate. Year-to-date pay is divided by the days worked in the census
+    year and multiplied by the days in it, in exact decimals, rounded half up to the cent."""
+    if basis != "year_to_date":
+        return "employee_gross_compensation"
+    jan1 = f"DATE '{census_date.year}-01-01'"
+    cd = f"DATE '{census_date.isoformat()}'"
+    days_in_year = (census_date - date(census_date.year, 1, 1)).days + 1
+    start = f"greatest(coalesce(employee_rehire_date, employee_hire_date), {jan1})"
+    end = f"least(coalesce(current_termination, {cd}), {cd})"
+    worked = f"(({end}) - ({start}) + 1)"
+    return (f"CASE WHEN {worked} > 0 AND {worked} < {days_in_year} THEN CAST(round("
+            f"CAST(employee_gross_compensation AS DECIMAL(18, 2)) * {days_in_year} / {worked}, 2)"
+            " AS DOUBLE) ELSE employee_gross_compensation END")
+
+
+def _raw_census_select(active: str) -> str:
+    """The rows raw_census receives: contract columns only, typed, in contract order."""
+    typed = {c: f"CAST({c} AS {t})" for c, t in COLUMN_TYPES.items()}
+    typed["active"] = active
+    typed["employee_gross_compensation"] = "CAST(annual_compensation AS DOUBLE)"
+    return (f"SELECT {', '.join(f'{typed[c]} AS {c}' for c in CENSUS_COLUMNS)} "
+            "FROM checked ORDER BY _row")

@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
 from navigator_orchestrator.sql import SLUG
+
+from navigator_orchestrator.census.columns import CENSUS_COLUMNS
+from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR
 
 IRS_LIMITS_SEED = DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv"
 
@@ -111,10 +114,46 @@ class BackupSettings(_Section):
     keep: int = Field(3, ge=0, le=100)
 
 
+# strftime directives a census date format may use (DuckDB's strptime reads them all).
+_DATE_DIRECTIVES = re.compile(r"%(-?[dmyYbBjHMSIp]|%)")
+
+
 class SetupSettings(_Section):
     census_parquet_path: Path = Path("../data/census.parquet")
+    # Census reading (docs/census.md): contract column -> header in the file (null: absent),
+    # the Excel sheet, a forced strftime date format, and what the pay column holds.
+    census_columns: dict[str, str | None] = Field(default_factory=dict)
+    census_sheet: str | None = Field(None, min_length=1)
+    census_date_format: str | None = None
+    compensation_basis: Literal["annual_rate", "year_to_date"] = "annual_rate"
+    census_pay_floor: float = Field(DEFAULT_PAY_FLOOR, ge=0.0)
     clear_mode: Literal["year", "all"] = "year"
     backup: BackupSettings = BackupSettings()
+
+    @field_validator("census_columns")
+    @classmethod
+    def _contract_columns(cls, value: dict[str, str | None]) -> dict[str, str | None]:
+        for key, header in value.items():
+            if key not in CENSUS_COLUMNS:
+                close = difflib.get_close_matches(key, CENSUS_COLUMNS, n=1, cutoff=0.6)
+                hint = f"did you mean {close[0]!r}?" if close else f"use one of {', '.join(CENSUS_COLUMNS)}"
+                raise ValueError(f"{key!r} is not a census contract column; {hint}")
+            if header is not None and not header.strip():
+                raise ValueError(f"{key}: give the header as it appears in the file, or null if absent")
+        return value
+
+    @field_validator("census_date_format")
+    @classmethod
+    def _strftime(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        stray = re.sub(_DATE_DIRECTIVES, "", value)
+        has = set(re.findall(r"%-?(\w)", value))
+        if "%" in stray or not ({"d", "j"} & has and ({"m", "b", "B", "j"} & has) and {"Y", "y"} & has):
+            raise ValueError(
+                f"{value!r} is not a date format: use strftime directives with a day (%d), a month "
+                "(%m, %b or %B) and a year (%Y, or %y for two-digit years), e.g. '%m/%d/%Y'")
+        return value
 
 
 class HazardWeighting(_Section):

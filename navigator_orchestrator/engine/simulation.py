@@ -43,7 +43,7 @@ from navigator_orchestrator.quality import tripwires
 from navigator_orchestrator.safety import interrupts
 from navigator_orchestrator.safety.backup import BackupResult, backup_database, backup_path
 from navigator_orchestrator.safety.permissions import private_files
-from navigator_orchestrator.census.intake import CensusError, CensusReport, census_file_hash, load_census, validate_census
+from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.identity import Identity
@@ -205,9 +205,13 @@ class Simulation:
         # Refuse a file that is not a DuckDB database before taking a lock or a backup of it.
         check_duckdb_file(self.database_path)
         dbt_runner.preload()  # overlaps the census check, the lock and the backup below
-        report = validate_census(cfg.census_path, cfg.census_date)
-        if not report.ok:
-            raise CensusError(report)
+        # The census is read once, here: the rows loaded after the lock and the backup are
+        # the rows checked now, and the hash recorded is that of the bytes they came from.
+        census = read_census(cfg.census_path, cfg.census_date, CensusOptions.from_setup(cfg.setup))
+        if not census.report.ok:
+            raise CensusError(census.report)
+        for warning in census.report.warnings:
+            self.notify(f"census warning: {warning.format()}")
         self.database_path.parent.mkdir(parents=True, exist_ok=True)
         with database_lock(self.database_path, run_id) as lock:
             if lock.took_over:
@@ -223,7 +227,7 @@ class Simulation:
                     f"damaged, `navigator restore --database {self.database_path}` brings back the last good backup"
                 ) from None
             try:
-                result = self._run_locked(conn, run_id, report, existed)
+                result = self._run_locked(conn, run_id, census, existed)
             finally:
                 conn.close()
                 self.dbt.close()
@@ -241,12 +245,12 @@ class Simulation:
                     f"{result.seconds:.2f}s, every row verified)")
         return result
 
-    def _run_locked(self, conn: duckdb.DuckDBPyConnection, run_id: str, report: CensusReport,
+    def _run_locked(self, conn: duckdb.DuckDBPyConnection, run_id: str, census: Census,
                     existed: bool) -> RunResult:
         cfg = self.config
         scenario = cfg.effective_scenario_id
         designs = list(self.designs)
-        census_hash = census_file_hash(cfg.census_path)
+        census_hash = census.sha256
         hashes = {d: design.config_hash() for d, design in self.designs.items()}
         # Decide before writing: a run that refuses or has nothing to do takes no backup and
         # rotates none out (its run-log rows, the audit trail, are still recorded).
@@ -290,8 +294,7 @@ class Simulation:
             if year_plans:
                 if self.census_year in self.years():
                     with self._stage(None, "census_load") as rows:
-                        load_census(conn, cfg.census_path, cfg.census_date, report=report)
-                        rows["raw_census"] = report.row_count
+                        rows["raw_census"] = load_census(conn, census).row_count
                 with self._stage(None, "dbt_parse") as rows:
                     rows["nodes"] = self.dbt.prepare()
             last_year = year_plans[-1].year if year_plans else None
