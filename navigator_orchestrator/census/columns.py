@@ -171,8 +171,9 @@ def map_columns(headers: list[str], explicit: dict[str, str | None] | None = Non
                 f"{_quoted(names)} all spell {column}; say which one with "
                 f"setup.census_columns: {{{column}: {names[0]!r}}}"))
 
+    ambiguous = {c for p in mapping.problems if p.name == "ambiguous_columns" for c in p.columns}
     for column in CENSUS_COLUMNS:
-        if column in mapping.used or column in mapping.declared_absent:
+        if column in mapping.used or column in mapping.declared_absent or column in ambiguous:
             continue
         spellings = [normalise(column), *SYNONYMS[column]]
         for i, norm in enumerate(norms):

@@ -242,8 +242,12 @@ def _check(con: duckdb.DuckDBPyConnection, source: CensusSource, mapping: Column
     if rate_problem:
         report.problems.append(rate_problem)
 
-    rules = row_rules(set(columns) - ({parse.RATE_COLUMN} if rate_problem else set()), census_date, [b.level_id for b in read_level_bands()],
+    # A column whose reading rule is itself refused is not also reported value by value.
+    unreadable = set(decisions.mixed_decimal) | ({parse.RATE_COLUMN} if rate_problem else set())
+    rules = [r for r in row_rules(set(columns), census_date, [b.level_id for b in read_level_bands()],
                       decisions.date_order_problem, options.pay_floor, options.date_format)
+             if not (r.name in ("unparseable_number", "deferral_rate_out_of_range")
+                     and unreadable & set(r.columns))]
     cd = f"DATE '{census_date.isoformat()}'"
     active = f"coalesce(active, current_termination IS NULL OR current_termination > {cd})"
     con.execute(f"""CREATE TEMP TABLE checked AS SELECT *, {active} AS is_active,

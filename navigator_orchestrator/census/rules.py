@@ -144,7 +144,7 @@ def row_rules(present: set[str], census_date: date, level_ids: list[int], date_o
              "are year-to-date amounts, set setup.compensation_basis: year_to_date",
              warning=True),
         Rule("rehire_break_unknown", ("employee_rehire_date", "employee_termination_date"),
-             "is_active AND employee_rehire_date IS NOT NULL AND employee_rehire_date > "
+             f"is_active AND employee_rehire_date <= {cd} AND employee_rehire_date > "
              "employee_hire_date AND NOT coalesce(employee_termination_date < "
              "employee_rehire_date, false)",
              "no termination date before the rehire date, so the break in service cannot be "
