@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import fnmatch
-import shutil
 import types
 import typing
 from datetime import date
@@ -40,6 +39,10 @@ PAYLOADS = {
 
 # Placeholder in a path: the element is a dict key or any item of a list.
 KEY, ITEM = "<key>", "<item>"
+# Mappings whose keys are a fixed set: the key a new entry goes under, and what it holds.
+MAPPING_KEYS = {("setup", "census_columns"): ("employee_id", None)}
+# Fields whose plain value has a shape of its own.
+PLAIN = {("setup", "census_date_format"): "%m/%d/%Y", ("setup", "census_columns", KEY): "employee_id"}
 
 
 def _unwrap(annotation: Any) -> list[Any]:
@@ -101,6 +104,8 @@ def _benign(path: tuple, census: Path) -> Any:
     """A value the schema accepts here (the default config's own, or a plain one of the type),
     to tell a refused payload from a refused setup."""
     kind = KINDS[path]
+    if path in PLAIN:
+        return PLAIN[path]
     if kind is Path:
         return str(census)
     existing = _existing(yaml.safe_load(DEFAULT_CONFIG.read_text()), path)
@@ -119,18 +124,19 @@ def _default_data() -> dict:
     return data
 
 
-def _set(data: Any, path: tuple, value: Any, everywhere: bool = False) -> None:
+def _set(data: Any, path: tuple, value: Any, everywhere: bool = False, at: tuple = ()) -> None:
     """Write `value` at `path`. KEY adds a key holding a copy of an existing entry (or an empty
     mapping); ITEM writes into the first existing entry (every entry with `everywhere`), or into
-    a new one when there is none."""
+    a new one when there is none (MAPPING_KEYS names the key where keys are a fixed set)."""
     head, rest = path[0], path[1:]
     if head == KEY:
-        data[value] = copy.deepcopy(next(iter(data.values()))) if data else {}
+        empty = MAPPING_KEYS[at][1] if at in MAPPING_KEYS else {}
+        data[value] = copy.deepcopy(next(iter(data.values()))) if data else empty
         return
     if head == ITEM:
         if not rest:  # an item of a list of strings, or a value of a mapping to strings
             if isinstance(data, dict):
-                data["plain_text_1"] = value
+                data[MAPPING_KEYS[at][0] if at in MAPPING_KEYS else "plain_text_1"] = value
             else:
                 data.append(value)
             return
@@ -142,14 +148,14 @@ def _set(data: Any, path: tuple, value: Any, everywhere: bool = False) -> None:
                 data.append({})
             entries = list(data.keys()) if isinstance(data, dict) else [0]
         for entry in entries if everywhere else entries[:1]:
-            _set(data[entry], rest, value, everywhere)
+            _set(data[entry], rest, value, everywhere, (*at, entry))
         return
     if not rest:
         data[head] = value
         return
     if data.get(head) is None:
         data[head] = {}
-    _set(data[head], rest, value, everywhere)
+    _set(data[head], rest, value, everywhere, (*at, head))
 
 
 def _name(path: tuple) -> str:
@@ -218,15 +224,22 @@ def test_accepted_text_is_stored_exactly_as_written(tmp_path, small_census):
     data["simulation"].update(start_year=2025, end_year=2025)
     data["setup"]["census_parquet_path"] = str(small_census)
     paths: dict[tuple, Path] = {}
-    for path, text in accepted.items():
-        if path == ("setup", "census_parquet_path"):
-            # A census file whose directory name carries the payload.
-            target = tmp_path / text / "census.parquet"
-            target.parent.mkdir(parents=True)
-            shutil.copy(small_census, target)
+    # The census reading settings are used as written: a census file whose directory, Excel
+    # sheet and employee_id header carry the payloads is found and read.
+    census_text = {p: accepted.pop(p, None) for p in CENSUS_READING}
+    target = tmp_path / (census_text[CENSUS_READING[0]] or "plain") / "census.xlsx"
+    target.parent.mkdir(parents=True)
+    _census_workbook(small_census, target, census_text[CENSUS_READING[1]] or "Census",
+                     census_text[CENSUS_READING[2]] or "employee_id")
+    data["setup"]["census_parquet_path"] = str(target)
+    for path, text in census_text.items():
+        if text is not None:
             paths[path] = target
-            _set(data, path, str(target))
-        else:
+            if path != CENSUS_READING[0]:
+                _set(data, path, text)
+            accepted[path] = text
+    for path, text in accepted.items():
+        if path not in paths:
             _set(data, path, text, everywhere=True)
     config = parse_config(data, tmp_path)
     db = tmp_path / "sim.duckdb"
@@ -252,6 +265,23 @@ def test_accepted_text_is_stored_exactly_as_written(tmp_path, small_census):
                 assert stored(text), f"{_name(path)}: {text!r} accepted but not stored as written"
         # The injected statement did not run.
         assert conn.execute("select count(*) from fct_yearly_events").fetchone()[0] > 0
+
+
+CENSUS_READING = (("setup", "census_parquet_path"), ("setup", "census_sheet"),
+                  ("setup", "census_columns", ITEM))
+
+
+def _census_workbook(census: Path, target: Path, sheet: str, id_header: str) -> None:
+    import openpyxl
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(census)
+    book = openpyxl.Workbook()
+    book.active.title = sheet
+    book.active.append([id_header if n == "employee_id" else n for n in table.column_names])
+    for row in table.to_pylist():
+        book.active.append(list(row.values()))
+    book.save(target)
 
 
 def test_the_reported_formula_key_attack_is_refused(tmp_path):

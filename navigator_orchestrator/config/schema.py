@@ -20,12 +20,11 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from navigator_orchestrator.census.columns import CENSUS_COLUMNS
+from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
 from navigator_orchestrator.sql import SLUG
-
-from navigator_orchestrator.census.columns import CENSUS_COLUMNS
-from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR
 
 IRS_LIMITS_SEED = DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv"
 
@@ -140,6 +139,16 @@ class SetupSettings(_Section):
                 raise ValueError(f"{key!r} is not a census contract column; {hint}")
             if header is not None and not header.strip():
                 raise ValueError(f"{key}: give the header as it appears in the file, or null if absent")
+        return value
+
+    @field_validator("census_sheet")
+    @classmethod
+    def _sheet_name(cls, value: str | None) -> str | None:
+        # Excel's own rule for sheet names: no workbook can hold any other name.
+        if value is not None and (len(value) > 31 or re.search(r"[:\\/?*\[\]]", value)
+                                  or value.startswith("'") or value.endswith("'")):
+            raise ValueError(f"{value!r} cannot be an Excel sheet name (at most 31 characters, none of "
+                             ": \\ / ? * [ ], not starting or ending with '); give the sheet's name")
         return value
 
     @field_validator("census_date_format")
