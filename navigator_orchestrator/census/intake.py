@@ -27,13 +27,13 @@ from navigator_orchestrator.census.columns import (
 )
 from navigator_orchestrator.census.generate import generate_census, read_level_bands
 from navigator_orchestrator.census.read import CensusSource, SourceError, read_source
-from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR, row_rules
+from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR, MAX_COMPENSATION, row_rules
 from navigator_orchestrator.sql import connect_duckdb
 
 __all__ = [
     "CENSUS_COLUMNS", "REQUIRED_COLUMNS", "OPTIONAL_COLUMNS", "CensusOptions", "CensusProblem",
     "CensusReport", "CensusError", "Census", "read_census", "validate_census", "load_census",
-    "census_file_hash", "generate_census",
+    "census_file_hash", "generate_census", "MAX_COMPENSATION",
 ]
 
 # Contract column -> type written to raw_census.
