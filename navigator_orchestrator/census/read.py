@@ -128,6 +128,8 @@ def _read_csv(data: bytes) -> tuple[list[str], pa.Table, str]:
     text_head = text_head.lstrip("\ufeff")
     header = _header_line(text_head)
     delimiter = max(DELIMITERS, key=lambda d: (header.count(d), -DELIMITERS.index(d)))
+    # Every cell stays text (the header row is read as data, and the parse rules are ours).
+    width = len(next(csv.reader([header], delimiter=delimiter)))
     invalid: list[int] = []
 
     def on_invalid(row: pa_csv.InvalidRow) -> str:
@@ -141,7 +143,7 @@ def _read_csv(data: bytes) -> tuple[list[str], pa.Table, str]:
         parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                           invalid_row_handler=on_invalid),
         convert_options=pa_csv.ConvertOptions(
-            column_types={f"f{i}": pa.string() for i in range(256 * 64)},
+            column_types={f"f{i}": pa.string() for i in range(width)},
             strings_can_be_null=False, quoted_strings_can_be_null=False, auto_dict_encode=False),
     )
     if invalid:
