@@ -89,7 +89,7 @@ def test_hr_export_loads_exactly_like_the_contract_file(tmp_path: Path) -> None:
     # the contract file is read as typed: E002 leaves after the census date, E004 was rehired
     by_id = {r[0]: r for r in clean}
     assert by_id["E002"][4:6] == (date(2025, 6, 30), True)
-    assert by_id["E004"][5] is True and by_id["E004"][8] == date(2019, 9, 1)
+    assert by_id["E004"][5] is True and by_id["E004"][9] == date(2019, 9, 1)
 
 
 def test_hr_export_as_xlsx_loads_exactly_like_the_contract_file(tmp_path: Path) -> None:
