@@ -7,9 +7,7 @@ Every failure ends with a one-line `Error: ...` on stderr and a non-zero exit st
 from __future__ import annotations
 
 import argparse
-import atexit
 import json
-import os
 import re
 import sys
 from pathlib import Path
@@ -389,9 +387,24 @@ def cmd_dq(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
+    from navigator_orchestrator.engine.by_hand import dbt_vars
+
     config = _design_config(load_config(args.config), args)
-    dbt_vars = {**config.to_dbt_vars(), "simulation_year": args.year or config.simulation.start_year}
-    print(json.dumps(dbt_vars))
+    print(json.dumps(dbt_vars(config, args.year), default=str))
+    return 0
+
+
+@guarded
+def cmd_dbt(args: argparse.Namespace) -> int:
+    from navigator_orchestrator.engine.by_hand import run_dbt
+    from navigator_orchestrator.engine.simulation import new_run_id
+    from navigator_orchestrator.safety.lock import database_lock
+
+    config = _design_config(load_config(args.config), args)
+    db = _database(args)
+    dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    with database_lock(db, f"dbt-{new_run_id()}"):
+        run_dbt(config, db, args.year, dbt_args)
     return 0
 
 
@@ -501,6 +514,15 @@ def build_parser() -> argparse.ArgumentParser:
     design_option(dv)
     dv.set_defaults(func=cmd_dbt_vars)
 
+    dbt = sub.add_parser("dbt", help="run a dbt command by hand with the scenario's vars: navigator dbt --year Y -- run --select ...")
+    config_option(dbt)
+    database_option(dbt)
+    dbt.add_argument("--year", type=int, help="simulation year whose vars dbt gets (default: the start year)")
+    design_option(dbt)
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS",
+                     help="the dbt command and its options, after --")
+    dbt.set_defaults(func=cmd_dbt)
+
     rep = sub.add_parser("report", help="write a self-contained HTML report of the scenario's years")
     config_option(rep)
     database_option(rep)
@@ -546,22 +568,8 @@ def main(argv: list[str] | None = None, observers: Sequence[RunObserver] = ()) -
 
 
 def entry() -> None:
-    """The `navigator` program: run the command, then leave without Python's module teardown.
-
-    At exit Python clears every imported module one by one; with dbt loaded (thousands of
-    classes) that took 0.35-0.5 s after the work was done. By the time a command returns it
-    has closed its database connections and files, so the exit handlers run (logging, dbt's
-    and multiprocessing's clean-up), the output is flushed and the process ends. An exception
-    that escapes a command still takes Python's normal path, traceback included.
-    """
-    code = main()
-    run_exit_handlers = getattr(atexit, "_run_exitfuncs", None)
-    if run_exit_handlers is None:  # another Python: take the normal way out
-        sys.exit(code)
-    run_exit_handlers()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+    """The `navigator` program."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

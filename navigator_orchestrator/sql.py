@@ -68,12 +68,14 @@ def check_duckdb_file(path: Path) -> None:
                          "(or a new path, which is created)")
 
 
-def connect_duckdb(database: str | Path = ":memory:", read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect_duckdb(database: str | Path = ":memory:", read_only: bool = False,
+                   config: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with automatic extension install and load off.
 
-    `database` is a file path, ":memory:" or a named in-memory instance (":memory:NAME").
+    `database` is a file path, ":memory:" or a named in-memory instance (":memory:NAME");
+    `config` adds instance options (it cannot turn the extension options back on).
     A file path is checked first (check_duckdb_file)."""
     name = str(database)
     if not name.startswith(":memory:"):
         check_duckdb_file(Path(name))
-    return duckdb.connect(name, read_only=read_only, config=dict(DUCKDB_CONFIG))
+    return duckdb.connect(name, read_only=read_only, config={**(config or {}), **DUCKDB_CONFIG})

@@ -6,7 +6,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
-import duckdb
 import pytest
 import yaml
 
@@ -71,5 +70,20 @@ def simulate(tmp_path: Path, make_config) -> Callable[..., tuple[RunResult, Path
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    with duckdb.connect(str(db)) as conn:
+    """Rows of `sql` on a database as the orchestrator sees it (its file and its work file)."""
+    from navigator_orchestrator.engine.database import connection
+
+    with connection(db) as conn:
         return conn.execute(sql, params or []).fetchall()
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """Copy a database file and its work file (the year-only tables) to `target`."""
+    import shutil
+
+    from navigator_orchestrator.engine.database import work_path
+
+    shutil.copy(source, target)
+    if work_path(source).exists():
+        shutil.copy(work_path(source), work_path(target))
+    return target

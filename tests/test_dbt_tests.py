@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
+
 import pytest
 import yaml
 
-from conftest import deep_merge
+from conftest import copy_database, deep_merge
+from navigator_orchestrator.engine import database
 from navigator_orchestrator import cli
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
 from navigator_orchestrator.quality.dq import run_dq
@@ -77,8 +77,8 @@ def test_dq_passes_on_a_real_run(published, capsys):
 
 def test_each_planted_defect_fails_its_dbt_test(published, tmp_path, capsys):
     db = tmp_path / "simulation.duckdb"
-    shutil.copy(published[0], db)
-    with duckdb.connect(str(db)) as conn:
+    copy_database(published[0], db)
+    with database.connect(db) as conn:
         for sql in DEFECTS.values():
             conn.execute(sql)
     summary = run_dq(load_config(published[1]), db)

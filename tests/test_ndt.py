@@ -70,18 +70,23 @@ def run_ndt(tmp_path: Path, people: list[Person], year: int = 2025, start_year: 
                "prorated_annual_contributions decimal(14,2), catch_up_contribution decimal(14,2), "
                "employer_match_amount decimal(14,2)")
     conn = database.connect(db)
+    work = f"{database.WORK_CATALOG}.main"  # where dbt keeps the year-only tables
     try:
-        conn.execute(f"create table int_yearly_snapshot ({columns})")
-        conn.executemany("insert into int_yearly_snapshot values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute(f"create table {work}.int_yearly_snapshot ({columns})")
+        conn.executemany(f"insert into {work}.int_yearly_snapshot values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          _snapshot_rows(people, year))
-        conn.execute(f"create table fct_workforce_snapshot ({columns})")
+        # The previous year's population as stg_year_start_state gives it: the prior people's
+        # published figures (none in the first simulated year).
+        conn.execute(f"create table {work}.stg_year_start_state as select employee_id, true as previous_year_simulated, "
+                     "is_hce, is_eligible, prorated_annual_compensation, prorated_annual_contributions, "
+                     f"catch_up_contribution, employer_match_amount from {work}.int_yearly_snapshot limit 0")
         if prior_people:
-            conn.executemany("insert into fct_workforce_snapshot values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                             _snapshot_rows(prior_people, year - 1))
-        conn.execute("create table int_irs_limits as select * from (values (2024, 345000), (2025, 350000), "
+            conn.executemany(f"insert into {work}.stg_year_start_state values (?, true, ?, ?, ?, ?, ?, ?)",
+                             [row[3:] for row in _snapshot_rows(prior_people, year - 1)])
+        conn.execute(f"create table {work}.int_irs_limits as select * from (values (2024, 345000), (2025, 350000), "
                      "(2026, 360000)) as t(limit_year, compensation_limit)")
-        conn.execute("create table int_hce_determination as select employee_id, "
-                     "case when is_hce then 'compensation' end as hce_basis from int_yearly_snapshot")
+        conn.execute(f"create table {work}.int_hce_determination as select employee_id, "
+                     f"case when is_hce then 'compensation' end as hce_basis from {work}.int_yearly_snapshot")
         runner = DbtRunner(db, threads=1)
         try:
             runner.invoke(["run", "--select", *NDT_MODELS],

@@ -17,7 +17,7 @@ import yaml
 from conftest import deep_merge
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config, parse_config
-from navigator_orchestrator.engine.database import PUBLISHED_TABLES
+from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety import checkpoints

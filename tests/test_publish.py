@@ -7,19 +7,19 @@ import pytest
 import yaml
 
 from conftest import query
-from navigator_orchestrator.engine import database
+from navigator_orchestrator.engine import database, publish
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.engine.simulation import Simulation
 
 
 def _fingerprint(db) -> dict[str, tuple]:
-    with duckdb.connect(str(db)) as conn:
+    with database.connect(db) as conn:
         return _fingerprint_conn(conn)
 
 
 def _fingerprint_conn(conn) -> dict[str, tuple]:
     return {t: conn.execute(f"select count(*), sum(hash(columns(*))) from {t}").fetchone()
-            for t in database.PUBLISHED_TABLES}
+            for t in publish.PUBLISHED_TABLES}
 
 
 def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config):
@@ -30,7 +30,7 @@ def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config
     runs = dict(query(db, "select simulation_year, min(run_id) from fct_workforce_snapshot group by 1"))
     assert sorted(runs) == [2025, 2026], "2027 depended on the replaced 2026 and must be gone"
     assert runs[2025] == first.run_id and runs[2026] == second.run_id
-    for table in database.PUBLISHED_TABLES:
+    for table in publish.PUBLISHED_TABLES:
         assert query(db, f"select count(*) from {table} where simulation_year = 2027") == [(0,)]
 
 
@@ -38,45 +38,48 @@ def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, make
     db = tmp_path / "sim.duckdb"
     Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
     before = _fingerprint(db)
-    with duckdb.connect(str(db)) as conn:
+    with database.connect(db) as conn:
         # The year's events publish first, then the snapshot insert fails on a column the
         # published table does not have: the whole year, deletes included, must roll back.
         conn.execute("alter table int_yearly_snapshot add column not_in_the_contract integer")
         with pytest.raises(duckdb.Error):
-            database.publish_year(conn, "baseline", ["standard_401k"], 2026)
+            publish.publish_year(conn, "baseline", ["standard_401k"], 2026)
     assert _fingerprint(db) == before
 
 
 def _catalogs_holding(db, table: str) -> list[str]:
-    # During a run: a connection to the run's DuckDB instance (the file is attached there, and
-    # DuckDB refuses to open it a second time); after it, the file on its own.
+    # During a run: a connection to the run's DuckDB instance (the files are attached there, and
+    # DuckDB refuses to open them a second time); after it, the files on their own.
     with database.connection(db) as conn:
         return [r[0] for r in conn.execute(
             "select table_catalog from information_schema.tables where table_name = ? order by 1",
             [table]).fetchall()]
 
 
-def test_year_tables_live_in_memory_until_the_last_year_which_is_built_in_the_file(tmp_path, make_config):
+def test_year_tables_live_in_the_work_file_in_every_year_and_the_results_in_the_database_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     seen: dict[int, list[str]] = {}
     sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db,
                      on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
     sim.run()
     work = database.WORK_CATALOG
-    # Not in the file while the run builds the earlier years; the last year goes to the file.
-    assert seen == {2025: [work], 2026: [work], 2027: [database.CATALOG]}
-    # After the run the file holds the last year's work tables (for `dbt run/test` by hand)...
+    assert seen == {2025: [work], 2026: [work], 2027: [work]}
+    assert database.work_path(db) == tmp_path / "sim.work.duckdb" and database.work_path(db).exists()
     for model in sim.dbt.work_models():
-        assert _catalogs_holding(db, model) == [database.CATALOG], model
+        assert _catalogs_holding(db, model) == [work], model
+    for table in [*publish.PUBLISHED_TABLES, "raw_census", "int_baseline_workforce", "int_simulation_run_log"]:
+        assert _catalogs_holding(db, table) == [database.CATALOG], table
+    # After the run the work file holds the last year (for `dbt run/test` by hand).
     assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2027,)]
     assert query(db, "select count(*) from int_hiring_events") == query(
         db, "select count(*) from fct_yearly_events where simulation_year = 2027 and event_type = 'hire'")
-    # ...the in-memory catalog is gone, and nothing had to be written back.
-    with duckdb.connect(str(db)) as conn:
-        assert work not in {r[0] for r in conn.execute("select database_name from duckdb_databases()").fetchall()}
+    # The database file alone holds every published result: the work file can go.
+    database.work_path(db).unlink()
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("select count(distinct simulation_year) from fct_workforce_snapshot").fetchone() == (3,)
 
 
-def test_a_run_stopped_before_its_last_year_writes_the_work_tables_back(tmp_path, make_config):
+def test_a_run_stopped_between_years_leaves_the_last_built_year_in_the_work_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db)
 
@@ -87,27 +90,21 @@ def test_a_run_stopped_before_its_last_year_writes_the_work_tables_back(tmp_path
     with pytest.raises(KeyboardInterrupt):
         sim.run()
     assert query(db, "select distinct simulation_year from fct_workforce_snapshot order by 1") == [(2025,), (2026,)]
-    for model in sim.dbt.work_models():
-        assert _catalogs_holding(db, model) == [database.CATALOG], model
     assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
 
 
-def test_building_the_year_tables_in_memory_changes_no_published_figure(tmp_path, make_config):
-    config = load_config(make_config())
-    in_memory, in_file = tmp_path / "memory" / "sim.duckdb", tmp_path / "file" / "sim.duckdb"
-    for db in (in_memory, in_file):
-        db.parent.mkdir()
-    Simulation(config, in_memory).run()
-    direct = Simulation(config, in_file)
-    direct.dbt.work_catalog = None  # dbt writes the year tables straight into the file
-    direct.run()
+def test_dbt_places_exactly_the_year_models_in_the_work_file():
+    import json
 
-    def published(db):
-        with duckdb.connect(str(db)) as conn:
-            return {t: conn.execute(f"select count(*), sum(hash(columns(* exclude (run_id)))) from {t}").fetchone()
-                    for t in database.PUBLISHED_TABLES}
+    from navigator_orchestrator.engine.dbt_runner import DbtRunner
 
-    assert published(in_memory) == published(in_file)
+    runner = DbtRunner(DBT_PROJECT_DIR / "simulation.duckdb")
+    runner.prepare()
+    nodes = [n for n in DbtRunner._manifests[runner.project_dir].nodes.values() if n.resource_type == "model"]
+    for node in nodes:
+        wanted = database.WORK_CATALOG if "year" in node.tags else database.CATALOG
+        assert node.database == wanted, (node.name, node.database, node.tags)
+    assert json.dumps(sorted(n.name for n in nodes if "year" in n.tags)) == json.dumps(runner.work_models())
 
 
 def test_duckdb_memory_limit_comes_from_the_environment(tmp_path, make_config, monkeypatch):
@@ -124,7 +121,7 @@ def test_duckdb_memory_limit_comes_from_the_environment(tmp_path, make_config, m
 
 
 def test_a_database_file_named_like_a_catalog_of_the_run_works(tmp_path, make_config):
-    # The file is attached as `simulation` next to the work catalog `navigator_work`,
+    # The file is attached as `simulation` next to the work catalog `simulation_work`,
     # whatever it is called.
     for name in (database.WORK_CATALOG, database.CATALOG, "memory"):
         db = tmp_path / f"{name}.duckdb"
@@ -151,26 +148,37 @@ def test_an_append_of_a_few_row_groups_goes_straight_into_the_database_file(tmp_
     assert query(db, "select count(*), count(distinct s) from t") == [(rows, rows)]
 
 
-def test_dbt_attaches_the_database_file_as_the_orchestrator_does():
+def test_dbt_attaches_both_files_and_opens_duckdb_as_the_orchestrator_does(monkeypatch):
+    import os
+
+    from dbt.config.renderer import ProfileRenderer
+    from dbt_common.context import set_invocation_context
+
+    monkeypatch.setenv("NAVIGATOR_DB_PATH", "/data/runs/q3.duckdb")
+    monkeypatch.setenv("NAVIGATOR_DUCKDB_MEMORY_LIMIT", "6GB")
+    set_invocation_context(os.environ)  # what dbt does at the start of every invocation
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
-    output = profile["planwise_navigator"]["outputs"]["local"]
-    (attachment,) = output["attach"]
-    assert output["database"] == attachment["alias"] == database.CATALOG
-    assert attachment["options"] == {"row_group_size": database.ROW_GROUP_SIZE}
+    output = ProfileRenderer({}).render_data(profile["planwise_navigator"]["outputs"]["local"])
+    main, work = output["attach"]
+    assert output["database"] == main["alias"] == database.CATALOG
+    assert main["path"] == "/data/runs/q3.duckdb"
+    assert main["options"] == {"row_group_size": database.ROW_GROUP_SIZE}
+    assert (work["alias"], work["path"]) == (database.WORK_CATALOG, str(database.work_path(main["path"])))
+    assert output["config_options"] == database.instance_config()
 
 
 def test_published_id_and_details_columns_are_stored_with_zstd(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
-    with duckdb.connect(str(db)) as conn:
-        for table, source in database.PUBLISHED_TABLES.items():
+    with database.connect(db) as conn:
+        for table, source in publish.PUBLISHED_TABLES.items():
             # The published table has exactly its year-only model's columns and types.
             shape = "select column_name, column_type from (describe {})"
             assert conn.execute(shape.format(table)).fetchall() == conn.execute(shape.format(source)).fetchall()
             stored = dict(conn.execute(
                 f"select column_name, string_agg(distinct compression order by compression) "
                 f"from pragma_storage_info('{table}') where segment_type <> 'VALIDITY' group by 1").fetchall())
-            for column in database.ZSTD_COLUMNS.get(table, ()):
+            for column in publish.ZSTD_COLUMNS.get(table, ()):
                 assert set(stored[column].split(",")) <= {"ZSTD", "Constant"}, (table, column, stored[column])
             assert "ZSTD" not in stored.get("employee_id", "")  # tables keyed by employee
 
@@ -179,13 +187,13 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
     db = tmp_path / "sim.duckdb"
     Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
     with database.connection(db) as conn:  # the file holds 2026's work tables (the last year)
-        database.clear_from_year(conn, "baseline", ["standard_401k"], 2026)
+        publish.clear_from_year(conn, "baseline", ["standard_401k"], 2026)
         before = _fingerprint_conn(conn)
         year_rows = {t: conn.execute(f"select count(*) from {s}").fetchone()[0]
-                     for t, s in database.PUBLISHED_TABLES.items()}
+                     for t, s in publish.PUBLISHED_TABLES.items()}
 
         with pytest.raises(RuntimeError, match="a check failed"):
-            with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026):
+            with publish.CheckedPublish(conn, "baseline", ["standard_401k"], 2026):
                 # The checks' connection sees the published years as they were while the
                 # year is appended in the other transaction.
                 assert conn.execute("select count(*) from fct_workforce_snapshot "
@@ -196,13 +204,13 @@ def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they
         # An append that fails reaches the caller at commit, and nothing is published.
         conn.execute("alter table int_yearly_snapshot add column not_in_the_contract integer")
         with pytest.raises(duckdb.Error, match="not_in_the_contract"):
-            with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as publish:
-                publish.commit()
+            with publish.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as checked:
+                checked.commit()
         assert _fingerprint_conn(conn) == before
         conn.execute("alter table int_yearly_snapshot drop column not_in_the_contract")
 
-        with database.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as publish:
-            counts = publish.commit()
+        with publish.CheckedPublish(conn, "baseline", ["standard_401k"], 2026) as checked:
+            counts = checked.commit()
         assert counts == year_rows and all(counts.values())
         for table, rows in year_rows.items():
             assert conn.execute(f"select count(*) from {table} where simulation_year = 2026").fetchone() == (rows,)
@@ -215,7 +223,7 @@ def test_an_append_in_rowid_ranges_reads_every_source_row_exactly_once():
     conn.execute("create table target as select * from source limit 0")
     conn.execute("set session preserve_insertion_order = false")
     for parts in (1, 2, 3):
-        query = database._append_source(conn, "source", parts)
+        query = publish._append_source(conn, "source", parts)
         assert query.count("union all") == parts - 1
         conn.execute(f"insert into target by name {query}")
         assert conn.execute("select count(*), sum(hash(id, payload)) from target").fetchone() == \
@@ -223,5 +231,5 @@ def test_an_append_in_rowid_ranges_reads_every_source_row_exactly_once():
         conn.execute("delete from target")
     # A small table is appended whole, and a table is never cut into ranges of under 10,000 rows.
     conn.execute("create table small as select range as id from range(100)")
-    assert "union all" not in database._append_source(conn, "small", 2)
-    assert database._append_source(conn, "source", 64).count("union all") == 42_857 // 10_000 - 1
+    assert "union all" not in publish._append_source(conn, "small", 2)
+    assert publish._append_source(conn, "source", 64).count("union all") == 42_857 // 10_000 - 1

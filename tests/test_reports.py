@@ -16,12 +16,14 @@ import subprocess
 from pathlib import Path
 
 import duckdb
+
 import pyarrow.parquet as pq
 import pytest
 import yaml
 from decimal import Decimal
 
-from conftest import deep_merge, query
+from conftest import copy_database, deep_merge, query
+from navigator_orchestrator.engine import database
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
 from navigator_orchestrator.reporting.console import PlainConsole
@@ -249,8 +251,8 @@ def test_html_report_is_self_contained_and_its_charts_draw_in_a_browser(run2, tm
 
 def test_html_report_lists_recorded_data_quality_results(run2, tmp_path):
     db = tmp_path / "copy.duckdb"
-    shutil.copy(run2["db"], db)
-    with duckdb.connect(str(db)) as conn:
+    copy_database(run2["db"], db)
+    with database.connect(db) as conn:
         conn.execute("delete from int_data_quality_results")
         conn.execute("""insert into int_data_quality_results by name select * from (values
             ('r1', 'baseline', 'standard_401k', 2025, 'hires_meet_demand', 'error', 'pass', '0', 'ok', now()),

@@ -7,14 +7,12 @@ function; two run the real year loop and corrupt the year between its dbt build 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
-from conftest import deep_merge, query
+from conftest import copy_database, deep_merge, query
 from navigator_orchestrator import cli
 from navigator_orchestrator.engine import database
 from navigator_orchestrator.quality import tripwires
@@ -47,7 +45,7 @@ def built(tmp_path_factory, small_census) -> tuple[Path, Path]:
 @pytest.fixture
 def db_copy(built, tmp_path) -> Path:
     db = tmp_path / "simulation.duckdb"
-    shutil.copy(built[0], db)
+    copy_database(built[0], db)
     return db
 
 
@@ -57,7 +55,7 @@ def guard(db: Path, config_path: Path, year: int = 2026, overrides: dict | None 
     if overrides:
         config = config.model_copy(update={
             "data_quality": config.data_quality.model_copy(update=overrides)})
-    with duckdb.connect(str(db)) as conn:
+    with database.connect(db) as conn:
         if sql:
             conn.execute(sql)
         return tripwires.guard_year(conn, config, year, "test-run", db, echo=echo or (lambda line: None))
@@ -68,7 +66,7 @@ def tripped(exc: TripwireError, name: str) -> tripwires.CheckResult:
 
 
 def fingerprint(db: Path) -> dict[str, tuple]:
-    with duckdb.connect(str(db)) as conn:
+    with database.connect(db) as conn:
         return {t: conn.execute(
             f"select count(*), sum(hash(columns(* exclude (run_id)))) from {t}").fetchone()
             for t in ("fct_workforce_snapshot", "fct_yearly_events")}
@@ -160,7 +158,7 @@ def test_headcount_swing_beyond_bounds_warns_and_continues(db_copy, built):
     status = query(db_copy, "select status from int_data_quality_results "
                             "where run_id = 'test-run' and check_name = 'headcount_swing'")
     assert status == [("warn",)]
-    with duckdb.connect(str(db_copy)) as conn:
+    with database.connect(db_copy) as conn:
         summary = tripwires.run_summary(conn, "test-run")
     assert summary["warn"] == 1 and summary["fail"] == 0 and summary["tripped"] == ["2026:headcount_swing:warn"]
 
@@ -192,7 +190,7 @@ def test_contributions_without_match_events_name_the_match_keys(db_copy, built):
 def test_no_match_events_pass_when_the_match_is_off(db_copy, built, tmp_path):
     config = load_config(built[1])
     config = config.model_copy(update={"employer_match": config.employer_match.model_copy(update={"enabled": False})})
-    with duckdb.connect(str(db_copy)) as conn:
+    with database.connect(db_copy) as conn:
         conn.execute("delete from int_employer_match_events")
         report = tripwires.evaluate(conn, config, 2026, "year", db_copy)
     assert next(r for r in report.results if r.check_name == "contributions_without_match").status == "pass"
@@ -235,10 +233,6 @@ def corrupt_after_build(monkeypatch, year: int, sql: str) -> None:
         invocation = original(self, command, dbt_vars, check, **options)
         if command[0] == "run" and dbt_vars.get("simulation_year") == year:
             with database.connection(self.database) as conn:  # the run's DuckDB instance
-                # During a run the years before the last live in the in-memory work catalog.
-                attached = {r[0] for r in conn.execute("select database_name from duckdb_databases()").fetchall()}
-                if self.work_catalog in attached:
-                    database.resolve_work_tables(conn, self.work_catalog)
                 conn.execute(sql)
         return invocation
 
@@ -280,6 +274,6 @@ def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small
     assert code == 1
     assert "[FAILED] 2025 headcount_swing: actives" in err and "fix: " in err
     assert err.strip().splitlines()[-1].startswith("Error: year 2025 not published")
-    with duckdb.connect(str(db)) as conn:
+    with database.connect(db) as conn:
         assert conn.execute("select count(*) from information_schema.tables "
                             "where table_name = 'fct_workforce_snapshot'").fetchone() == (0,)

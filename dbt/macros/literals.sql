@@ -6,7 +6,8 @@
 -#}
 {% macro slug_var(name, default=none) -%}
   {%- set value = var(name) if default is none else var(name, default) -%}
-  {%- if value is not string or not modules.re.fullmatch('[A-Za-z0-9_-]{1,64}', value) -%}
+  {#- Parsing (execute is false) renders models without checking: dbt may parse without vars. -#}
+  {%- if execute and (value is not string or not modules.re.fullmatch('[A-Za-z0-9_-]{1,64}', value)) -%}
     {{ exceptions.raise_compiler_error(
         "var " ~ name ~ " must be a slug (1-64 characters from A-Z a-z 0-9 _ -), got "
         ~ (value | string)[:80] ~ "; take the vars from `navigator dbt-vars`") }}

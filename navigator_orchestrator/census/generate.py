@@ -8,12 +8,12 @@ files on the pinned DuckDB version and a million rows take a few seconds without
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from navigator_orchestrator.locations import DBT_PROJECT_DIR
+from navigator_orchestrator.files import atomic_path
 from navigator_orchestrator.sql import connect_duckdb, literal
 
 JOB_LEVELS_CSV = DBT_PROJECT_DIR / "seeds" / "config_job_levels.csv"
@@ -217,9 +217,7 @@ def generate_census(
     out = Path(out)
     options = _copy_options(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
     sql = census_sql(employees, seed, census_date, read_level_bands())
-    with connect_duckdb() as con:
+    with atomic_path(out) as tmp, connect_duckdb() as con:
         con.execute(f"COPY ({sql}) TO {literal(tmp)} ({options})")
-    os.replace(tmp, out)
     return out

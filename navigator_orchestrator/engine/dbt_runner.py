@@ -8,26 +8,23 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import hashlib
 import json
 import os
 import pickle
 import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from navigator_orchestrator.engine import dbt_speedups
+from navigator_orchestrator.engine.database import instance_name
+from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env, dbt_target_dir
-from navigator_orchestrator.engine.dbt_speedups import write_atomically
-from navigator_orchestrator.engine.database import CATALOG, instance_name
 
 
 # The database file parsing runs against; the profile attaches every database file under the
-# same catalog name (database.CATALOG), so the manifest fits every file.
+# same catalog names (database.CATALOG, database.WORK_CATALOG), so the manifest fits every file.
 CANONICAL_DATABASE = "simulation.duckdb"
 
 
@@ -38,13 +35,19 @@ WORK_TAG = "year"
 _PROJECT_GLOBS = ("*.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
 
 
-def project_fingerprint(project_dir: Path) -> str:
-    """Hash of the project's files, the parse vars and the dbt and Python versions."""
-    from importlib.metadata import version
+def installed_versions() -> str:
+    """Every installed distribution and its version, sorted: the whole dependency set that
+    constraints.txt pins (dbt-core, dbt-common, dbt-adapters, dbt-duckdb, mashumaro, Jinja2...)."""
+    from importlib.metadata import distributions
 
+    return "\n".join(sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()}))
+
+
+def project_fingerprint(project_dir: Path) -> str:
+    """Hash of the project's files, the parse vars, Python's version and every installed
+    package's version: a cached manifest is reused only with exactly these."""
     digest = hashlib.sha256()
-    for part in (sys.version, version("dbt-core"), version("dbt-duckdb"),
-                 json.dumps(DbtRunner.parse_vars(), sort_keys=True, default=str)):
+    for part in (sys.version, installed_versions(), json.dumps(DbtRunner.parse_vars(), sort_keys=True, default=str)):
         digest.update(part.encode())
     files = sorted({f for pattern in _PROJECT_GLOBS for f in project_dir.glob(pattern) if f.is_file()})
     for f in files:
@@ -79,90 +82,14 @@ def _load_cached_manifest(project_dir: Path, fingerprint: str) -> Any | None:
 
 def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -> None:
     path = _cache_path(project_dir, fingerprint)
-    write_atomically(path, pickle.dumps(_manifest_state(manifest)))
-    if not path.exists():  # a read-only checkout still runs; it just parses every time
+    try:
+        write_atomically(path, pickle.dumps(_manifest_state(manifest)), durable=False)
+    except OSError:  # a read-only checkout still runs; it just parses every time
         return
     for old in path.parent.glob("navigator_manifest_*.pickle"):
         if old != path:
             with contextlib.suppress(OSError):
                 old.unlink(missing_ok=True)
-
-
-def _retarget(manifest: Any, work_catalog: str | None = None) -> None:
-    """Point the year-only work models (tag `year`) of a parsed manifest at `work_catalog`
-    when one is given, otherwise back at the database file's catalog."""
-    wanted = (CATALOG, work_catalog)
-    previous = getattr(manifest, "_navigator_targets", (CATALOG, None))
-    if previous == wanted:
-        return
-    # dbt's `graph` context variable holds every node and source as a dict (flat_graph); the
-    # two fields changed here are changed there too, which is what rebuilding it would give.
-    flat = manifest.flat_graph or {}
-    for node in [*manifest.nodes.values(), *manifest.sources.values(), *manifest.unit_tests.values()]:
-        if getattr(node, "database", None) not in {c for c in previous if c}:
-            continue  # a node placed in another catalog on purpose
-        target = CATALOG
-        if work_catalog and node.resource_type == "model" and WORK_TAG in node.tags:
-            target = work_catalog
-        current = node.database
-        node.database = target
-        relation_name = getattr(node, "relation_name", None)
-        if relation_name and relation_name.startswith(f'"{current}".'):
-            node.relation_name = f'"{target}".' + relation_name[len(current) + 3:]
-        for section in ("nodes", "sources"):
-            entry = flat.get(section, {}).get(node.unique_id)
-            if entry is not None:
-                entry["database"] = node.database
-                if "relation_name" in entry:
-                    entry["relation_name"] = node.relation_name
-    manifest._navigator_targets = wanted
-
-
-_preload: threading.Thread | None = None
-
-
-def _import_dbt() -> None:
-    """Import dbt with Python's cyclic garbage collector paused, then exempt what it built.
-
-    The import creates a few hundred thousand long-lived objects (classes, functions, schemas);
-    the collector's full passes over them cost about 0.3 s during the import and as much again
-    later in a run. Nothing the import creates is garbage, so the collector is paused for it and
-    the survivors are moved to the collector's permanent generation (gc.freeze), which it no
-    longer scans; objects created later are collected as usual.
-    """
-    if "dbt.cli.main" in sys.modules:
-        return
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        dbt_speedups.defer_serializer_generation()
-        import dbt.cli.main  # noqa: F401
-    finally:
-        gc.freeze()
-        if was_enabled:
-            gc.enable()
-
-
-def preload() -> None:
-    """Start importing dbt in the background; the first use of dbt waits for it to finish.
-
-    Importing dbt costs about 1.5 seconds of Python (several thousand modules, classes and
-    schemas). A run starts with DuckDB work (checking and loading the census, taking the lock,
-    a backup) during which Python is idle, so the import overlaps it. An import error is not
-    lost: the first use of dbt imports it again and raises it there.
-    """
-    global _preload
-    if _preload is not None or "dbt.cli.main" in sys.modules:
-        return
-
-    def load() -> None:
-        try:
-            _import_dbt()
-        except Exception:  # raised again where dbt is first used, in the caller's thread
-            pass
-
-    _preload = threading.Thread(target=load, name="navigator-dbt-import", daemon=True)
-    _preload.start()
 
 
 class DbtError(RuntimeError):
@@ -186,21 +113,18 @@ class DbtInvocation:
 
 
 class DbtRunner:
-    """Runs dbt commands in this process against one DuckDB file.
+    """Runs dbt commands in this process against one database (its file and its work file).
 
     The parsed manifest is cached for the life of the process, per project directory. It does
-    not depend on var values (vars are rendered at run time) and is pointed at the current
-    database's catalog before each use, so several simulations in one process parse once.
+    not depend on var values (vars are rendered at run time) nor on the database path (the
+    profile attaches every database under the same catalog names), so several simulations in
+    one process parse once.
     """
 
     _manifests: dict[Path, Any] = {}
 
-    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR,
-                 work_catalog: str | None = None):
+    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
         self.database = Path(database).resolve()
-        # An attached catalog (e.g. in-memory) that receives the year-only models instead of
-        # the database file; the caller attaches it to the process's DuckDB instance first.
-        self.work_catalog = work_catalog
         self.project_dir = Path(project_dir)
         self.threads = threads
         self.invocations: list[DbtInvocation] = []
@@ -225,7 +149,8 @@ class DbtRunner:
     def parse_vars() -> dict[str, Any]:
         """Fixed vars for parsing. dbt discards its partial-parse cache whenever the parse vars
         change, so parsing with each run's own vars would re-parse the whole project every run.
-        Models never place refs or configs under var-dependent branches, so any valid values do.
+        No model places a ref, source or config under a var-dependent branch, so any valid
+        values do.
         """
         from navigator_orchestrator.config.schema import SimulationConfig
 
@@ -247,15 +172,10 @@ class DbtRunner:
     def _ensure_parsed(self) -> None:
         if self._runner is not None:
             return
-        if _preload is not None:
-            _preload.join()
-        _import_dbt()
         from dbt.cli.main import dbtRunner
 
-        dbt_speedups.install(self.project_dir)
         manifest = self._manifests.get(self.project_dir)
         fingerprint = None
-        first_load = manifest is None
         if manifest is None:
             # Loading dbt's own partial-parse state still costs seconds per process; a pickle
             # of the manifest parsed from identical project files costs milliseconds.
@@ -265,8 +185,7 @@ class DbtRunner:
                 self._manifests[self.project_dir] = manifest
         if manifest is None:
             # Parse against a canonical profile: dbt discards its partial-parse cache whenever
-            # the profile (the database path) changes, and the manifest does not depend on it
-            # (every file is attached under the same catalog name).
+            # the profile (the database path) changes, and the manifest does not depend on it.
             os.environ["NAVIGATOR_DB_PATH"] = str(self.project_dir / CANONICAL_DATABASE)
             os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = ":memory:"
             os.environ.update(dbt_output_env())
@@ -278,27 +197,16 @@ class DbtRunner:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
             manifest = self._manifests[self.project_dir] = result.result
             _store_cached_manifest(self.project_dir, fingerprint, manifest)
-        if first_load:
-            # The manifest lives as long as the process: keep the collector's passes off it
-            # too. Once per project and process, so that a process running many simulations
-            # does not also exempt each one's leftovers.
-            gc.freeze()
         self._env()
         self._runner = dbtRunner(manifest=manifest)
 
-    def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True,
-               into_file: bool = False) -> DbtInvocation:
+    def invoke(self, command: list[str], dbt_vars: dict[str, Any], check: bool = True) -> DbtInvocation:
         """Run one dbt command (e.g. ["run", "--select", "tag:year"]) with these vars.
-
-        into_file=True builds the year-only models in the database file even when this runner
-        has a work catalog.
 
         With check=False a failing node (e.g. a failing test) is reported in `nodes`, not raised;
         a dbt invocation that could not run at all still raises.
         """
         self._ensure_parsed()
-        # Several runners (databases, work catalogs) may share the process's manifest.
-        _retarget(self._manifests[self.project_dir], None if into_file else self.work_catalog)
         self._env()
         # Per-invocation costs that a year loop does not need: debug file logs and rewriting
         # manifest.json / run_results.json on every call. Nothing on the console: failures reach
@@ -315,7 +223,9 @@ class DbtRunner:
         nodes: list[NodeResult] = []
         for node_result in getattr(result.result, "results", None) or []:
             name = getattr(node_result.node, "name", "?")
-            timings[name] = float(getattr(node_result, "execution_time", 0.0) or 0.0)
+            if str(getattr(node_result.node, "resource_type", "")).split(".")[-1].lower() != "operation":
+                # Models, seeds and tests; not the project's on-run-start check of the vars.
+                timings[name] = float(getattr(node_result, "execution_time", 0.0) or 0.0)
             status = str(getattr(node_result, "status", ""))
             status = status.split(".")[-1].lower()
             nodes.append(NodeResult(name, status, str(node_result.message or ""),
@@ -335,8 +245,5 @@ class DbtRunner:
             return
         from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
-        # dbt-duckdb keeps one DuckDB instance open for the whole process by default.
-        with DuckDBConnectionManager._LOCK:
-            if DuckDBConnectionManager._ENV is not None:
-                DuckDBConnectionManager._ENV.close()
-                DuckDBConnectionManager._ENV = None
+        # dbt-duckdb keeps its DuckDB environment for the process; its own clean-up call drops it.
+        DuckDBConnectionManager.close_all_connections()

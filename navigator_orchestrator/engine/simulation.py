@@ -37,7 +37,6 @@ import duckdb
 
 from navigator_orchestrator.safety import checkpoints
 from navigator_orchestrator.engine import database
-from navigator_orchestrator.engine import dbt_runner
 from navigator_orchestrator.safety import runlog
 from navigator_orchestrator.quality import tripwires
 from navigator_orchestrator.safety import interrupts
@@ -46,6 +45,7 @@ from navigator_orchestrator.safety.permissions import private_files
 from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
+from navigator_orchestrator.engine.publish import CheckedPublish
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
@@ -142,9 +142,7 @@ class Simulation:
         self.observer = observer or RunObserver()
         self.elsewhere: dict[str, list[str]] = {}  # design -> checkpoint dirs of earlier runs
         self._last_stage_seconds = 0.0
-        # The year-only work tables live in memory during a run (see database.work_catalog).
-        self.dbt = DbtRunner(self.database_path, threads=threads,
-                             work_catalog=database.WORK_CATALOG)
+        self.dbt = DbtRunner(self.database_path, threads=threads)
 
     # ----- planning -------------------------------------------------------
     @property
@@ -204,7 +202,6 @@ class Simulation:
         cfg = self.config
         # Refuse a file that is not a DuckDB database before taking a lock or a backup of it.
         check_duckdb_file(self.database_path)
-        dbt_runner.preload()  # overlaps the census check, the lock and the backup below
         # The census is read once, here: the rows loaded after the lock and the backup are
         # the rows checked now, and the hash recorded is that of the bytes they came from.
         census = read_census(cfg.census_path, cfg.census_date, CensusOptions.from_setup(cfg.setup))
@@ -297,54 +294,44 @@ class Simulation:
                         rows["raw_census"] = load_census(conn, census).row_count
                 with self._stage(None, "dbt_parse") as rows:
                     rows["nodes"] = self.dbt.prepare()
-            last_year = year_plans[-1].year if year_plans else None
-            work = (database.work_catalog(conn, self.dbt.work_catalog, self.dbt.work_models(),
-                                          timed=lambda: self._stage(None, "write_back"))
-                    if self.years()[:-1] and self.dbt.work_catalog else contextlib.nullcontext())
-            with work as catalog:
-                for plan in year_plans:
-                    design = self.designs[plan.plan_design_id]
-                    identity = self.identity(plan.plan_design_id)
-                    year_started = time.perf_counter()
-                    # The last year is built straight into the database file, where `dbt run`
-                    # by hand and the recovery commands look for it: nothing to write back.
-                    into_file = plan.year == last_year
-                    if into_file and catalog is not None:
-                        catalog.release()
-                    with self._stage(plan.year, "dbt_build") as rows:
-                        invocation = self.dbt.invoke(plan.dbt_command, plan.dbt_vars, into_file=into_file)
-                        rows["models"] = len(invocation.node_timings)
-                        # dbt's own time per model (compile + materialize), summed: the rest
-                        # of the year's stages is orchestration.
-                        rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
-                    # Data-quality tripwires on the unpublished year, while the year is appended
-                    # in a transaction that commits only once they pass: an error publishes nothing.
-                    with database.CheckedPublish(conn, scenario, [plan.plan_design_id], plan.year) as publish:
-                        with self._stage(plan.year, "tripwires") as rows:
-                            rows["checks"] = len(tripwires.guard_year(conn, design, plan.year, run_id, self.database_path).results)
-                        with self._stage(plan.year, "publish") as rows:
-                            counts = publish.commit()
-                            rows.update(counts)
-                    summary = year_summary(conn, scenario, plan.plan_design_id, plan.year)
-                    summary.row_counts = counts
-                    with self._stage(plan.year, "checkpoint") as rows:
-                        checkpoints.write_checkpoint(
-                            conn, year=plan.year, identity=identity, run_id=run_id,
-                            config_hash=hashes[plan.plan_design_id], census_hash=census_hash,
-                            directory=self.checkpoint_dir,
-                        )
-                    checkpoint_seconds += self._last_stage_seconds
-                    summary.seconds = time.perf_counter() - year_started
-                    runlog.year_done(conn, run_id, plan.year, summary.seconds, counts, plan.plan_design_id)
-                    with self._stage(plan.year, "audit") as rows:
-                        audit = year_audit(conn, scenario, plan.plan_design_id, plan.year, self.census_year,
-                                           earlier=history[plan.plan_design_id])
-                        history[plan.plan_design_id] = audit.history
-                        rows["years_summarised"] = len(audit.history)
-                    summaries.append(summary)
-                    obs.year_finished(summary, audit)
-                    if self.on_year:
-                        self.on_year(summary)
+            for plan in year_plans:
+                design = self.designs[plan.plan_design_id]
+                identity = self.identity(plan.plan_design_id)
+                year_started = time.perf_counter()
+                with self._stage(plan.year, "dbt_build") as rows:
+                    invocation = self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
+                    rows["models"] = len(invocation.node_timings)
+                    # dbt's own time per model (compile + materialize), summed: the rest
+                    # of the year's stages is orchestration.
+                    rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
+                # Data-quality tripwires on the unpublished year, while the year is appended
+                # in a transaction that commits only once they pass: an error publishes nothing.
+                with CheckedPublish(conn, scenario, [plan.plan_design_id], plan.year) as publish:
+                    with self._stage(plan.year, "tripwires") as rows:
+                        rows["checks"] = len(tripwires.guard_year(conn, design, plan.year, run_id, self.database_path).results)
+                    with self._stage(plan.year, "publish") as rows:
+                        counts = publish.commit()
+                        rows.update(counts)
+                summary = year_summary(conn, scenario, plan.plan_design_id, plan.year)
+                summary.row_counts = counts
+                with self._stage(plan.year, "checkpoint") as rows:
+                    checkpoints.write_checkpoint(
+                        conn, year=plan.year, identity=identity, run_id=run_id,
+                        config_hash=hashes[plan.plan_design_id], census_hash=census_hash,
+                        directory=self.checkpoint_dir,
+                    )
+                checkpoint_seconds += self._last_stage_seconds
+                summary.seconds = time.perf_counter() - year_started
+                runlog.year_done(conn, run_id, plan.year, summary.seconds, counts, plan.plan_design_id)
+                with self._stage(plan.year, "audit") as rows:
+                    audit = year_audit(conn, scenario, plan.plan_design_id, plan.year, self.census_year,
+                                       earlier=history[plan.plan_design_id])
+                    history[plan.plan_design_id] = audit.history
+                    rows["years_summarised"] = len(audit.history)
+                summaries.append(summary)
+                obs.year_finished(summary, audit)
+                if self.on_year:
+                    self.on_year(summary)
             runlog.finish(conn, run_id)
             completed = True
             if year_plans:

@@ -15,7 +15,7 @@ from navigator_orchestrator.reporting.summary import YearAudit
 STAGE_LABELS = {
     "census_load": "load census", "dbt_parse": "dbt parse", "dbt_build": "dbt build",
     "tripwires": "tripwires", "publish": "publish", "checkpoint": "checkpoint", "audit": "audit",
-    "write_back": "write back work tables", "flush": "flush database file",
+    "flush": "flush database file",
 }
 
 

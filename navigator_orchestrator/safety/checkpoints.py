@@ -28,7 +28,8 @@ from pathlib import Path
 
 import duckdb
 
-from navigator_orchestrator.engine.database import PUBLISHED_TABLES, table_exists
+from navigator_orchestrator.engine.database import table_exists
+from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
 from navigator_orchestrator.errors import SafetyError
 from navigator_orchestrator.identity import Identity
 

@@ -1,5 +1,4 @@
 {{ config(tags=["year"]) }}
--- depends_on: {{ ref('int_baseline_workforce') }}
 
 -- Highly compensated employees of the simulated year (IRC 414(q)), one row per person employed
 -- in it. An employee is an HCE when
@@ -8,8 +7,9 @@
 --   (b) paid more than the 414(q)(1)(B) threshold of the look-back year (the year before) in
 --       the look-back year, and, when ndt.top_paid_group is elected, also in the top-paid group
 --       of that year (IRC 414(q)(1)(B)(ii), 414(q)(3)).
--- Look-back pay: pay earned in the previous simulated year (its published snapshot); for the
--- first simulated year, the census pay rate, prorated for people hired during the census year.
+-- Look-back pay (stg_year_start_state): pay earned in the previous simulated year (its
+-- published snapshot); for the first simulated year, the census pay rate, prorated for people
+-- hired during the census year.
 -- People hired in the simulated year had no look-back pay and are HCEs only as owners.
 -- Top-paid group (Treas. Reg. 1.414(q)-1 A-9(b)(1), 1.414(q)-1T A-9(b)(1)(i)): the top 20% of
 -- the look-back year's employees by pay; the 20% counts employees aged 21+ with at least
@@ -18,28 +18,10 @@
 {% set year = var('simulation_year') | int %}
 
 with lookback as (
-{% if year == var('start_year') | int %}
-    select
-        employee_id,
-        (current_compensation
-            * case when employee_hire_date > {{ year_start(year - 1) }}
-                   then (date_diff('day', employee_hire_date, {{ year_end(year - 1) }}) + 1)::double
-                        / {{ days_in_year(year - 1) }}
-                   else 1 end)::decimal(14, 2) as lookback_compensation,
-        {{ years_between('employee_birth_date', year_end(year - 1)) }} as lookback_age,
-        employee_hire_date
-    from {{ ref('int_baseline_workforce') }}
-{% else %}
-    select
-        employee_id,
-        prorated_annual_compensation::decimal(14, 2) as lookback_compensation,
-        current_age as lookback_age,
-        employee_hire_date
-    from {{ source('navigator', 'fct_workforce_snapshot') }}
-    where scenario_id = {{ slug_var("scenario_id") }}
-      and plan_design_id = {{ slug_var("plan_design_id") }}
-      and simulation_year = {{ year - 1 }}
-{% endif %}
+    -- The look-back year's population and pay (stg_year_start_state: the census in the first
+    -- simulated year, the previous year's published snapshot after).
+    select employee_id, lookback_compensation, lookback_age, employee_hire_date
+    from {{ ref('stg_year_start_state') }}
 ),
 
 threshold as (

@@ -47,14 +47,10 @@ current_groups as (
 ),
 
 prior_snapshot as (
-{% if method == 'prior_year' and not first_year %}
-    select * from {{ source('navigator', 'fct_workforce_snapshot') }}
-    where scenario_id = {{ slug_var("scenario_id") }}
-      and plan_design_id = {{ slug_var("plan_design_id") }}
-      and simulation_year = {{ year - 1 }}
-{% else %}
-    select * from {{ ref('int_yearly_snapshot') }} where false
-{% endif %}
+    -- The previous simulated year's published figures (stg_year_start_state); none in the first
+    -- simulated year or with current-year testing.
+    select * from {{ ref('stg_year_start_state') }}
+    where previous_year_simulated and {{ 'true' if method == 'prior_year' and not first_year else 'false' }}
 ),
 
 prior_limits as (

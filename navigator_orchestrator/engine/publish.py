@@ -1,0 +1,247 @@
+"""Publishing a simulated year: the one definition, used by the orchestrator and by dbt.
+
+dbt builds each simulated year into year-only `int_*` tables (the work file); a year reaches
+the published `fct_*` tables here, in ONE DuckDB transaction: check that the year's work
+tables hold exactly that scenario, year and plan designs, delete those designs' years >= Y of
+the scenario from every published table (later years started from the replaced one), append
+year Y to each. Rows of other scenarios and designs are never touched: every published row is
+keyed by (scenario_id, plan_design_id, simulation_year, ...). A crash or a failure therefore
+leaves the published tables at a year boundary, and they always hold the same years.
+
+The orchestrator calls `publish_year` through `CheckedPublish` (the appends overlap the year's
+data-quality checks and commit only once they pass). `dbt run --select fct_...` by hand runs
+the `fct_*` models (dbt/models/marts/*.py, materialization `published`), which call
+`publish_from_dbt`, which calls `publish_year`: same rows, same schema, same compression.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Sequence
+
+import duckdb
+
+from navigator_orchestrator.sql import SLUG
+from navigator_orchestrator.engine.database import WORK_CATALOG, cursor, table_exists, use_catalogs
+
+# Published table -> the year-only model it is appended from (the fct_* dbt models ref exactly
+# these; a test keeps the two in step).
+PUBLISHED_TABLES: dict[str, str] = {
+    "fct_yearly_events": "int_yearly_events",
+    "fct_workforce_snapshot": "int_yearly_snapshot",
+    "fct_employer_match_events": "int_employer_match_events",
+    "fct_ndt_results": "int_ndt_results",
+    "fct_ndt_employee_results": "int_ndt_employee_results",
+    "fct_plan_year_summary": "int_plan_year_summary",
+}
+
+# Published columns stored with ZSTD instead of DuckDB's own choice. Every value in them is
+# distinct (hash ids, each event's JSON details): DuckDB's dictionary/FSST analysis of them was
+# about a third of a year's publish and stored them larger (docs/performance.md). DuckDB takes
+# a column's compression only where the table is created, so publish_year creates these tables.
+ZSTD_COLUMNS: dict[str, tuple[str, ...]] = {
+    "fct_yearly_events": ("event_id",),
+    "fct_employer_match_events": ("event_id", "event_details"),
+}
+
+# An append is split into rowid ranges of at least this many rows (see _append_source).
+_SPLIT_MIN_ROWS = 10_000
+
+
+class PublishRefused(RuntimeError):
+    """The work tables do not hold the year asked for; nothing was written. The message says
+    what they hold and how to build the year."""
+
+
+def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                      year: int) -> None:
+    """Raise PublishRefused unless every source of a published table exists and holds rows of
+    this scenario, year and these designs only (the snapshot at least one row: every year has
+    a workforce).
+
+    This is what keeps a by-hand `dbt run --select fct_...` from appending another year's work
+    tables (for example the last year of a finished run) under the year its vars name."""
+    for table, source in PUBLISHED_TABLES.items():
+        if not table_exists(conn, source, WORK_CATALOG):
+            raise PublishRefused(
+                f"{source} (the source of {table}) has not been built in this database's work file; "
+                f"nothing was published. Build year {year} first: "
+                f"navigator dbt --year {year} -- run --select tag:year")
+        rows, scenarios, low, high, other, foreign = conn.execute(
+            f"select count(*), count(distinct scenario_id), min(simulation_year), max(simulation_year), "
+            f"any_value(scenario_id), count(*) filter (where not list_contains(?, plan_design_id)) "
+            f"from {source}", [list(plan_design_ids)]).fetchone()
+        if rows == 0 and table != "fct_workforce_snapshot":
+            continue  # e.g. no match events when the match is off
+        if foreign:
+            raise PublishRefused(
+                f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
+                f"published. Build the year with those designs' vars first (navigator dbt --plan-design ID --year Y -- run --select tag:year tag:publish)")
+        if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
+            found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
+                     + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
+            raise PublishRefused(
+                f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
+                f"Build that year first, then publish: navigator dbt --year {year} -- run --select tag:year tag:publish")
+
+
+def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                    year: int) -> None:
+    """Delete years >= `year` of these designs of this scenario from every published table
+    (caller owns the transaction). Other designs and scenarios keep every row."""
+    for table in PUBLISHED_TABLES:
+        if table_exists(conn, table):
+            conn.execute(
+                f"delete from {table} where scenario_id = ? and list_contains(?, plan_design_id) "
+                "and simulation_year >= ?",
+                [scenario_id, list(plan_design_ids), year],
+            )
+
+
+def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> str:
+    """The query a published table appends from: `source` whole, or in `parts` rowid ranges.
+
+    A year-only table of 122,880 rows or fewer is one row group, and DuckDB appends a row group
+    with one thread. Read as disjoint rowid ranges that together cover every row, the same rows
+    are appended by `parts` threads at once when the connection does not preserve insertion
+    order (the rows' physical order is then not the source's; nothing reads the published
+    tables by it).
+    """
+    if parts > 1:
+        rows = conn.execute(f"select count(*) from {source}").fetchone()[0]
+        parts = min(parts, rows // _SPLIT_MIN_ROWS)  # many threads, few rows: fewer ranges
+        if parts > 1:
+            bounds = [rows * i // parts for i in range(1, parts)]
+            ranges = [f"rowid < {bounds[0]}"]
+            ranges += [f"rowid >= {low} and rowid < {high}" for low, high in zip(bounds, bounds[1:])]
+            ranges += [f"rowid >= {bounds[-1]}"]
+            return " union all ".join(f"(select * from {source} where {r})" for r in ranges)
+    return f"select * from {source}"
+
+
+def create_published_table(conn: duckdb.DuckDBPyConnection, table: str, source: str) -> None:
+    """Create an empty published table with the columns of `source` (its year-only model)."""
+    zstd = ZSTD_COLUMNS.get(table, ())
+    columns = ", ".join(
+        f'"{name}" {kind}' + (" using compression zstd" if name in zstd else "")
+        for name, kind, *_ in conn.execute(f"describe {source}").fetchall()
+    )
+    conn.execute(f"create table {table} ({columns})")
+
+
+def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str], year: int,
+                 before_commit: Callable[[], None] | None = None, parts: int = 1) -> dict[str, int]:
+    """Atomically replace years >= `year` of these designs of this scenario with the freshly
+    built year (which holds rows of exactly these designs); returns the rows appended per
+    published table.
+
+    Raises PublishRefused (nothing written) when the work tables hold another scenario or year.
+    `before_commit` runs inside the transaction, after the appends; if it raises, nothing is
+    published. `parts` > 1 appends each table in that many rowid ranges at once; only for a
+    connection that does not preserve insertion order (CheckedPublish's)."""
+    counts: dict[str, int] = {}
+    conn.execute("begin transaction")
+    try:
+        check_work_tables(conn, scenario_id, plan_design_ids, year)
+        clear_from_year(conn, scenario_id, plan_design_ids, year)
+        for table, source in PUBLISHED_TABLES.items():
+            if not table_exists(conn, table):
+                create_published_table(conn, table, source)
+            query = _append_source(conn, source, parts)
+            counts[table] = conn.execute(f"insert into {table} by name {query}").fetchone()[0]
+        if before_commit is not None:
+            before_commit()
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return counts
+
+
+def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int,
+                     start_year: int) -> dict[str, int]:
+    """The by-hand publish of a `fct_*` dbt model: the year its vars name, or a refusal.
+
+    Refuses (PublishRefused, nothing written) a year after the first whose previous year is
+    not published for the scenario (it would leave a gap), and everything `publish_year`
+    refuses. Each `fct_*` model publishes all three tables, so publishing one alone never
+    leaves them disagreeing on which years they hold."""
+    for name, value in (("scenario_id", scenario_id), ("plan_design_id", plan_design_id)):
+        if not isinstance(value, str) or not SLUG.fullmatch(value):
+            raise PublishRefused(f"{name} must be a slug, got {str(value)[:80]!r}; take the vars "
+                                 "from navigator dbt-vars")
+    use_catalogs(conn)  # dbt's connection: resolve names as the orchestrator's does
+    if year > start_year:
+        have = table_exists(conn, "fct_workforce_snapshot") and conn.execute(
+            "select count(*) > 0 from fct_workforce_snapshot "
+            "where scenario_id = ? and plan_design_id = ? and simulation_year = ?",
+            [scenario_id, plan_design_id, year - 1]).fetchone()[0]
+        if not have:
+            raise PublishRefused(
+                f"year {year} continues from year {year - 1}, which is not published for scenario "
+                f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish {year - 1} "
+                "first, or simulate: navigator run")
+    return publish_year(conn, scenario_id, [plan_design_id], year)
+
+
+class _Withdrawn(Exception):
+    """The year's checks failed: its publish transaction is rolled back."""
+
+
+class CheckedPublish:
+    """A year's publish that runs while the year is being checked and commits only if asked.
+
+    The appends run in `publish_year`'s one transaction on a second connection to the same
+    database, in a background thread, while the caller checks the unpublished year on its own
+    connection (DuckDB runs both at once; neither sees the other's uncommitted rows). `commit`
+    waits for the appends and commits; leaving the `with` block without committing (a failed
+    check, an interrupt) rolls everything back, so a year is still published whole or not at all.
+    """
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                 year: int):
+        self._cursor = cursor(conn)
+        try:
+            # This connection only appends: let DuckDB append a table's rows with every thread.
+            self._cursor.execute("set session preserve_insertion_order = false")
+            self._parts = int(self._cursor.execute("select current_setting('threads')").fetchone()[0])
+        except BaseException:
+            self._cursor.close()
+            raise
+        self._decided = threading.Event()
+        self._approved = False
+        self._counts: dict[str, int] = {}
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._publish, args=(scenario_id, tuple(plan_design_ids), year),
+                                        name=f"navigator-publish-{year}", daemon=True)
+        self._thread.start()
+
+    def _publish(self, scenario_id: str, plan_design_ids: tuple[str, ...], year: int) -> None:
+        try:
+            self._counts = publish_year(self._cursor, scenario_id, plan_design_ids, year,
+                                        before_commit=self._await_decision,
+                                        parts=self._parts)
+        except BaseException as exc:  # handed to the caller's thread by commit()
+            self._error = exc
+
+    def _await_decision(self) -> None:
+        self._decided.wait()
+        if not self._approved:
+            raise _Withdrawn()
+
+    def commit(self) -> dict[str, int]:
+        """Wait for the appends, commit them; row counts per published table."""
+        self._approved = True
+        self._decided.set()
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._counts
+
+    def __enter__(self) -> "CheckedPublish":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self._decided.set()  # not approved unless commit() ran: the transaction rolls back
+        self._thread.join()
+        self._cursor.close()

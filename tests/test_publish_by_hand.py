@@ -1,0 +1,174 @@
+"""dbt by hand publishes exactly as the orchestrator does, or refuses with nothing written.
+
+The `fct_*` models run through the real `dbt` program, from a separate process, on database
+files a real run wrote, as an operator following the RUNBOOK would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from conftest import copy_database
+from navigator_orchestrator import cli
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
+from navigator_orchestrator.engine import publish
+from navigator_orchestrator.engine.by_hand import dbt_vars
+from navigator_orchestrator.engine.simulation import Simulation
+
+DBT = Path(sys.executable).with_name("dbt")
+
+
+def dbt(db: Path, tmp_path: Path, *args: str, vars_: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "NAVIGATOR_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("NAVIGATOR_DUCKDB_INSTANCE", None)
+    command = [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
+               "--log-path", str(tmp_path / "logs")]
+    if vars_ is not None:
+        command += ["--vars", json.dumps(vars_, default=str)]
+    return subprocess.run(command, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=600)
+
+
+def published(db: Path) -> dict[str, dict]:
+    """Per published table: its columns and types, its compression per column, its rows (a
+    hash of every column but run_id, per year)."""
+    with duckdb.connect(str(db), read_only=True) as conn:
+        out = {}
+        for table in publish.PUBLISHED_TABLES:
+            out[table] = {
+                "schema": conn.execute(f"select column_name, column_type from (describe {table})").fetchall(),
+                "compression": {c: set(k.split(",")) - {"Constant", "Uncompressed"} for c, k in conn.execute(
+                    f"select column_name, string_agg(distinct compression order by compression) "
+                    f"from pragma_storage_info('{table}') where segment_type <> 'VALIDITY' "
+                    f"and column_name in (select unnest(?::varchar[])) group by 1",
+                    [list(publish.ZSTD_COLUMNS.get(table, ()))]).fetchall()},
+                "years": {row[0]: row[1:] for row in conn.execute(
+                    f"select simulation_year, count(*), sum(hash(columns(* exclude (run_id, simulation_year)))) "
+                    f"from {table} group by 1 order by 1").fetchall()},
+            }
+        return out
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory, small_census) -> tuple[Path, Path]:
+    """A finished 2025-2027 run (its database file and work file) and its config."""
+    from conftest import deep_merge
+    import yaml
+
+    from navigator_orchestrator.config.schema import DEFAULT_CONFIG
+
+    directory = tmp_path_factory.mktemp("finished")
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": 2027},
+        "setup": {"census_parquet_path": str(small_census)}})
+    config = directory / "config.yaml"
+    config.write_text(yaml.safe_dump(data, sort_keys=False))
+    db = directory / "simulation.duckdb"
+    cwd = os.getcwd()
+    os.chdir(directory)
+    try:
+        Simulation(load_config(config), db).run()
+    finally:
+        os.chdir(cwd)
+    return db, config
+
+
+def test_a_year_published_by_hand_equals_the_orchestrators(finished_run, tmp_path, make_config):
+    db, config_path = finished_run
+    config = load_config(config_path)
+    # The same scenario run by the orchestrator for 2025-2026 only, then 2026 again by hand.
+    by_hand = tmp_path / "by_hand.duckdb"
+    Simulation(config.with_years(2025, 2026), by_hand).run()
+    before = published(by_hand)
+    done = dbt(by_hand, tmp_path, "run", "--select", "tag:year", "tag:publish", vars_=dbt_vars(config, 2026))
+    assert done.returncode == 0, done.stdout[-3000:]
+    after, orchestrated = published(by_hand), published(db)
+    for table in publish.PUBLISHED_TABLES:
+        assert after[table]["schema"] == orchestrated[table]["schema"], table
+        assert after[table]["compression"] == orchestrated[table]["compression"], table
+        assert set(after[table]["compression"]) == set(publish.ZSTD_COLUMNS.get(table, ()))
+        assert all(kinds <= {"ZSTD"} for kinds in after[table]["compression"].values()), after[table]
+        assert after[table]["years"] == {y: orchestrated[table]["years"][y] for y in (2025, 2026)}, table
+        assert after[table]["years"] == before[table]["years"], table
+
+
+def test_the_plans_by_hand_sequence_after_a_finished_run_refuses_and_loses_nothing(finished_run, tmp_path):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    vars_2025 = dbt_vars(load_config(finished_run[1]), 2025)
+    before = published(db)
+    steps = [
+        ["int_baseline_workforce", "int_employee_compensation_by_year"],
+        ["int_workforce_needs_by_level", "int_hiring_events"],
+        ["fct_yearly_events", "int_workforce_snapshot_optimized", "int_employee_contributions", "fct_workforce_snapshot"],
+    ]
+    results = [dbt(db, tmp_path, "run", "--select", *step, vars_=vars_2025) for step in steps]
+    assert [r.returncode for r in results[:2]] == [0, 0], results[1].stdout[-2000:]
+    refused = results[2]
+    assert refused.returncode != 0
+    assert "int_yearly_events holds scenario 'baseline' year 2027, not scenario 'baseline' year 2025" in refused.stdout
+    assert "nothing was published" in refused.stdout
+    assert published(db) == before  # all three tables still hold 2025-2027, untouched
+
+    # Built whole for 2025, the year publishes, and every later year goes from all three tables.
+    done = dbt(db, tmp_path, "run", "--select", "tag:year", "tag:publish", vars_=vars_2025)
+    assert done.returncode == 0, done.stdout[-3000:]
+    after = published(db)
+    for table in publish.PUBLISHED_TABLES:
+        assert list(after[table]["years"]) == [2025], table
+        assert after[table]["years"][2025] == before[table]["years"][2025], table
+
+
+def test_a_later_year_is_not_published_by_hand_over_a_gap(finished_run, tmp_path):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    with duckdb.connect(str(db)) as conn:
+        for table in publish.PUBLISHED_TABLES:
+            conn.execute(f"delete from {table} where simulation_year >= 2026")
+    before = published(db)
+    # The work file holds 2027; the vars name 2027, whose previous year is not published.
+    refused = dbt(db, tmp_path, "run", "--select", "fct_employer_match_events",
+                  vars_=dbt_vars(load_config(finished_run[1]), 2027))
+    assert refused.returncode != 0
+    assert "year 2027 continues from year 2026, which is not published" in refused.stdout
+    assert published(db) == before
+
+
+def test_dbt_without_vars_says_once_which_are_missing_and_how_to_get_them(finished_run, tmp_path):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    before = published(db)
+    refused = dbt(db, tmp_path, "run", "--select", "fct_yearly_events")
+    assert refused.returncode != 0
+    output = refused.stdout + refused.stderr
+    assert output.count("needs the scenario's vars") == 1
+    assert "simulation_year" in output and "navigator dbt-vars" in output and "navigator dbt " in output
+    assert "NoneType" not in output
+    assert published(db) == before
+
+
+def test_navigator_dbt_passes_the_scenarios_vars_and_reports_a_refusal_in_one_line(finished_run, tmp_path, capsys):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    before = published(db)
+    code = cli.main(["dbt", "-c", str(finished_run[1]), "--database", str(db), "--year", "2026",
+                     "--", "run", "--select", "fct_workforce_snapshot"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1].startswith("Error: dbt run failed: fct_workforce_snapshot: int_yearly_events holds")
+    assert "Traceback" not in err[-1]
+    assert published(db) == before
+    assert cli.main(["dbt", "--database", str(db), "--", "run", "--vars", "{}"]) == 1
+    assert "leave --vars out" in capsys.readouterr().err
+
+
+def test_the_vars_check_names_exactly_the_vars_navigator_dbt_vars_prints():
+    import re
+
+    from navigator_orchestrator.config.schema import SimulationConfig
+
+    macro = (DBT_PROJECT_DIR / "macros" / "scenario_vars.sql").read_text()
+    listed = re.search(r"set required = \[(.*?)\]", macro, re.S).group(1)
+    assert set(re.findall(r"'([a-z0-9_]+)'", listed)) == set(dbt_vars(SimulationConfig(), 2025))
