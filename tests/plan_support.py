@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
 from conftest import deep_merge
@@ -45,7 +44,10 @@ def run_scenario(base_dir: Path, census: Path, overrides: dict[str, Any],
 
 
 def rows(db: Path, sql: str, params: list | None = None) -> list[dict[str, Any]]:
-    with duckdb.connect(str(db), read_only=True) as conn:
+    """Rows of `sql` as dicts, on the database as a run sees it (its file and its work file)."""
+    from navigator_orchestrator.engine.database import connection
+
+    with connection(db) as conn:
         cur = conn.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
