@@ -227,6 +227,10 @@ def _check(con: duckdb.DuckDBPyConnection, source: CensusSource, mapping: Column
            census_date: date, options: CensusOptions, report: CensusReport) -> pa.Table | None:
     types = {r[0]: str(r[1]).upper() for r in con.execute("DESCRIBE census_source").fetchall()}
     columns = {c: parse.Column(c, f"c{i}", types[f"c{i}"]) for c, i in mapping.used.items()}
+    # Every used text cell trimmed once, blanks as NULL; other columns (PII) are never selected.
+    cells = ", ".join(f"nullif(trim({c.source}), '') AS {c.source}" if c.text else c.source
+                      for c in columns.values())
+    con.execute(f"CREATE TEMP TABLE census_cells AS SELECT _row, {cells} FROM census_source")
     params = {"date_format": options.date_format} if options.date_format else {}
     sql, keys = parse.evidence_sql(columns)
     measures = dict(zip(keys, _one(con, sql))) if sql else {}
@@ -317,7 +321,7 @@ def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_
                  "employee_rehire_date THEN NULL ELSE employee_termination_date END")
     inner = ", ".join(parts[:-1])
     return (f"SELECT *, {parts[-1]} AS current_termination FROM (SELECT {inner} "
-            "FROM census_source)")
+            "FROM census_cells)")
 
 
 def _rate_scale(con: duckdb.DuckDBPyConnection, columns: dict[str, parse.Column],

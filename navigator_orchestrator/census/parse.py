@@ -1,4 +1,5 @@
-"""Cell parsing rules of the census, as SQL over the positional source table `census_source`.
+"""Cell parsing rules of the census, as SQL over the view `census_cells` (the file's used
+columns by position, text trimmed).
 
 Every rule is decided per file (or per column) from the whole file before any cell is read,
 so one value can never be read two ways:
@@ -74,7 +75,8 @@ class Decisions:
 
 
 def _v(col: Column) -> str:
-    return f"nullif(trim({col.source}), '')"
+    """A text cell, already trimmed with blanks as NULL (the view `census_cells`)."""
+    return col.source
 
 
 def _clean_number(col: Column) -> str:
@@ -86,6 +88,8 @@ def evidence_sql(columns: dict[str, Column]) -> tuple[str, list[tuple[str, str]]
     """One aggregate query over the source; returns (sql, [(column, measure), ...])."""
     parts: list[str] = []
     keys: list[tuple[str, str]] = []
+    # count(CASE WHEN cheap THEN CASE WHEN regex ...): CASE is lazy, so the regular
+    # expressions only see the cells a cheap test lets through (not ISO dates, not plain numbers).
     for name in DATE_COLUMNS:
         col = columns.get(name)
         if col is None or not col.text:
@@ -93,18 +97,20 @@ def evidence_sql(columns: dict[str, Column]) -> tuple[str, list[tuple[str, str]]
         v = _v(col)
         a = f"TRY_CAST(regexp_extract({v}, '{_SLASH}', 1) AS INTEGER)"
         b = f"TRY_CAST(regexp_extract({v}, '{_SLASH}', 2) AS INTEGER)"
+        candidate = f"TRY_CAST({v} AS DATE) IS NULL"
         slash = f"regexp_full_match({v}, '{_SLASH}')"
-        parts += [f"count(*) FILTER (WHERE {slash})", f"count(*) FILTER (WHERE {slash} AND {a} > 12)",
-                  f"count(*) FILTER (WHERE {slash} AND {b} > 12)"]
-        keys += [(name, "slash"), (name, "first_over_12"), (name, "second_over_12")]
+        for measure, test in (("slash", "true"), ("first_over_12", f"{a} > 12"), ("second_over_12", f"{b} > 12")):
+            parts.append(f"count(CASE WHEN {candidate} THEN CASE WHEN {slash} AND {test} THEN 1 END END)")
+            keys.append((name, measure))
     for name in NUMBER_COLUMNS:
         col = columns.get(name)
         if col is None or not col.text:
             continue
         s = _clean_number(col)
-        parts += [f"count(*) FILTER (WHERE regexp_matches({s}, '{_COMMA_EVIDENCE}'))",
-                  f"count(*) FILTER (WHERE regexp_matches({s}, '{_POINT_EVIDENCE}'))"]
-        keys += [(name, "comma"), (name, "point")]
+        marked = f"(contains({_v(col)}, ',') OR contains({_v(col)}, '.') OR contains(lower({_v(col)}), 'e'))"
+        for measure, pattern in (("comma", _COMMA_EVIDENCE), ("point", _POINT_EVIDENCE)):
+            parts.append(f"count(CASE WHEN {marked} THEN CASE WHEN regexp_matches({s}, '{pattern}') THEN 1 END END)")
+            keys.append((name, measure))
     active = columns.get("active")
     if active is not None and active.text:
         words = ", ".join(f"'{w}'" for w in STATUS_WORDS)
@@ -112,7 +118,7 @@ def evidence_sql(columns: dict[str, Column]) -> tuple[str, list[tuple[str, str]]
         keys.append(("active", "status_words"))
     if not parts:
         return "", []
-    return f"SELECT {', '.join(parts)} FROM census_source", keys
+    return f"SELECT {', '.join(parts)} FROM census_cells", keys
 
 
 def decide(measures: dict[tuple[str, str], int], has_format: bool) -> Decisions:
@@ -170,7 +176,10 @@ def date_sql(col: Column, d: Decisions, census_year: int, fmt: str | None) -> tu
             forced = _ymd(_pivot(f"year({forced}) % 100", col.name, census_year),
                           f"month({forced})", f"day({forced})")
         branches.append(f"WHEN try_strptime({v}, $date_format) IS NOT NULL THEN {forced}")
-    branches += [f"WHEN regexp_full_match({v}, '{_ISO}') THEN {iso}",
+    # Fast path: DuckDB's own date cast reads year-first dates (nothing a later branch reads).
+    plain = f"(TRY_CAST(left({v}, 4) AS INTEGER) >= 1000 AND TRY_CAST({v} AS DATE) IS NOT NULL)"
+    branches += [f"WHEN {plain} THEN TRY_CAST({v} AS DATE)",
+                 f"WHEN regexp_full_match({v}, '{_ISO}') THEN {iso}",
                  f"WHEN regexp_full_match({v}, '{_YYYYMMDD}') THEN try_strptime({v}, '%Y%m%d')::DATE",
                  f"WHEN regexp_full_match({v}, '{_SERIAL}') THEN {serial}"]
     slash = f"regexp_full_match({v}, '{_SLASH}')"
@@ -199,7 +208,7 @@ def number_sql(col: Column, d: Decisions) -> tuple[str, str]:
     if not col.text:
         return "NULL::DOUBLE", "false"
     s = _clean_number(col)
-    pct = f"coalesce(ends_with(regexp_replace({_v(col)}, '\\s', '', 'g'), '%'), false)"
+    pct = f"coalesce(ends_with({_v(col)}, '%'), false)"
     signed = f"CASE WHEN {s} LIKE '(%)' THEN '-' || trim({s}, '()') ELSE {s} END"
     if d.decimal.get(col.name) == "comma":
         ok = f"regexp_full_match({signed}, '{_NUMBER_COMMA}')"
@@ -208,6 +217,14 @@ def number_sql(col: Column, d: Decisions) -> tuple[str, str]:
         ok = f"regexp_full_match({signed}, '{_NUMBER_POINT}')"
         text = f"replace({signed}, ',', '')"
     raw = f"CASE WHEN {ok} AND regexp_matches({signed}, '\\d') THEN TRY_CAST({text} AS DOUBLE) END"
+    # Fast path: a plain number (no symbols, separators a decimal comma could make ambiguous)
+    # is read by DuckDB's own cast.
+    v = _v(col)
+    simple = f"NOT contains({v}, '_') AND NOT contains({v}, '%') AND NOT contains({v}, ',')"
+    if d.decimal.get(col.name) == "comma":
+        simple += f" AND NOT contains({v}, '.')"
+    fast = f"CASE WHEN {simple} THEN TRY_CAST({v} AS DOUBLE) END"
+    raw = f"CASE WHEN {fast} IS NOT NULL THEN {fast} ELSE {raw} END"
     return f"CASE WHEN isfinite({raw}) THEN {raw} END", pct
 
 
@@ -228,5 +245,5 @@ def bool_sql(col: Column, status_words: bool) -> str:
 
 
 def present_sql(col: Column) -> str:
-    return f"({_v(col)} IS NOT NULL)" if col.text else f"({col.source} IS NOT NULL)"
+    return f"({col.source} IS NOT NULL)"
 
