@@ -143,6 +143,20 @@ def _database(args: argparse.Namespace) -> Path:
     return Path(args.database or DEFAULT_DATABASE).resolve()
 
 
+def _refuse_an_input_as_out(out: Path, args: argparse.Namespace) -> None:
+    """Raise ConfigError when --out names a file the command reads: the database (or its
+    write-ahead log), the config or the config's census, which writing would destroy."""
+    config_path = resolve_config_path(args.config)
+    db = _database(args)
+    inputs = {db: "the database", Path(f"{db}.wal"): "the database's write-ahead log",
+              config_path: "the config", load_config(config_path).census_path: "the census"}
+    target = Path(out).resolve()
+    for path, what in inputs.items():
+        path = Path(path).resolve()
+        if target == path or (target.exists() and path.exists() and target.samefile(path)):
+            raise ConfigError(f"--out {out} is {what} ({path}); name another file for the output")
+
+
 @guarded
 def cmd_checkpoint(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety import checkpoints
@@ -261,6 +275,9 @@ def cmd_census_generate(args: argparse.Namespace) -> int:
 
     census_date = date.fromisoformat(args.census_date)
     out = Path(args.out)
+    if out.exists() or out.is_symlink():
+        raise ConfigError(f"--out {out} already exists; navigator does not overwrite it (it may be a real "
+                          "census): name a new file or move that one away")
     generate_census(args.employees, args.seed, out, census_date)
     print(f"Wrote {args.employees:,} employees (seed {args.seed}, as of {census_date}) to {out}")
     return 0
@@ -300,6 +317,10 @@ def _read_database(args: argparse.Namespace):
 def cmd_report(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.html import write_report
 
+    if args.out is not None:
+        if args.out.suffix.lower() not in (".html", ".htm"):
+            raise ConfigError(f"--out {args.out}: the report is HTML; name a .html file")
+        _refuse_an_input_as_out(args.out, args)
     identity, conn = _read_database(args)
     with conn:
         out = write_report(conn, identity, args.out)
@@ -318,6 +339,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     baseline = args.baseline or config.effective_plan_design_id
     years = _parse_years(args.years) if args.years else None
     out = check_out_path(args.out) if args.out else None
+    if out is not None:
+        _refuse_an_input_as_out(out, args)
     identity, conn = _read_database(args)
     with conn:
         comparison = load_comparison(conn, identity.scenario_id, config.design_ids, baseline, years,
@@ -504,7 +527,7 @@ def build_parser() -> argparse.ArgumentParser:
     cg = census_sub.add_parser("generate", help="write a realistic synthetic census")
     cg.add_argument("--employees", type=int, required=True)
     cg.add_argument("--seed", type=int, default=42)
-    cg.add_argument("--out", required=True, help="output path (.parquet or .csv)")
+    cg.add_argument("--out", required=True, help="new output path (.parquet or .csv); an existing file is refused")
     cg.add_argument("--census-date", default="2024-12-31", help="YYYY-MM-DD (default 2024-12-31)")
     cg.set_defaults(func=cmd_census_generate)
 

@@ -69,3 +69,34 @@ def test_dbt_vars_prints_json_for_a_year(tmp_path, make_config):
     proc = navigator("dbt-vars", "-c", str(make_config()), "--year", "2026", cwd=tmp_path)
     assert proc.returncode == 0
     assert '"simulation_year": 2026' in proc.stdout and '"random_seed": 42' in proc.stdout
+
+
+def test_report_and_compare_refuse_to_write_over_their_inputs(tmp_path, make_config):
+    census = tmp_path / "census.csv"
+    assert navigator("census", "generate", "--employees", "60", "--seed", "3", "--out", str(census),
+                     cwd=tmp_path).returncode == 0
+    config = make_config({"setup": {"census_parquet_path": str(census)}})
+    db = tmp_path / "sim.duckdb"
+    duckdb.connect(str(db)).close()
+    before = {p: p.read_bytes() for p in (db, census, config)}
+    attempts = [
+        ("report", "--out", str(db)),            # the database itself
+        ("report", "--out", str(tmp_path / "notes.txt")),  # not HTML
+        ("compare", "--out", str(census)),       # the census the config reads
+    ]
+    for command, *rest in attempts:
+        proc = navigator(command, "-c", str(config), "--database", str(db), *rest, cwd=tmp_path)
+        assert proc.returncode == 1, (command, rest, proc.stdout)
+        assert proc.stderr.strip().splitlines()[-1].startswith("Error: --out "), proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert {p: p.read_bytes() for p in before} == before
+    assert not (tmp_path / "notes.txt").exists()
+
+
+def test_census_generate_refuses_to_overwrite_a_file(tmp_path):
+    census = tmp_path / "census.csv"
+    census.write_text("employee_id,employee_birth_date\nREAL_1,1970-01-01\n")
+    proc = navigator("census", "generate", "--employees", "10", "--seed", "1", "--out", str(census), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith(f"Error: --out {census} already exists")
+    assert census.read_text() == "employee_id,employee_birth_date\nREAL_1,1970-01-01\n"
