@@ -201,14 +201,14 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
 @guarded
 def cmd_runs(args: argparse.Namespace) -> int:
     from navigator_orchestrator.safety import runlog
-    from navigator_orchestrator.engine.database import connection
     from navigator_orchestrator.safety.lock import refuse_while_running
+    from navigator_orchestrator.sql import connect_duckdb
 
     db = _database(args)
     if not db.exists():
         raise SimulationError(f"no database at {db}; pass --database PATH")
     refuse_while_running(db, "navigator runs")
-    with connection(db) as conn:
+    with connect_duckdb(db, read_only=True) as conn:  # a read-only (archived) database lists too
         rows = runlog.list_runs(conn, args.limit)
     if not rows:
         print(f"No runs recorded in {db}")

@@ -127,6 +127,23 @@ def test_a_read_only_database_is_refused_in_one_line(tmp_path, mounts, finished_
     assert (ro / "sim.duckdb").read_bytes() == before
 
 
+def test_runs_lists_a_read_only_database(tmp_path, mounts, finished_year):
+    _, db = finished_year
+    ro = tmp_path / "ro"
+    as_root = os.geteuid() == 0
+    if as_root:
+        mounts(ro, "1g")
+    else:
+        ro.mkdir()
+    (ro / "sim.duckdb").write_bytes(db.read_bytes())
+    make_read_only(ro, as_root)
+    before = (ro / "sim.duckdb").read_bytes()
+    proc = navigator("runs", "--database", str(ro / "sim.duckdb"), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "completed" in proc.stdout and "2025-2025" in proc.stdout
+    assert (ro / "sim.duckdb").read_bytes() == before
+
+
 def test_a_read_only_working_directory_fails_in_one_line_and_closes_the_run_log(tmp_path, mounts, finished_year):
     config, db = finished_year
     work = tmp_path / "work"
