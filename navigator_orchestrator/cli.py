@@ -7,7 +7,6 @@ Every failure ends with a one-line `Error: ...` on stderr and a non-zero exit st
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from pathlib import Path
@@ -411,9 +410,10 @@ def cmd_dq(args: argparse.Namespace) -> int:
 @guarded
 def cmd_dbt_vars(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.by_hand import dbt_vars
+    from navigator_orchestrator.engine.dbt_runner import vars_json
 
     config = _design_config(load_config(args.config), args)
-    print(json.dumps(dbt_vars(config, args.year), default=str))
+    print(vars_json(dbt_vars(config, args.year)))
     return 0
 
 

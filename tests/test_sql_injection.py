@@ -328,3 +328,34 @@ def memory_db():
 @given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",), exclude_characters="\x00")))
 def test_literal_round_trips_any_text(memory_db, text):
     assert memory_db.execute(f"select {literal(text)}").fetchone()[0] == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=st.characters(exclude_categories=("Cs",))))
+def test_vars_text_reads_back_as_written_in_dbt(text):
+    """dbt parses --vars as YAML: any text of a var reaches the models as written."""
+    from dbt.config.utils import parse_cli_vars
+
+    from navigator_orchestrator.engine.dbt_runner import vars_json
+
+    assert parse_cli_vars(vars_json({"match_formula_name": text, "n": 1})) == {"match_formula_name": text, "n": 1}
+
+
+def test_a_formula_name_beyond_the_basic_plane_is_stored_as_written(tmp_path, small_census):
+    """A name with an emoji (a surrogate pair in escaped JSON, which YAML refuses) runs for the
+    baseline and a further design, and is stored as written."""
+    name = "O'Brien \u2033plan\u2033 \U0001F600 \u00fcber"
+    data = _default_data()
+    data["simulation"].update(start_year=2025, end_year=2025)
+    data["setup"]["census_parquet_path"] = str(small_census)
+    formula = {**data["employer_match"]["formulas"]["simple_match"], "name": name}
+    data["employer_match"]["formulas"]["simple_match"] = formula
+    data["employer_match"]["active_formula"] = "simple_match"
+    data["plan_designs"] = {"emoji": {"employer_match": {"formulas": {"simple_match": {**formula, "name": name + "!"}}}}}
+    db = tmp_path / "sim.duckdb"
+    Simulation(parse_config(data, tmp_path), db).run()
+    with duckdb.connect(str(db), read_only=True) as conn:
+        names = conn.execute(
+            "select plan_design_id, min(event_details->>'$.formula_name'), max(event_details->>'$.formula_name') "
+            "from fct_employer_match_events group by 1 order by 1").fetchall()
+    assert names == [("emoji", name + "!", name + "!"), ("standard_401k", name, name)]

@@ -8,7 +8,6 @@ publishes the year the vars name, or refuses (engine.publish).
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.engine.database import instance_name
-from navigator_orchestrator.engine.dbt_runner import DbtError
+from navigator_orchestrator.engine.dbt_runner import DbtError, vars_json
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env
 
 # Options the command sets itself; a user passing them is refused with the reason.
@@ -49,7 +48,7 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
     os.environ.update(dbt_output_env())  # installed: nothing written into site-packages
     project = [] if any(a.startswith("--project-dir") for a in args) else ["--project-dir", str(DBT_PROJECT_DIR)]
     full = [*args, *project, "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--vars", json.dumps(dbt_vars(config, year), default=str)]
+            "--vars", vars_json(dbt_vars(config, year))]
     try:
         result = dbtRunner().invoke(full)
     finally:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,20 @@ WORK_TAG = "year"
 
 # Files whose content shapes the parsed manifest.
 _PROJECT_GLOBS = ("*.yml", "models/**/*", "macros/**/*", "seeds/**/*", "tests/**/*")
+
+
+# dbt reads --vars as YAML. JSON is YAML except for escapes YAML does not print: json.dumps
+# writes a character beyond U+FFFF as a surrogate pair ("\\ud83d\\ude00"), which YAML refuses,
+# so those are written as themselves and every character YAML cannot hold raw (C0/C1 controls,
+# DEL, the NEL and line/paragraph separators YAML folds, U+FFFE/U+FFFF) as a \\u escape.
+_ESCAPE_FOR_YAML = re.compile("[^\t\n\r\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def vars_json(dbt_vars: dict[str, Any], sort_keys: bool = False) -> str:
+    """`dbt_vars` as the text of dbt's --vars: JSON that dbt's YAML reader reads back as the
+    same values, whatever characters a free-text var (a match formula's name) holds."""
+    text = json.dumps(dbt_vars, ensure_ascii=False, sort_keys=sort_keys, default=str)
+    return _ESCAPE_FOR_YAML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def installed_versions() -> str:
@@ -191,7 +206,7 @@ class DbtRunner:
             os.environ.update(dbt_output_env())
             result = dbtRunner().invoke(
                 ["parse", "--quiet", "--log-level-file", "warn", *self._base_args(),
-                 "--vars", json.dumps(self.parse_vars())]
+                 "--vars", vars_json(self.parse_vars())]
             )
             if not result.success:
                 raise DbtError(f"dbt could not parse the project in {self.project_dir}: {result.exception}")
@@ -214,7 +229,7 @@ class DbtRunner:
         # not in dbt's cancel lines and stack trace.
         args = [*command, "--log-level", "none", "--log-level-file", "warn", "--no-write-json",
                 "--no-version-check", "--cache-selected-only", *self._base_args(), "--threads", str(self.threads),
-                "--vars", json.dumps(dbt_vars)]
+                "--vars", vars_json(dbt_vars)]
         started = time.perf_counter()
         result = self._runner.invoke(args)
         elapsed = time.perf_counter() - started

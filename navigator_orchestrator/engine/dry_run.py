@@ -6,12 +6,12 @@ the database, so it creates no database, lock, backup, checkpoint or directory.
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 from navigator_orchestrator.safety import checkpoints
 from navigator_orchestrator.safety.backup import human_bytes
+from navigator_orchestrator.engine.dbt_runner import vars_json
 from navigator_orchestrator.engine.simulation import Simulation
 
 
@@ -78,5 +78,5 @@ def describe(sim: Simulation, verbose: bool = False) -> list[str]:
         design = f" [{plan.plan_design_id}]" if len(sim.designs) > 1 else ""
         lines.append(f"  {plan.year}{design}: dbt {' '.join(plan.dbt_command)}")
         if verbose:
-            lines.append(f"    --vars {json.dumps(plan.dbt_vars, sort_keys=True)}")
+            lines.append(f"    --vars {vars_json(plan.dbt_vars, sort_keys=True)}")
     return lines
