@@ -154,9 +154,13 @@ def interrupted(exc: "interrupts.Interrupted", args: argparse.Namespace) -> int:
                 years = published_years(conn, scenario)
     except (ConfigError, duckdb.Error, OSError, ValueError):
         pass
+    config = f" -c {args.config}" if args.config else ""
+    if years == []:  # no year finished by every design: --resume would refuse; start again
+        print(f"Interrupted ({name}): {db} holds no year of scenario {scenario} that every plan design "
+              f"finished; start again with `navigator run{config} --database {db}`", file=sys.stderr)
+        return exc.exit_code
     held = (f"{db} holds {_years_text(years)} of scenario {scenario}" if years is not None
             else f"`navigator checkpoint --database {db}` shows the years {db.name} holds")
-    config = f" -c {args.config}" if args.config else ""
     print(f"Interrupted ({name}): {held}; continue with `navigator run{config} --database {db} --resume`",
           file=sys.stderr)
     return exc.exit_code

@@ -27,6 +27,16 @@ def held_years(db: Path) -> list[int]:
             "select distinct simulation_year from fct_workforce_snapshot order by 1").fetchall()]
 
 
+def _interrupted_line(name: str, db: Path, config: Path, held: str) -> str:
+    """The one line an interrupted run prints: --resume only when a year is held."""
+    if held == "no simulated year":  # --resume would refuse: the line says to start again
+        return (rf"Interrupted \({name}\): {re.escape(str(db))} holds no year of scenario \w+ that every plan "
+                rf"design finished; start again with `navigator run -c {re.escape(str(config))} "
+                rf"--database {re.escape(str(db))}`")
+    return (rf"Interrupted \({name}\): {re.escape(str(db))} holds {held} of scenario \w+; continue with "
+            rf"`navigator run -c {re.escape(str(config))} --database {re.escape(str(db))} --resume`")
+
+
 @pytest.mark.parametrize("point, signum, delay, held", [
     ("run:census_load", signal.SIGINT, 0.0, "no simulated year"),
     ("2025:dbt_build", signal.SIGTERM, 0.8, "no simulated year"),  # inside dbt, seeds and all
@@ -44,9 +54,7 @@ def test_an_interrupt_prints_one_line_and_the_run_log_says_interrupted(
     assert code == 128 + signum, err
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
-    assert re.fullmatch(
-        rf"Interrupted \({name}\): {re.escape(str(db))} holds {held} of scenario \w+; continue with "
-        rf"`navigator run -c {re.escape(str(config))} --database {re.escape(str(db))} --resume`", lines[0]), lines[0]
+    assert re.fullmatch(_interrupted_line(name, db, config, held), lines[0]), lines[0]
     assert "Traceback" not in out + err
     assert statuses(db)[-1] == "interrupted"
     log = sorted((tmp_path / "logs").rglob("run_*.jsonl"))[-1].read_text().splitlines()
@@ -56,6 +64,21 @@ def test_an_interrupt_prints_one_line_and_the_run_log_says_interrupted(
     done = {(str(e["year"] or "run"), e["stage"]) for e in map(json.loads, log) if e["event"] == "stage"}
     assert (year, stage) not in done  # the signal landed in that stage, not after it
     assert main([*argv, "--resume"] if held != "no simulated year" else argv) == 0
+    assert held_years(db) == [2025, 2026, 2027]
+
+
+def test_an_interrupt_after_one_design_published_its_first_year_says_to_start_again(make_config, tmp_path):
+    """Two designs: the baseline's 2025 is published, the other's is not; no year is held by
+    both, so --resume has nothing to continue from and the line says to start again."""
+    config = make_config({**THREE_YEARS, "plan_designs": {"no_core": {"employer_core_contribution": {"enabled": False}}}})
+    db = tmp_path / "simulation.duckdb"
+    argv = ["run", "-c", str(config), "--database", str(db)]
+    code, out, err = signal_at("2025:checkpoint", signal.SIGINT, argv, tmp_path)
+    assert code == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and re.fullmatch(_interrupted_line("SIGINT", db, config, "no simulated year"), lines[0]), err
+    assert main([*argv, "--resume"]) == 1  # what the line no longer suggests
+    assert main(argv) == 0  # what it suggests
     assert held_years(db) == [2025, 2026, 2027]
 
 
