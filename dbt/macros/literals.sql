@@ -18,3 +18,11 @@
 {% macro sql_string(value) -%}
   '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- The key columns every published row starts with: scenario, plan design, run, simulation year. -#}
+{% macro published_keys() -%}
+        {{ slug_var("scenario_id") }} as scenario_id,
+        {{ slug_var("plan_design_id") }} as plan_design_id,
+        {{ slug_var("run_id", "manual") }} as run_id,
+        {{ var('simulation_year') }} as simulation_year,
+{%- endmacro %}

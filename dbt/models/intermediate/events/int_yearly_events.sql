@@ -75,10 +75,7 @@ final as (
     select
         md5(concat_ws('|', {{ slug_var("scenario_id") }}, {{ slug_var("plan_design_id") }},
             {{ var('simulation_year') }}, employee_id, event_sequence, event_type)) as event_id,
-        {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
-        {{ slug_var("run_id", "manual") }} as run_id,
-        {{ var('simulation_year') }} as simulation_year,
+        {{ published_keys() }}
         employee_id,
         event_type,
         event_category,

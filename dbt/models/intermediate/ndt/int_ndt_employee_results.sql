@@ -19,10 +19,7 @@ tests as (
 
 final as (
     select
-        {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
-        {{ slug_var("run_id", "manual") }} as run_id,
-        {{ var('simulation_year') }} as simulation_year,
+        {{ published_keys() }}
         r.employee_id,
         r.test,
         r.is_hce,

@@ -21,10 +21,7 @@ people as (
 
 final as (
     select
-        {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
-        {{ slug_var("run_id", "manual") }} as run_id,
-        {{ var('simulation_year') }} as simulation_year,
+        {{ published_keys() }}
         t.test,
         t.method,
         {{ slug_var("ndt_safe_harbor") }} as safe_harbor,

@@ -10,10 +10,7 @@ final as (
     select
         md5(concat_ws('|', {{ slug_var("scenario_id") }}, {{ slug_var("plan_design_id") }},
             {{ var('simulation_year') }}, employee_id, 'employer_match')) as event_id,
-        {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
-        {{ slug_var("run_id", "manual") }} as run_id,
-        {{ var('simulation_year') }} as simulation_year,
+        {{ published_keys() }}
         employee_id,
         'employer_match' as event_type,
         {{ year_end() }} as effective_date,
