@@ -1,0 +1,53 @@
+"""`navigator` command line: parse options, call one object, print.
+
+`navigator <cmd>` and `python -m navigator_orchestrator.cli <cmd>` are the same program.
+Every failure ends with a one-line `Error: ...` on stderr and a non-zero exit status.
+
+Layout: `context` (the `Context` every command works through: config, database, identity,
+lock, console), `options` (options several commands share) and one module per command group,
+each with its `cmd_*` functions and a `register(sub)` that adds its sub-commands to the parser:
+`run`, `dq`, `validate`, `checkpoint` (checkpoint, runs), `restore`, `census`, `dbt_by_hand`
+(dbt-vars, dbt), `reports` (report, compare, employee, ndt).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING, Sequence
+
+from navigator_orchestrator.safety import interrupts
+from navigator_orchestrator.safety.permissions import private_files
+
+if TYPE_CHECKING:
+    from navigator_orchestrator.reporting.observe import RunObserver
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every command; each command group adds its own sub-commands."""
+    from navigator_orchestrator.cli import census, checkpoint, dbt_by_hand, dq, reports, restore, run, validate
+
+    parser = argparse.ArgumentParser(
+        prog="navigator",
+        description="PlanWise Navigator: workforce and DC plan simulation on dbt + DuckDB.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for group in (run, dq, validate, checkpoint, restore, census, dbt_by_hand, reports):
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None, observers: Sequence[RunObserver] = ()) -> int:
+    """Run one command; files it creates are owner-only, SIGINT/SIGTERM end it with one line.
+
+    `observers` also follow a `run` (progress in a program that embeds the CLI).
+    """
+    with private_files(), interrupts.handled():
+        args = build_parser().parse_args(argv)
+        args.observers = list(observers)
+        return args.func(args)
+
+
+def entry() -> None:
+    """The `navigator` program."""
+    sys.exit(main())
