@@ -67,9 +67,10 @@ def test_an_interrupt_prints_one_line_and_the_run_log_says_interrupted(
     assert held_years(db) == [2025, 2026, 2027]
 
 
-def test_an_interrupt_after_one_design_published_its_first_year_says_to_start_again(make_config, tmp_path):
-    """Two designs: the baseline's 2025 is published, the other's is not; no year is held by
-    both, so --resume has nothing to continue from and the line says to start again."""
+def test_an_interrupt_before_every_design_has_a_checkpoint_says_to_start_again(make_config, tmp_path):
+    """Two designs: 2025 is published for both in one transaction and the interrupt lands in the
+    first design's checkpoint; no design has a checkpoint, so --resume has nothing to continue
+    from and the line says to start again."""
     config = make_config({**THREE_YEARS, "plan_designs": {"no_core": {"employer_core_contribution": {"enabled": False}}}})
     db = tmp_path / "simulation.duckdb"
     argv = ["run", "-c", str(config), "--database", str(db)]

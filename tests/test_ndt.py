@@ -77,19 +77,21 @@ def run_ndt(tmp_path: Path, people: list[Person], year: int = 2025, start_year: 
                          _snapshot_rows(people, year))
         # The previous year's population as stg_year_start_state gives it: the prior people's
         # published figures (none in the first simulated year).
-        conn.execute(f"create table {work}.stg_year_start_state as select employee_id, true as previous_year_simulated, "
+        conn.execute(f"create table {work}.stg_year_start_state as select plan_design_id, employee_id, "
+                     "true as previous_year_simulated, "
                      "is_hce, is_eligible, prorated_annual_compensation, prorated_annual_contributions, "
                      f"catch_up_contribution, employer_match_amount from {work}.int_yearly_snapshot limit 0")
         if prior_people:
-            conn.executemany(f"insert into {work}.stg_year_start_state values (?, true, ?, ?, ?, ?, ?, ?)",
-                             [row[3:] for row in _snapshot_rows(prior_people, year - 1)])
+            conn.executemany(f"insert into {work}.stg_year_start_state values (?, ?, true, ?, ?, ?, ?, ?, ?)",
+                             [row[1:2] + row[3:] for row in _snapshot_rows(prior_people, year - 1)])
         conn.execute(f"create table {work}.int_irs_limits as select * from (values (2024, 345000), (2025, 350000), "
                      "(2026, 360000)) as t(limit_year, compensation_limit)")
-        conn.execute(f"create table {work}.int_hce_determination as select employee_id, "
+        conn.execute(f"create table {work}.int_hce_determination as select plan_design_id, employee_id, "
                      f"case when is_hce then 'compensation' end as hce_basis from {work}.int_yearly_snapshot")
         runner = DbtRunner(db, threads=1)
         try:
-            runner.invoke(["run", "--select", *NDT_MODELS],
+            # The design's parameters come from the vars, as in a run.
+            runner.invoke(["run", "--select", "int_plan_design_parameters", *NDT_MODELS],
                           {**config.to_dbt_vars(), "scenario_id": "s", "simulation_year": year, "run_id": "t"})
         finally:
             runner.close()

@@ -109,8 +109,10 @@ def test_two_designs_and_two_databases_in_one_directory_resume_each(tmp_path, sm
     two_years = write(tmp_path / "c2.yaml", config_data(small_census, 2026, plan_designs={RICH: RICH_OVERRIDES}))
     a, b = tmp_path / "a.duckdb", tmp_path / "b.duckdb"
     assert main(["run", "-c", str(one_year), "--database", str(a)]) == 0
+    # Years are counted once, however many designs each was built for.
+    assert "Done: 1 year(s) of 2 plan designs in " in capsys.readouterr().out
     assert main(["run", "-c", str(one_year), "--database", str(b), "--plan-designs", RICH]) == 0
-    capsys.readouterr()
+    assert "Done: 1 year(s) in " in capsys.readouterr().out
     assert main(["run", "-c", str(two_years), "--database", str(a), "--resume"]) == 0
     out = capsys.readouterr().out
     assert f"verified {BASE} 2025" in out and f"{RICH} 2025" in out and "continuing at 2026" in out

@@ -19,10 +19,11 @@
   '{{ value | string | replace("'", "''") }}'
 {%- endmacro %}
 
-{#- The key columns every published row starts with: scenario, plan design, run, simulation year. -#}
-{% macro published_keys() -%}
+{#- The key columns every published row starts with: scenario, plan design (the row's own
+    `plan_design_id` column, or the expression given), run, simulation year. -#}
+{% macro published_keys(plan_design_id='plan_design_id') -%}
         {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
+        {{ plan_design_id }} as plan_design_id,
         {{ slug_var("run_id", "manual") }} as run_id,
         {{ var('simulation_year') }} as simulation_year,
 {%- endmacro %}

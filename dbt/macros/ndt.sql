@@ -1,6 +1,7 @@
 {#-
   Nondiscrimination-test rows (ADP and ACP) of one year's snapshot rows: one row per eligible
-  employee and test. `snapshot` is a relation or subquery with the published snapshot's columns;
+  plan design, employee and test. `snapshot` is a relation or subquery with the published
+  snapshot's columns (plan_design_id included);
   `compensation_limit` the year's IRC 401(a)(17) limit.
   - testing pay: pay earned in the year (415(c)(3) pay, a 414(s) safe-harbor definition),
     capped at 401(a)(17);
@@ -12,6 +13,7 @@
 -#}
 {% macro ndt_ratio_rows(snapshot, compensation_limit) -%}
   select
+      s.plan_design_id,
       s.employee_id,
       t.test,
       s.is_hce,

@@ -17,10 +17,11 @@
   end
 {%- endmacro %}
 
-{#- A configured MM-DD day inside a year. Feb 29 in a common year falls on Mar 1. -#}
+{#- A configured MM-DD day inside a year; `month_day` is a SQL expression of a validated 'MM-DD'
+    text (a plan parameter column). Feb 29 in a common year falls on Mar 1. -#}
 {% macro month_day_date(month_day, year=none) -%}
-  (make_date({{ year if year is not none else var("simulation_year") }}, {{ month_day[0:2] | int }}, 1)
-   + interval ({{ month_day[3:5] | int - 1 }}) day)::date
+  (make_date({{ year if year is not none else var("simulation_year") }}, substr({{ month_day }}, 1, 2)::integer, 1)
+   + substr({{ month_day }}, 4, 2)::integer - 1)::date
 {%- endmacro %}
 
 {#- Hours credited for a year: days employed at 2,080 hours per full year (40 h x 52 weeks). -#}
@@ -43,18 +44,13 @@
 {%- endmacro %}
 
 {#-
-  Tiered match on a year's deferrals: each tier matches match_rate x the deferral dollars that
-  fall between employee_min and employee_max of the (401(a)(17)-capped) match pay; the total is
-  capped at max_match_percentage of that pay. Tiers come from employer_match.active_formula.
-  Exact DECIMAL arithmetic (rates to 8 places), not yet rounded: the caller rounds once.
+  One tier's match on a year's deferrals: match_rate x the deferral dollars that fall between
+  employee_min and employee_max of the (401(a)(17)-capped) match pay. `tier` is the alias of a
+  row of int_plan_design_match_tiers; the caller sums the tiers of the design's active formula
+  and caps the sum at max_match_percentage of match pay. Exact DECIMAL arithmetic (rates to 8
+  places), not yet rounded: the caller rounds once.
 -#}
-{% macro tiered_match(deferral, match_pay) -%}
-  least(
-    0
-    {%- for t in var('match_tiers') %}
-    + {{ decimal_rate(t['match_rate']) }} * greatest(0, least({{ deferral }}, {{ decimal_rate(t['employee_max']) }} * {{ match_pay }})
-                                        - {{ decimal_rate(t['employee_min']) }} * {{ match_pay }})
-    {%- endfor %},
-    {{ decimal_rate(var('match_max_percentage')) }} * {{ match_pay }}
-  )
+{% macro tier_match(tier, deferral, match_pay) -%}
+  {{ tier }}.match_rate * greatest(0, least({{ deferral }}, {{ tier }}.employee_max * {{ match_pay }})
+                                    - {{ tier }}.employee_min * {{ match_pay }})
 {%- endmacro %}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from navigator_orchestrator.cli.context import Context
-from navigator_orchestrator.cli.options import config_option, database_option, design_option
+from navigator_orchestrator.cli.options import config_option, database_option, designs_option
 from navigator_orchestrator.guard import guarded
 
 
@@ -15,7 +15,7 @@ def cmd_dbt_vars(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.dbt_runner import vars_json
 
     ctx = Context(args)
-    ctx.say(vars_json(dbt_vars(ctx.design_config, args.year)))
+    ctx.say(vars_json(dbt_vars(ctx.config, args.year, ctx.designs())))
     return 0
 
 
@@ -24,11 +24,11 @@ def cmd_dbt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.by_hand import run_dbt
 
     ctx = Context(args)
-    config = ctx.design_config
+    config, designs = ctx.config, ctx.designs()
     db = ctx.database
     dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
     with ctx.lock("dbt"):
-        run_dbt(config, db, args.year, dbt_args)
+        run_dbt(config, db, args.year, dbt_args, designs)
     return 0
 
 
@@ -36,14 +36,14 @@ def register(sub) -> None:
     dv = sub.add_parser("dbt-vars", help="print the dbt --vars JSON for running models by hand")
     config_option(dv)
     dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
-    design_option(dv)
+    designs_option(dv, "plan designs whose parameters the vars hold (default: every design of the config)")
     dv.set_defaults(func=cmd_dbt_vars)
 
     dbt = sub.add_parser("dbt", help="run a dbt command by hand with the scenario's vars: navigator dbt --year Y -- run --select ...")
     config_option(dbt)
     database_option(dbt)
     dbt.add_argument("--year", type=int, help="simulation year whose vars dbt gets (default: the start year)")
-    design_option(dbt)
+    designs_option(dbt, "plan designs dbt builds or publishes (default: every design of the config)")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="-- DBT_ARGS",
                      help="the dbt command and its options, after --")
     dbt.set_defaults(func=cmd_dbt)

@@ -171,12 +171,15 @@ class SimulationConfig(_Section):
         payload = json.dumps(self.to_dbt_vars(), sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
-    def to_dbt_vars(self) -> dict[str, Any]:
-        """The only bridge from configuration to SQL: a flat dict of dbt vars."""
+    def to_dbt_vars(self, plan_designs: list[str] | None = None) -> dict[str, Any]:
+        """The only bridge from configuration to SQL: the scenario's dbt vars (flat values) and
+        `plan_designs`, a list with one mapping of plan parameters per design (`plan_parameters`)
+        of every design of the config, or of the ids in `plan_designs`, in the config's order.
+        The dbt model int_plan_design_parameters turns that list into one typed row per design.
+        ConfigError when an id in `plan_designs` names no design."""
         s, w, c, p, h = self.simulation, self.workforce, self.compensation, self.promotion, self.hiring
         return {
             "scenario_id": self.effective_scenario_id,
-            "plan_design_id": self.effective_plan_design_id,
             "start_year": s.start_year,
             "random_seed": s.random_seed,
             "target_growth_rate": s.target_growth_rate,
@@ -193,15 +196,22 @@ class SimulationConfig(_Section):
             "promotion_enabled": p.enabled,
             "promotion_base_rate": p.base_rate,
             "promotion_raise_rate": p.raise_rate,
-            **self._plan_vars(),
+            "irs_limit_index_rate": self.irs_limits.index_rate,
+            "catch_up_60_63_enabled": self.irs_limits.catch_up_60_63_enabled,
+            "plan_designs": [d.plan_parameters() for d in self.designs(plan_designs).values()],
         }
 
-    def _plan_vars(self) -> dict[str, Any]:
+    def plan_parameters(self) -> dict[str, Any]:
+        """This config's plan design as data: `plan_design_id` and one value per plan
+        parameter (rates as fractions, days, years, ISO dates; lists for match tiers, core
+        service grades and sweep years). One element of the `plan_designs` dbt var; the names
+        are the columns of int_plan_design_parameters (adding a parameter: docs/plan_designs.md)."""
         el, en, esc = self.eligibility, self.enrollment, self.deferral_auto_escalation
         ae, m, core = en.auto_enrollment, self.employer_match, self.employer_core_contribution
         formula = m.formulas[m.active_formula]
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
         return {
+            "plan_design_id": self.effective_plan_design_id,
             "eligibility_minimum_age": el.minimum_age,
             "eligibility_waiting_period_days": el.waiting_period_days,
             "eligibility_entry_dates": el.entry_dates,
@@ -226,8 +236,6 @@ class SimulationConfig(_Section):
             "escalation_maximum_rate": esc.maximum_rate,
             "escalation_hire_date_cutoff": iso(esc.hire_date_cutoff),
             "escalation_delay_days": esc.first_escalation_delay_days,
-            "irs_limit_index_rate": self.irs_limits.index_rate,
-            "catch_up_60_63_enabled": self.irs_limits.catch_up_60_63_enabled,
             "match_enabled": m.enabled,
             "match_formula_id": m.active_formula,
             "match_formula_name": formula.name,

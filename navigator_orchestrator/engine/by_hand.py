@@ -23,13 +23,16 @@ _OWN_OPTIONS = {"--vars": "the scenario's vars come from the config (-c) and --y
                 "--profiles-dir": "the project's profile attaches the database given with --database"}
 
 
-def dbt_vars(config: SimulationConfig, year: int | None) -> dict[str, Any]:
-    """The vars of one simulated year of the scenario (what `navigator dbt-vars` prints)."""
-    return {**config.to_dbt_vars(), "simulation_year": year or config.simulation.start_year}
+def dbt_vars(config: SimulationConfig, year: int | None, plan_designs: list[str] | None = None) -> dict[str, Any]:
+    """The vars of one simulated year of the scenario and every plan design of the config, or
+    the ids in `plan_designs` (what `navigator dbt-vars` prints). ConfigError for an unknown id."""
+    return {**config.to_dbt_vars(plan_designs), "simulation_year": year or config.simulation.start_year}
 
 
-def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: list[str]) -> None:
-    """Run `dbt <args>` on `database` with the vars of `year`; raises DbtError (one line:
+def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: list[str],
+            plan_designs: list[str] | None = None) -> None:
+    """Run `dbt <args>` on `database` with the vars of `year` and the designs (default: every
+    design of the config); raises DbtError (one line:
     the failing nodes and the last line of each one's message) when dbt reports a failure.
 
     Raises ValueError for arguments the command sets itself (--vars, --profiles-dir) or none."""
@@ -48,7 +51,7 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
     os.environ.update(dbt_output_env())  # installed: nothing written into site-packages
     project = [] if any(a.startswith("--project-dir") for a in args) else ["--project-dir", str(DBT_PROJECT_DIR)]
     full = [*args, *project, "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--vars", vars_json(dbt_vars(config, year))]
+            "--vars", vars_json(dbt_vars(config, year, plan_designs))]
     try:
         result = dbtRunner().invoke(full)
     finally:

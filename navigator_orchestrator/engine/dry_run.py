@@ -26,11 +26,11 @@ def _stages(sim: Simulation) -> list[str]:
         stages.append("clear_mode all: drop every table except the run log" if cfg.setup.clear_mode == "all"
                       else "clear_mode year: each published year replaces itself and every later year")
     stages += ["run-log row (running)", "load raw_census (census year only)", "dbt parse (cached)",
-               "per year: one dbt invocation (the first also loads the seeds) -> tripwires -> "
-               "publish (one transaction) -> checkpoint -> run-log update"
-               + (f"; then per further design ({len(sim.designs) - 1}): one dbt invocation of the "
-                  "plan-dependent models on the same workforce -> tripwires -> publish -> checkpoint"
-                  if len(sim.designs) > 1 else ""),
+               "per year: one dbt invocation"
+               + (f" building the workforce once and the plan models of all {len(sim.designs)} designs"
+                  if len(sim.designs) > 1 else "")
+               + " (the first also loads the seeds) -> tripwires per design -> publish (one transaction) "
+               "-> per design: checkpoint -> run-log update",
                "run-log row (completed | failed)"]
     return stages
 
@@ -75,7 +75,7 @@ def describe(sim: Simulation, verbose: bool = False) -> list[str]:
     lines += [f"  {i}. {stage}" for i, stage in enumerate(_stages(sim), 1)]
     lines.append("dbt:")
     for plan in sim.plan():
-        design = f" [{plan.plan_design_id}]" if len(sim.designs) > 1 else ""
+        design = f" [{', '.join(plan.plan_design_ids)}]" if len(sim.designs) > 1 else ""
         lines.append(f"  {plan.year}{design}: dbt {' '.join(plan.dbt_command)}")
         if verbose:
             lines.append(f"    --vars {vars_json(plan.dbt_vars, sort_keys=True)}")

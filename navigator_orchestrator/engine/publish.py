@@ -76,7 +76,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
         if foreign:
             raise PublishRefused(
                 f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
-                f"published. Build the year with those designs' vars first (navigator dbt --plan-design ID --year Y -- run --select tag:year tag:publish)")
+                f"published. Build the year with those designs' vars first (navigator dbt --plan-designs ID,ID --year Y -- run --select tag:year tag:publish)")
         if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
             found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
                      + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
@@ -158,30 +158,35 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     return counts
 
 
-def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int,
-                     start_year: int) -> dict[str, int]:
-    """The by-hand publish of a `fct_*` dbt model: the year its vars name, or a refusal.
+def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                     year: int, start_year: int) -> dict[str, int]:
+    """The by-hand publish of a `fct_*` dbt model: the year its vars name, for every design in
+    them (var plan_designs), or a refusal.
 
     Refuses (PublishRefused, nothing written) a year after the first whose previous year is
-    not published for the scenario (it would leave a gap), and everything `publish_year`
-    refuses. Each `fct_*` model publishes all three tables, so publishing one alone never
-    leaves them disagreeing on which years they hold."""
-    for name, value in (("scenario_id", scenario_id), ("plan_design_id", plan_design_id)):
+    not published for the scenario and each of the designs (it would leave a gap), and
+    everything `publish_year` refuses. Each `fct_*` model publishes every published table, so
+    publishing one alone never leaves them disagreeing on which years they hold."""
+    values = [("scenario_id", scenario_id)] + [("plan_design_id", d) for d in plan_design_ids]
+    for name, value in values:
         if not isinstance(value, str) or not SLUG.fullmatch(value):
             raise PublishRefused(f"{name} must be a slug, got {str(value)[:80]!r}; take the vars "
                                  "from navigator dbt-vars")
+    if not plan_design_ids:
+        raise PublishRefused("the vars name no plan design; take the vars from navigator dbt-vars")
     use_catalogs(conn)  # dbt's connection: resolve names as the orchestrator's does
     if year > start_year:
-        have = table_exists(conn, "fct_workforce_snapshot") and conn.execute(
-            "select count(*) > 0 from fct_workforce_snapshot "
-            "where scenario_id = ? and plan_design_id = ? and simulation_year = ?",
-            [scenario_id, plan_design_id, year - 1]).fetchone()[0]
-        if not have:
-            raise PublishRefused(
-                f"year {year} continues from year {year - 1}, which is not published for scenario "
-                f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish {year - 1} "
-                "first, or simulate: navigator run")
-    return publish_year(conn, scenario_id, [plan_design_id], year)
+        for plan_design_id in plan_design_ids:
+            have = table_exists(conn, "fct_workforce_snapshot") and conn.execute(
+                "select count(*) > 0 from fct_workforce_snapshot "
+                "where scenario_id = ? and plan_design_id = ? and simulation_year = ?",
+                [scenario_id, plan_design_id, year - 1]).fetchone()[0]
+            if not have:
+                raise PublishRefused(
+                    f"year {year} continues from year {year - 1}, which is not published for scenario "
+                    f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish {year - 1} "
+                    "first, or simulate: navigator run")
+    return publish_year(conn, scenario_id, list(plan_design_ids), year)
 
 
 class _Withdrawn(Exception):

@@ -6,11 +6,14 @@ dbt resolves that order from the model DAG. The orchestrator publishes each fini
 the fct_* tables in one transaction, so a failure never leaves a half-written year behind.
 
 A config may hold several plan designs of one scenario (`plan_designs`). The workforce does not
-depend on the plan: each year it is built once, with the first design, and every further design
-rebuilds only the plan-dependent models (dbt tag `design`) on the same people. Every draw is
-keyed by (seed, year, employee, stream), never by design, so each design's rows equal those of
-running it alone. Each design is published, checkpointed and logged under its own identity
-(database, scenario_id, plan_design_id); publishing one design never touches another's rows.
+depend on the plan: each year it is built once and shared. The designs' parameters reach dbt as
+data (the var `plan_designs`, one entry per design, read by int_plan_design_parameters), and
+every plan model carries plan_design_id, so a year of every design is ONE dbt invocation and
+one set-based pass over N x the plan rows. Every draw is keyed by (seed, year, employee,
+stream), never by design, so each design's rows equal those of running it alone. The year is
+published for all designs in one transaction; each design is checked, checkpointed and logged
+under its own identity (database, scenario_id, plan_design_id); publishing never touches the
+rows of designs outside the run.
 
 Around the years, `run()` applies the operational guards in this order: census check (before
 anything is written), database lock, resume point and continuity (a run that refuses or has
@@ -45,7 +48,7 @@ from navigator_orchestrator.safety.permissions import private_files
 from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
-from navigator_orchestrator.engine.publish import CheckedPublish
+from navigator_orchestrator.engine.publish import PUBLISHED_TABLES, CheckedPublish
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
@@ -55,10 +58,6 @@ from navigator_orchestrator.sql import check_duckdb_file
 
 class SimulationError(RuntimeError):
     """A run that cannot start or continue; the message says what to do."""
-
-
-# dbt tag of the models whose rows depend on the plan design (dbt_project.yml).
-DESIGN_TAG = "design"
 
 
 @dataclass
@@ -100,12 +99,12 @@ def new_run_id() -> str:
 
 @dataclass
 class YearPlan:
-    """One dbt invocation: a year of one design (the year's first design builds the workforce)."""
+    """One dbt invocation: a simulated year of every design of the run."""
 
     year: int
     dbt_command: list[str]
     dbt_vars: dict
-    plan_design_id: str = ""
+    plan_design_ids: tuple[str, ...] = ()
 
 
 class Simulation:
@@ -113,6 +112,8 @@ class Simulation:
 
     # The timed stages of every simulated year, in order, as observers see them (progress total).
     YEAR_STAGES: tuple[str, ...] = ("dbt_build", "tripwires", "publish", "checkpoint", "audit")
+    # Of those, the stages run once per design (the others once per year for every design).
+    DESIGN_STAGES: tuple[str, ...] = ("checkpoint", "audit")
 
     def __init__(
         self,
@@ -157,22 +158,21 @@ class Simulation:
         return Identity(self.database_path, self.config.effective_scenario_id, plan_design_id)
 
     def plan(self, run_id: str = "planned") -> list[YearPlan]:
-        """The dbt invocations of the run in order: per year, the first design builds the whole
-        year (workforce and plan), each further design only the models tagged `design`."""
+        """The dbt invocations of the run in order: one per simulated year, building the
+        workforce once and the plan models of every design of the run."""
+        designs = tuple(self.designs)
+        scenario_vars = self.config.to_dbt_vars(list(designs))
         plans = []
         for year in self.years():
-            for i, (design_id, design) in enumerate(self.designs.items()):
-                dbt_vars = {**design.to_dbt_vars(), "run_id": run_id, "simulation_year": year}
-                select = [f"tag:{WORK_TAG}"] + (["tag:baseline"] if year == self.census_year else [])
-                if i > 0:
-                    command = ["run", "--select", f"tag:{DESIGN_TAG}"]
-                elif not plans:
-                    # The first year also loads the seeds, so a one-design year is one invocation.
-                    command = ["build", "--select", "resource_type:seed", *select,
-                               "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
-                else:
-                    command = ["run", "--select", *select]
-                plans.append(YearPlan(year, command, dbt_vars, design_id))
+            dbt_vars = {**scenario_vars, "run_id": run_id, "simulation_year": year}
+            select = [f"tag:{WORK_TAG}"] + (["tag:baseline"] if year == self.census_year else [])
+            if not plans:
+                # The first year also loads the seeds, so every year is one invocation.
+                command = ["build", "--select", "resource_type:seed", *select,
+                           "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test"]
+            else:
+                command = ["run", "--select", *select]
+            plans.append(YearPlan(year, command, dbt_vars, designs))
         return plans
 
     def paths(self) -> dict[str, Path | None]:
@@ -282,7 +282,7 @@ class Simulation:
             obs.run_started(RunInfo(
                 run_id=run_id, scenario_id=scenario, plan_design_ids=tuple(designs),
                 years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
-                database=str(self.database_path), stages=self.YEAR_STAGES,
+                database=str(self.database_path), stages=self.YEAR_STAGES, design_stages=self.DESIGN_STAGES,
             ))
             if refusal is not None:
                 raise refusal
@@ -295,8 +295,6 @@ class Simulation:
                 with self._stage(None, "dbt_parse") as rows:
                     rows["nodes"] = self.dbt.prepare()
             for plan in year_plans:
-                design = self.designs[plan.plan_design_id]
-                identity = self.identity(plan.plan_design_id)
                 year_started = time.perf_counter()
                 with self._stage(plan.year, "dbt_build") as rows:
                     invocation = self.dbt.invoke(plan.dbt_command, plan.dbt_vars)
@@ -304,34 +302,44 @@ class Simulation:
                     # dbt's own time per model (compile + materialize), summed: the rest
                     # of the year's stages is orchestration.
                     rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
-                # Data-quality tripwires on the unpublished year, while the year is appended
-                # in a transaction that commits only once they pass: an error publishes nothing.
-                with CheckedPublish(conn, scenario, [plan.plan_design_id], plan.year) as publish:
+                # Data-quality tripwires on the unpublished year (each design's rows checked on
+                # their own), while the year of every design is appended in a transaction that
+                # commits only once they pass: an error publishes nothing.
+                with CheckedPublish(conn, scenario, plan.plan_design_ids, plan.year) as publish:
                     with self._stage(plan.year, "tripwires") as rows:
-                        rows["checks"] = len(tripwires.guard_year(conn, design, plan.year, run_id, self.database_path).results)
+                        rows["checks"] = sum(
+                            len(tripwires.guard_year(conn, self.designs[d], plan.year, run_id,
+                                                     self.database_path).results)
+                            for d in plan.plan_design_ids)
                     with self._stage(plan.year, "publish") as rows:
                         counts = publish.commit()
                         rows.update(counts)
-                summary = year_summary(conn, scenario, plan.plan_design_id, plan.year)
-                summary.row_counts = counts
-                with self._stage(plan.year, "checkpoint") as rows:
-                    checkpoints.write_checkpoint(
-                        conn, year=plan.year, identity=identity, run_id=run_id,
-                        config_hash=hashes[plan.plan_design_id], census_hash=census_hash,
-                        directory=self.checkpoint_dir,
-                    )
-                checkpoint_seconds += self._last_stage_seconds
-                summary.seconds = time.perf_counter() - year_started
-                runlog.year_done(conn, run_id, plan.year, summary.seconds, counts, plan.plan_design_id)
-                with self._stage(plan.year, "audit") as rows:
-                    audit = year_audit(conn, scenario, plan.plan_design_id, plan.year, self.census_year,
-                                       earlier=history[plan.plan_design_id])
-                    history[plan.plan_design_id] = audit.history
-                    rows["years_summarised"] = len(audit.history)
-                summaries.append(summary)
-                obs.year_finished(summary, audit)
-                if self.on_year:
-                    self.on_year(summary)
+                build_seconds = time.perf_counter() - year_started
+                per_design = design_counts(conn, plan.plan_design_ids)
+                for design_id in plan.plan_design_ids:
+                    design_started = time.perf_counter()
+                    summary = year_summary(conn, scenario, design_id, plan.year)
+                    summary.row_counts = per_design[design_id]
+                    with self._stage(plan.year, "checkpoint") as rows:
+                        checkpoints.write_checkpoint(
+                            conn, year=plan.year, identity=self.identity(design_id), run_id=run_id,
+                            config_hash=hashes[design_id], census_hash=census_hash,
+                            directory=self.checkpoint_dir,
+                        )
+                    checkpoint_seconds += self._last_stage_seconds
+                    # The shared build and publish are counted once, with the first design.
+                    summary.seconds = time.perf_counter() - design_started + build_seconds
+                    build_seconds = 0.0
+                    runlog.year_done(conn, run_id, plan.year, summary.seconds, summary.row_counts, design_id)
+                    with self._stage(plan.year, "audit") as rows:
+                        audit = year_audit(conn, scenario, design_id, plan.year, self.census_year,
+                                           earlier=history[design_id])
+                        history[design_id] = audit.history
+                        rows["years_summarised"] = len(audit.history)
+                    summaries.append(summary)
+                    obs.year_finished(summary, audit)
+                    if self.on_year:
+                        self.on_year(summary)
             runlog.finish(conn, run_id)
             completed = True
             if year_plans:
@@ -395,8 +403,12 @@ class Simulation:
             with contextlib.suppress(duckdb.Error):
                 runlog.finish(cursor, run_id, error=message,
                               status="interrupted" if signum is not None else "failed")
-            return sorted(set.intersection(*(set(database.published_years(cursor, self.config.effective_scenario_id, d))
+            held = sorted(set.intersection(*(set(database.published_years(cursor, self.config.effective_scenario_id, d))
                                              for d in self.designs)))
+            # --resume continues after each design's latest checkpoint: if a design has none yet
+            # (stopped before its first checkpoint), there is nothing to resume from.
+            found = {v.checkpoint.identity for v in checkpoints.list_checkpoints(self.checkpoint_dir) if v.checkpoint}
+            return held if all(self.identity(d) in found for d in self.designs) else []
         except duckdb.Error:
             return None
         finally:
@@ -474,6 +486,16 @@ def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     )
     summary.notes.extend(_limit_notes(conn, year))
     return summary
+
+
+def design_counts(conn: duckdb.DuckDBPyConnection, plan_design_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """Design -> rows of the just published year in each published table, counted in the
+    year's work tables (the run log records them per design)."""
+    counts: dict[str, dict[str, int]] = {d: dict.fromkeys(PUBLISHED_TABLES, 0) for d in plan_design_ids}
+    for table, source in PUBLISHED_TABLES.items():
+        for design_id, rows in conn.execute(f"select plan_design_id, count(*) from {source} group by all").fetchall():
+            counts[design_id][table] = rows
+    return counts
 
 
 def _limit_notes(conn: duckdb.DuckDBPyConnection, year: int) -> list[str]:

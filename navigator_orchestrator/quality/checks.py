@@ -55,7 +55,7 @@ class Context:
         return (
             f'cd {shlex.quote(str(DBT_PROJECT_DIR))} && NAVIGATOR_DB_PATH={shlex.quote(str(self.database_path))} '
             f'dbt run --profiles-dir . --select {" ".join(models)} '
-            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year} --plan-design {self.design})"'
+            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year} --plan-designs {self.design})"'
         )
 
     def rerun(self) -> str:
@@ -90,7 +90,8 @@ def relations(ctx: Context) -> dict[str, tuple[str, str]]:
                 f"and simulation_year = {y}", table)
 
     def year_only(table: str) -> tuple[str, str]:
-        return f"select * from {table}", table
+        # The work tables hold the year of every design of the run: check this design's rows.
+        return f"select * from {table} where plan_design_id = {design}", table
 
     rels = {
         "dq_prev_snapshot": published("fct_workforce_snapshot", year - 1),

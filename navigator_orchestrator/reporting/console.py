@@ -111,8 +111,7 @@ class PlainConsole(RunObserver):
     def run_finished(self, outcome: RunOutcome) -> None:
         if outcome.ok and outcome.result is not None:
             r = outcome.result
-            self._print(f"Done: {len(r.years)} year(s) in {r.seconds:.1f}s, "
-                        f"{r.dbt_invocations} dbt invocations, run {r.run_id}")
+            self._print(done_line(r))
 
 
 class RichConsole(RunObserver):
@@ -134,7 +133,7 @@ class RichConsole(RunObserver):
                            f"{info.designs_label} | database {info.database} | run {info.run_id}")
         self.progress.start()
         self.task = self.progress.add_task(
-            "starting", total=len(info.years) * len(info.plan_design_ids) * len(info.stages) or None)
+            "starting", total=info.stage_count or None)
 
     def stage_started(self, year, stage) -> None:
         where = str(year) if year is not None else "run"
@@ -159,8 +158,17 @@ class RichConsole(RunObserver):
         self.progress.stop()
         if outcome.ok and outcome.result is not None:
             r = outcome.result
-            self.console.print(f"Done: {len(r.years)} year(s) in {r.seconds:.1f}s, "
-                               f"{r.dbt_invocations} dbt invocations, run {r.run_id}")
+            self.console.print(done_line(r))
+
+
+def done_line(result) -> str:
+    """The last line of a finished run: simulated years (each year counted once, however many
+    designs it was built for), designs, time, dbt invocations, run id."""
+    years = len({s.year for s in result.years})
+    designs = len({s.plan_design_id for s in result.years})
+    of_designs = f" of {designs} plan designs" if designs > 1 else ""
+    return (f"Done: {years} year(s){of_designs} in {result.seconds:.1f}s, "
+            f"{result.dbt_invocations} dbt invocations, run {result.run_id}")
 
 
 def console_observer(stream: TextIO | None = None) -> RunObserver:

@@ -25,10 +25,17 @@ class RunInfo:
     end_year: int
     database: str
     stages: tuple[str, ...] = ()  # the timed stages of each year (Simulation.YEAR_STAGES)
+    design_stages: tuple[str, ...] = ()  # those of `stages` run once per design (Simulation.DESIGN_STAGES)
 
     @property
     def designs_label(self) -> str:
         return ", ".join(self.plan_design_ids)
+
+    @property
+    def stage_count(self) -> int:
+        """Timed stages of the whole run: the shared ones once a year, the others per design."""
+        per_year = len(self.stages) + (len(self.plan_design_ids) - 1) * len(self.design_stages)
+        return len(self.years) * per_year
 
 
 @dataclass

@@ -1,13 +1,14 @@
 {{ config(tags=["year"]) }}
 
 -- The previous year's population, the state every simulated year starts from: one row per
--- person. In the first simulated year (start_year) the census workforce (int_baseline_workforce),
--- in every later year everyone in the previous year's published snapshot of this scenario and
--- plan design (fct_workforce_snapshot), actives and leavers. Both inputs are always in the DAG;
--- the year decides in SQL which one contributes rows. The only model that reads the published
--- snapshot. Read by:
---   int_employee_compensation_by_year, int_plan_start_state: the start population (is_active)
---     and its plan state;
+-- plan design (int_plan_design_parameters) and person. In the first simulated year (start_year)
+-- the census workforce (int_baseline_workforce) for every design, in every later year everyone
+-- in the previous year's published snapshot of this scenario and each design
+-- (fct_workforce_snapshot), actives and leavers. Both inputs are always in the DAG; the year
+-- decides in SQL which one contributes rows. The only model that reads the published snapshot.
+-- The workforce columns are the same in every design (designs share one workforce). Read by:
+--   int_employee_compensation_by_year: the start population (is_active) of the first design;
+--   int_plan_start_state: each design's plan state;
 --   int_hce_determination: look-back pay and age (IRC 414(q));
 --   int_ndt_tests: the previous simulated year's plan figures (prior-year ADP/ACP testing).
 {%- set year = var('simulation_year') | int %}
@@ -25,8 +26,14 @@
   {%- endif %}
 {%- endif %}
 
-with census_year as (
+with designs as (
+    select plan_design_id, eligibility_grandfather_census_participants
+    from {{ ref('int_plan_design_parameters') }}
+),
+
+census_year as (
     select
+        d.plan_design_id,
         employee_id,
         employee_birth_date,
         employee_hire_date,
@@ -41,7 +48,7 @@ with census_year as (
         case when employee_deferral_rate > 0 then employee_deferral_rate end as census_deferral_rate,
         -- A census participant is in the plan already: with
         -- eligibility.grandfather_census_participants eligible from the census date.
-        case when {{ var('eligibility_grandfather_census_participants') }} and employee_deferral_rate > 0
+        case when d.eligibility_grandfather_census_participants and employee_deferral_rate > 0
              then {{ census_date }} end as prior_eligibility_date,
         -- Look-back pay: the census pay rate, prorated for people hired during the census year.
         (current_compensation
@@ -58,12 +65,14 @@ with census_year as (
         null::decimal(14, 2) as catch_up_contribution,
         null::decimal(14, 2) as employer_match_amount
     from {{ ref('int_baseline_workforce') }}
+    cross join designs as d
     where {{ year }} = {{ start_year }}
 ),
 {%- if published_exists %}
 
 previous_year as (
     select
+        s.plan_design_id,
         s.employee_id,
         s.employee_birth_date,
         s.employee_hire_date,
@@ -93,7 +102,7 @@ previous_year as (
       on c.employee_id = s.employee_id and c.employee_deferral_rate > 0
     where {{ year }} > {{ start_year }}
       and s.scenario_id = {{ slug_var("scenario_id") }}
-      and s.plan_design_id = {{ slug_var("plan_design_id") }}
+      and s.plan_design_id in (select plan_design_id from designs)
       and s.simulation_year = {{ year - 1 }}
 ),
 {%- endif %}

@@ -1,7 +1,8 @@
 {{ config(tags=["year"]) }}
 
 -- Every event of the simulated year in the published shape, with a deterministic id and a
--- per-employee sequence (by date, then type priority). fct_yearly_events appends this.
+-- per-employee sequence (by date, then type priority), per plan design: the workforce events
+-- (the same in every design) and the design's own plan events. fct_yearly_events appends this.
 with workforce_events as (
     select
         employee_id, event_type, event_category, effective_date,
@@ -39,7 +40,7 @@ with workforce_events as (
 
 plan_events as (
     select
-        p.employee_id, p.event_type, p.event_category, p.effective_date,
+        p.plan_design_id, p.employee_id, p.event_type, p.event_category, p.effective_date,
         null::decimal(14, 2) as compensation_amount, null::decimal(14, 2) as previous_compensation,
         p.employee_deferral_rate, p.prev_employee_deferral_rate, w.level_id,
         p.event_details
@@ -48,7 +49,9 @@ plan_events as (
 ),
 
 all_events as (
-    select * from workforce_events
+    select d.plan_design_id, w.*
+    from workforce_events as w
+    cross join {{ ref('int_plan_design_parameters') }} as d
     union all
     select * from plan_events
 ),
@@ -64,7 +67,7 @@ sequenced as (
     select
         e.*,
         row_number() over (
-            partition by e.employee_id
+            partition by e.plan_design_id, e.employee_id
             order by e.effective_date, p.type_priority, e.event_category
         ) as event_sequence
     from all_events as e
@@ -73,7 +76,7 @@ sequenced as (
 
 final as (
     select
-        md5(concat_ws('|', {{ slug_var("scenario_id") }}, {{ slug_var("plan_design_id") }},
+        md5(concat_ws('|', {{ slug_var("scenario_id") }}, plan_design_id,
             {{ var('simulation_year') }}, employee_id, event_sequence, event_type)) as event_id,
         {{ published_keys() }}
         employee_id,

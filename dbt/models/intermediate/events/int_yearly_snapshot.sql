@@ -1,6 +1,7 @@
 {{ config(tags=["year"]) }}
 
--- The published snapshot row of each employee-year: workforce state plus plan state and money.
+-- The published snapshot row of each plan design and employee-year: workforce state (the same
+-- in every design) plus the design's plan state and money.
 -- fct_workforce_snapshot appends this.
 with workforce as (
     select * from {{ ref('int_workforce_snapshot_optimized') }}
@@ -11,25 +12,26 @@ start_state as (
 ),
 
 year_end_rate as (
-    select employee_id, arg_max(deferral_rate, period_start) as deferral_rate
+    select plan_design_id, employee_id, arg_max(deferral_rate, period_start) as deferral_rate
     from {{ ref('int_deferral_rate_periods') }}
-    group by employee_id
+    group by plan_design_id, employee_id
 ),
 
 plan_events as (
     select
+        plan_design_id,
         employee_id,
         max(effective_date) filter (where event_type = 'enrollment') as enrollment_date,
         arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category,
         max(effective_date) filter (where event_type = 'opt_out') as opt_out_date
     from {{ ref('int_plan_events') }}
-    group by employee_id
+    group by plan_design_id, employee_id
 ),
 
 final as (
     select
         {{ slug_var("scenario_id") }} as scenario_id,
-        {{ slug_var("plan_design_id") }} as plan_design_id,
+        e.plan_design_id,
         {{ slug_var("run_id", "manual") }} as run_id,
         w.simulation_year,
         w.employee_id,
@@ -63,10 +65,11 @@ final as (
         c.annual_additions_limited
     from workforce as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
-    join {{ ref('int_employee_contributions') }} as c using (employee_id)
-    left join start_state as s using (employee_id)
-    left join year_end_rate as r using (employee_id)
-    left join plan_events as pe using (employee_id)
+    join {{ ref('int_employee_contributions') }} as c
+      on c.plan_design_id = e.plan_design_id and c.employee_id = e.employee_id
+    left join start_state as s on s.plan_design_id = e.plan_design_id and s.employee_id = e.employee_id
+    left join year_end_rate as r on r.plan_design_id = e.plan_design_id and r.employee_id = e.employee_id
+    left join plan_events as pe on pe.plan_design_id = e.plan_design_id and pe.employee_id = e.employee_id
 )
 
 select * from final

@@ -1,7 +1,8 @@
 {{ config(tags=["year"]) }}
 
--- Highly compensated employees of the simulated year (IRC 414(q)), one row per person employed
--- in it. An employee is an HCE when
+-- Highly compensated employees of the simulated year (IRC 414(q)), one row per plan design and
+-- person employed in it (the top-paid group election is the design's ndt.top_paid_group).
+-- An employee is an HCE when
 --   (a) a 5% owner (census column is_owner_5pct; ownership is not simulated, so it holds in
 --       the year and the year before, IRC 414(q)(1)(A)), or
 --   (b) paid more than the 414(q)(1)(B) threshold of the look-back year (the year before) in
@@ -20,7 +21,7 @@
 with lookback as (
     -- The look-back year's population and pay (stg_year_start_state: the census in the first
     -- simulated year, the previous year's published snapshot after).
-    select employee_id, lookback_compensation, lookback_age, employee_hire_date
+    select plan_design_id, employee_id, lookback_compensation, lookback_age, employee_hire_date
     from {{ ref('stg_year_start_state') }}
 ),
 
@@ -29,18 +30,20 @@ threshold as (
 ),
 
 top_paid_size as (
-    select floor(0.2 * count(*) filter (
+    select plan_design_id, floor(0.2 * count(*) filter (
         where lookback_age >= 21
           and employee_hire_date <= ({{ year_end(year - 1) }} - interval 6 month)::date))::integer as members
     from lookback
+    group by plan_design_id
 ),
 
 ranked as (
     select
         l.*,
-        row_number() over (order by l.lookback_compensation desc, l.employee_id) <= s.members as in_top_paid_group
+        row_number() over (partition by l.plan_design_id order by l.lookback_compensation desc, l.employee_id)
+            <= s.members as in_top_paid_group
     from lookback as l
-    cross join top_paid_size as s
+    join top_paid_size as s using (plan_design_id)
 ),
 
 owners as (
@@ -50,6 +53,7 @@ owners as (
 
 final as (
     select
+        d.plan_design_id,
         w.employee_id,
         {{ year }} as simulation_year,
         r.lookback_compensation,
@@ -57,21 +61,23 @@ final as (
         coalesce(r.in_top_paid_group, false) as in_top_paid_group,
         coalesce(o.is_owner_5pct, false) as is_owner_5pct,
         coalesce(r.lookback_compensation > t.hce_threshold, false)
-            {% if var('ndt_top_paid_group') %}and coalesce(r.in_top_paid_group, false){% endif %}
+            and (not d.ndt_top_paid_group or coalesce(r.in_top_paid_group, false))
             as is_compensation_hce,
         case
             when coalesce(o.is_owner_5pct, false) then 'owner_5pct'
             when coalesce(r.lookback_compensation > t.hce_threshold, false)
-                 {% if var('ndt_top_paid_group') %}and coalesce(r.in_top_paid_group, false){% endif %}
+                 and (not d.ndt_top_paid_group or coalesce(r.in_top_paid_group, false))
                  then 'compensation'
         end as hce_basis
     from {{ ref('int_workforce_snapshot_optimized') }} as w
-    left join ranked as r using (employee_id)
-    left join owners as o using (employee_id)
+    cross join {{ ref('int_plan_design_parameters') }} as d
+    left join ranked as r on r.plan_design_id = d.plan_design_id and r.employee_id = w.employee_id
+    left join owners as o on o.employee_id = w.employee_id
     cross join threshold as t
 )
 
 select
+    plan_design_id,
     employee_id,
     simulation_year,
     lookback_compensation,

@@ -1,6 +1,6 @@
 {{ config(tags=["year"]) }}
 
--- Per eligible employee and test (adp, acp) of the simulated year: HCE status, testing pay,
+-- Per plan design, eligible employee and test (adp, acp) of the simulated year: HCE status, testing pay,
 -- contributions counted, ratio, and what a failed test means for the person:
 --   excess_by_leveling: HCE contributions above the leveled ratio (Treas. Reg.
 --     1.401(k)-2(b)(2)(ii)); these add up to the test's excess;
@@ -19,7 +19,7 @@ tests as (
 
 final as (
     select
-        {{ published_keys() }}
+        {{ published_keys('r.plan_design_id') }}
         r.employee_id,
         r.test,
         r.is_hce,
@@ -43,8 +43,8 @@ final as (
             else {{ ndt_div_half_up('t.qnec_bp * r.compensation_cents', '10000') }}
         end::decimal(18, 0) * 0.01)::decimal(14, 2) as qnec_amount
     from ratios as r
-    join tests as t using (test)
-    join {{ ref('int_hce_determination') }} as h using (employee_id)
+    join tests as t on t.plan_design_id = r.plan_design_id and t.test = r.test
+    join {{ ref('int_hce_determination') }} as h on h.plan_design_id = r.plan_design_id and h.employee_id = r.employee_id
 )
 
 select * from final

@@ -1,9 +1,9 @@
 {{ config(tags=["year"]) }}
 
--- One row per test (adp, acp) of the simulated year: the published ADP/ACP result.
+-- One row per plan design and test (adp, acp) of the simulated year: the published ADP/ACP result.
 -- Averages, limit and QNEC rate are fractions of pay (0.055 = 5.5%); money in dollars, the sums
 -- of the per-person amounts of int_ndt_employee_results (each rounded half up to the cent).
--- corrective_amount is the correction ndt.correction selects: the corrective distributions to
+-- corrective_amount is the correction the design's ndt.correction selects: the corrective distributions to
 -- HCEs, or the QNEC to NHCEs that passes the test instead.
 with tests as (
     select * from {{ ref('int_ndt_tests') }}
@@ -11,20 +11,21 @@ with tests as (
 
 people as (
     select
+        plan_design_id,
         test,
         sum(excess_by_leveling) as excess_contributions,
         sum(corrective_distribution) as corrective_distribution,
         sum(qnec_amount) as qnec_amount
     from {{ ref('int_ndt_employee_results') }}
-    group by test
+    group by plan_design_id, test
 ),
 
 final as (
     select
-        {{ published_keys() }}
+        {{ published_keys('t.plan_design_id') }}
         t.test,
         t.method,
-        {{ slug_var("ndt_safe_harbor") }} as safe_harbor,
+        d.ndt_safe_harbor as safe_harbor,
         t.safe_harbor_status,
         t.hce_count as eligible_hce_count,
         t.nhce_count as eligible_nhce_count,
@@ -38,13 +39,14 @@ final as (
         coalesce(p.corrective_distribution, 0)::decimal(14, 2) as corrective_distribution,
         (t.qnec_bp::decimal(18, 0) * 0.0001)::decimal(8, 4) as qnec_rate,
         case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end::decimal(14, 2) as qnec_amount,
-        {{ slug_var("ndt_correction") }} as correction,
-        case {{ slug_var("ndt_correction") }}
+        d.ndt_correction as correction,
+        case d.ndt_correction
             when 'qnec' then case when t.qnec_bp is not null then coalesce(p.qnec_amount, 0) end
             else coalesce(p.corrective_distribution, 0)
         end::decimal(14, 2) as corrective_amount
     from tests as t
-    left join people as p using (test)
+    join {{ ref('int_plan_design_parameters') }} as d using (plan_design_id)
+    left join people as p on p.plan_design_id = t.plan_design_id and p.test = t.test
 )
 
 select * from final

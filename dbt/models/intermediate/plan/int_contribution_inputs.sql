@@ -1,6 +1,6 @@
 {{ config(tags=["year"]) }}
 
--- Everything the contribution formulas need, one row per employee-year: pay earned in the
+-- Everything the contribution formulas need, one row per plan design and employee-year: pay earned in the
 -- year, deferrals before any limit (the sum over each pay-rate period intersected with each
 -- deferral-rate period of annual_rate x deferral_rate x days, / days-in-year, rounded half up
 -- to the cent once: docs/money.md), age and tenure at Dec 31 (service ends at termination),
@@ -11,6 +11,7 @@ with workforce as (
 
 period_overlaps as (
     select
+        r.plan_design_id,
         c.employee_id,
         c.annual_rate * r.deferral_rate
             * (date_diff('day', greatest(c.period_start, r.period_start), least(c.period_end, r.period_end)) + 1)
@@ -24,13 +25,15 @@ period_overlaps as (
 ),
 
 deferrals as (
-    select employee_id, {{ cents_of_ratio('sum(deferral_times_days)', days_in_year()) }} as requested_deferral
+    select plan_design_id, employee_id,
+           {{ cents_of_ratio('sum(deferral_times_days)', days_in_year()) }} as requested_deferral
     from period_overlaps
-    group by employee_id
+    group by plan_design_id, employee_id
 ),
 
 final as (
     select
+        e.plan_design_id,
         w.employee_id,
         w.simulation_year,
         w.employment_status,
@@ -44,8 +47,8 @@ final as (
         h.is_hce
     from workforce as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
-    join {{ ref('int_hce_determination') }} as h using (employee_id)
-    left join deferrals as d using (employee_id)
+    join {{ ref('int_hce_determination') }} as h using (plan_design_id, employee_id)
+    left join deferrals as d using (plan_design_id, employee_id)
 )
 
 select * from final

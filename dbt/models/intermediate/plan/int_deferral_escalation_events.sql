@@ -1,16 +1,30 @@
 {{ config(tags=["year"]) }}
 
--- Deferral auto-escalation on the configured effective day of the year. Who is escalated:
+-- Deferral auto-escalation on the configured effective day of the year, per plan design (its
+-- escalation parameters: int_plan_design_parameters). Who is escalated:
 -- everyone employed on that day who, just before it, is a participant with a rate above 0 and
 -- below maximum_rate; who was hired on or after hire_date_cutoff (when set); who enrolled
 -- before the day and at least first_escalation_delay_days before it (census participants
 -- count as enrolled long before); and who does not opt out this year. The new rate is
 -- min(rate + increment_amount, maximum_rate): a rate is never lowered, and a rate at or above
 -- the maximum is left alone.
-{% set effective = month_day_date(var('escalation_effective_day')) %}
-
-with people as (
+with designs as (
     select
+        plan_design_id,
+        escalation_enabled,
+        escalation_increment,
+        escalation_maximum_rate,
+        escalation_hire_date_cutoff,
+        escalation_delay_days,
+        {{ month_day_date('escalation_effective_day') }} as escalation_date
+    from {{ ref('int_plan_design_parameters') }}
+    where escalation_enabled
+),
+
+people as (
+    select
+        d.plan_design_id,
+        d.escalation_date,
         w.employee_id,
         w.employee_hire_date,
         greatest(w.employee_hire_date, {{ year_start() }}) as employment_start,
@@ -19,16 +33,21 @@ with people as (
         s.enrollment_date as prior_enrollment_date,
         s.enrollment_category as prior_enrollment_category
     from {{ ref('int_workforce_snapshot_optimized') }} as w
-    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
+    cross join designs as d
+    left join {{ ref('int_plan_start_state') }} as s
+      on s.plan_design_id = d.plan_design_id and s.employee_id = w.employee_id
 ),
 
 events as (
-    select * from {{ ref('int_enrollment_events') }}
+    select e.*, d.escalation_date
+    from {{ ref('int_enrollment_events') }} as e
+    join designs as d using (plan_design_id)
 ),
 
 before_effective as (
     -- The last election on or before the effective day (a same-day election comes first).
     select
+        plan_design_id,
         employee_id,
         -- Order key: the day, then enrollment before deferral_change on the same day.
         arg_max(employee_deferral_rate,
@@ -37,48 +56,49 @@ before_effective as (
         max(effective_date) filter (where event_type = 'enrollment') as enrolled_on,
         arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category
     from events
-    where effective_date <= {{ effective }} and event_type in ('enrollment', 'deferral_change')
-    group by employee_id
+    where effective_date <= escalation_date and event_type in ('enrollment', 'deferral_change')
+    group by plan_design_id, employee_id
 ),
 
 opting_out as (
-    select distinct employee_id from events where event_type = 'opt_out'
+    select distinct plan_design_id, employee_id from events where event_type = 'opt_out'
 ),
 
 candidates as (
     select
+        p.plan_design_id,
+        p.escalation_date,
         p.employee_id,
         coalesce(b.rate, p.rate_at_start) as rate_before,
         coalesce(b.enrolled_on, p.prior_enrollment_date) as enrollment_date,
         coalesce(b.enrollment_category, p.prior_enrollment_category) as enrollment_category,
         p.employee_hire_date
     from people as p
-    left join before_effective as b using (employee_id)
-    where {{ effective }} between p.employment_start and p.employment_end
-      and p.employee_id not in (select employee_id from opting_out)
+    left join before_effective as b using (plan_design_id, employee_id)
+    anti join opting_out as o on o.plan_design_id = p.plan_design_id and o.employee_id = p.employee_id
+    where p.escalation_date between p.employment_start and p.employment_end
 ),
 
 final as (
     select
-        employee_id,
+        c.plan_design_id,
+        c.employee_id,
         {{ var('simulation_year') }} as simulation_year,
         'deferral_escalation' as event_type,
         'auto_escalation' as event_category,
-        {{ effective }} as effective_date,
-        least(rate_before + {{ var('escalation_increment') }}, {{ var('escalation_maximum_rate') }})::double
+        c.escalation_date as effective_date,
+        least(c.rate_before + d.escalation_increment, d.escalation_maximum_rate)::double
             as employee_deferral_rate,
-        json_object('increment', {{ var('escalation_increment') }},
-                    'maximum_rate', {{ var('escalation_maximum_rate') }},
-                    'enrolled_on', enrollment_date) as event_details
-    from candidates
-    where {{ var('escalation_enabled') }}
-      and rate_before > 0
-      and rate_before < {{ var('escalation_maximum_rate') }}
-      {% if var('escalation_hire_date_cutoff') -%}
-      and employee_hire_date >= {{ sql_string(var("escalation_hire_date_cutoff")) }}::date
-      {%- endif %}
-      and (enrollment_category = 'census'
-           or enrollment_date < {{ effective }} - {{ var('escalation_delay_days') }})
+        json_object('increment', d.escalation_increment,
+                    'maximum_rate', d.escalation_maximum_rate,
+                    'enrolled_on', c.enrollment_date) as event_details
+    from candidates as c
+    join designs as d using (plan_design_id)
+    where c.rate_before > 0
+      and c.rate_before < d.escalation_maximum_rate
+      and (d.escalation_hire_date_cutoff is null or c.employee_hire_date >= d.escalation_hire_date_cutoff)
+      and (c.enrollment_category = 'census'
+           or c.enrollment_date < c.escalation_date - d.escalation_delay_days)
 )
 
 select * from final

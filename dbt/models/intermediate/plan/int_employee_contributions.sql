@@ -1,6 +1,8 @@
 {{ config(tags=["year"]) }}
 
--- Employee deferrals and employer money per employee-year (DESIGN §5 steps 9-10), in order:
+-- Employee deferrals and employer money per plan design and employee-year (DESIGN §5 steps
+-- 9-10), with each design's match and core parameters (int_plan_design_parameters, its match
+-- tiers and core service grades), in order:
 --   1. deferrals = requested deferrals capped at 402(g) plus the age-based catch-up (age
 --      attained by Dec 31; ages 60-63 get the SECURE 2.0 amount where offered);
 --   2. match pay and core pay = plan compensation capped at 401(a)(17);
@@ -47,46 +49,62 @@ deferrals as (
     from capped
 ),
 
+-- The core rate of the highest service grade reached (none: core_contribution_rate).
+graded as (
+    select d.plan_design_id, d.employee_id, arg_max(g.rate, g.min_years) as graded_rate
+    from deferrals as d
+    join {{ ref('int_plan_design_core_grades') }} as g
+      on g.plan_design_id = d.plan_design_id and d.current_tenure >= g.min_years
+    group by d.plan_design_id, d.employee_id
+),
+
 employer as (
     select
         d.*,
+        p.match_max_percentage,
         greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_over_402g,
-        {{ var('match_enabled') }}
+        p.match_enabled
             and d.is_eligible
             and d.employee_deferral > 0
-            and d.current_tenure >= {{ var('match_minimum_tenure_years') }}
-            and d.hours_worked >= {{ var('match_minimum_hours') }}
-            {% if var('match_require_active_at_year_end') %}and d.employment_status = 'active'{% endif %}
+            and d.current_tenure >= p.match_minimum_tenure_years
+            and d.hours_worked >= p.match_minimum_hours
+            and (not p.match_require_active_at_year_end or d.employment_status = 'active')
             as is_match_eligible,
-        {{ var('core_enabled') }}
+        p.core_enabled
             and d.is_eligible
-            and d.current_tenure >= {{ var('core_minimum_tenure_years') }}
-            and d.hours_worked >= {{ var('core_minimum_hours') }}
-            {% if var('core_require_active_at_year_end') %}and d.employment_status = 'active'{% endif %}
+            and d.current_tenure >= p.core_minimum_tenure_years
+            and d.hours_worked >= p.core_minimum_hours
+            and (not p.core_require_active_at_year_end or d.employment_status = 'active')
             as is_core_eligible,
-        {% if var('core_graded_by_service') | length > 0 -%}
-        case
-            {%- for g in var('core_graded_by_service') | reverse %}
-            when d.current_tenure >= {{ g['min_years'] }} then {{ decimal_rate(g['rate']) }}
-            {%- endfor %}
-            else {{ rate('core_contribution_rate') }}
-        end
-        {%- else -%}
-        {{ rate('core_contribution_rate') }}
-        {%- endif %} as core_rate
+        {{ decimal_rate('coalesce(g.graded_rate, p.core_contribution_rate)') }} as core_rate
     from deferrals as d
+    join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
+    left join graded as g using (plan_design_id, employee_id)
+),
+
+-- The tiered match of the design's active formula on the capped deferrals (catch-up
+-- included), capped at max_match_percentage of match pay; not yet rounded.
+tiered as (
+    select
+        e.plan_design_id,
+        e.employee_id,
+        least(sum({{ tier_match('t', 'e.employee_deferral', 'e.capped_compensation') }}),
+              any_value(e.match_max_percentage) * any_value(e.capped_compensation)) as match_before_rounding
+    from employer as e
+    join {{ ref('int_plan_design_match_tiers') }} as t using (plan_design_id)
+    where e.is_match_eligible
+    group by e.plan_design_id, e.employee_id
 ),
 
 formulas as (
     select
-        *,
-        case when is_match_eligible
-             then {{ cents(tiered_match('employee_deferral', 'capped_compensation')) }}
-             else 0 end::decimal(14, 2) as formula_match,
-        case when is_core_eligible then {{ cents('core_rate * capped_compensation') }}
+        e.*,
+        coalesce({{ cents('t.match_before_rounding') }}, 0)::decimal(14, 2) as formula_match,
+        case when e.is_core_eligible then {{ cents('e.core_rate * e.capped_compensation') }}
              else 0 end::decimal(14, 2) as formula_core,
-        least(annual_additions_limit, plan_compensation) as annual_additions_cap
-    from employer
+        least(e.annual_additions_limit, e.plan_compensation) as annual_additions_cap
+    from employer as e
+    left join tiered as t using (plan_design_id, employee_id)
 ),
 
 excess_before_catch_up as (
@@ -108,6 +126,7 @@ annual_additions as (
 
 final as (
     select
+        plan_design_id,
         employee_id,
         simulation_year,
         employment_status,

@@ -1,6 +1,7 @@
 {{ config(tags=["year"]) }}
 
--- One row per employee-year with a match: the amount, the formula and the inputs it used.
+-- One row per plan design and employee-year with a match: the amount, the design's formula
+-- (int_plan_design_parameters) and the inputs it used.
 -- fct_employer_match_events appends this.
 with contributions as (
     select * from {{ ref('int_employee_contributions') }} where employer_match_amount > 0
@@ -8,19 +9,19 @@ with contributions as (
 
 final as (
     select
-        md5(concat_ws('|', {{ slug_var("scenario_id") }}, {{ slug_var("plan_design_id") }},
-            {{ var('simulation_year') }}, employee_id, 'employer_match')) as event_id,
-        {{ published_keys() }}
-        employee_id,
+        md5(concat_ws('|', {{ slug_var("scenario_id") }}, c.plan_design_id,
+            {{ var('simulation_year') }}, c.employee_id, 'employer_match')) as event_id,
+        {{ published_keys('c.plan_design_id') }}
+        c.employee_id,
         'employer_match' as event_type,
         {{ year_end() }} as effective_date,
-        {{ slug_var("match_formula_id") }} as formula_id,
-        employer_match_amount::decimal(14, 2) as amount,
+        p.match_formula_id as formula_id,
+        c.employer_match_amount::decimal(14, 2) as amount,
         json_object(
-            'formula_id', {{ slug_var("match_formula_id") }},
-            'formula_name', {{ sql_string(var('match_formula_name')) }},
-            'tiers', {{ sql_string(tojson(var('match_tiers'))) }}::json,
-            'max_match_percentage', {{ var('match_max_percentage') }},
+            'formula_id', p.match_formula_id,
+            'formula_name', p.match_formula_name,
+            'tiers', p.match_tiers,
+            'max_match_percentage', p.match_max_percentage::double,
             'employee_deferral', employee_deferral,
             'plan_compensation', round(plan_compensation, 2),
             'match_compensation', round(capped_compensation, 2),
@@ -30,7 +31,8 @@ final as (
             'hours_worked', hours_worked,
             'tenure_years', current_tenure
         ) as event_details
-    from contributions
+    from contributions as c
+    join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
 )
 
 select * from final

@@ -1,7 +1,8 @@
 {{ config(tags=["year"]) }}
 
--- Enrollment decisions of the year: census, auto, proactive and voluntary enrollments,
--- opt-outs and participant-initiated deferral changes (escalations are their own model).
+-- Enrollment decisions of the year, one set per plan design (its enrollment parameters:
+-- int_plan_design_parameters): census, auto, proactive and voluntary enrollments, opt-outs and
+-- participant-initiated deferral changes (escalations are their own model).
 -- Order inside the year and who is considered:
 --   * census: a positive census rate enrolls the person on Jan 1 of the first simulated year,
 --     or, when census participants are not grandfathered and have not met this plan's
@@ -18,23 +19,27 @@
 --   * deferral change: participants on Jan 1 (census participants in the first year) re-elect
 --     a rate with an annual probability, on a day drawn inside their employment.
 -- Draws about one auto-enrollment episode are keyed by the year its window opens, so an
--- episode spanning a year end draws the same numbers in both years.
+-- episode spanning a year end draws the same numbers in both years. Draws are keyed by
+-- (seed, year, employee, stream), never by design: every design sees the same numbers.
 {% set year = var('simulation_year') | int %}
-{% set sim_start = "make_date(" ~ var('start_year') ~ ", 1, 1)" %}
-{% set sweep = year in var('re_enrollment_sweep_years') %}
-{% set sweep_date = month_day_date(var('re_enrollment_sweep_day')) %}
-{#- Who is in auto-enrollment scope by hire date: the configured cutoff; without one, hires of
-    the simulation (new_hires_only) or everyone (all_eligible_employees). -#}
-{% if var('auto_enrollment_hire_date_cutoff') %}
-  {% set ae_cutoff = "date " ~ sql_string(var('auto_enrollment_hire_date_cutoff')) %}
-{% elif var('auto_enrollment_scope') == 'new_hires_only' %}
-  {% set ae_cutoff = sim_start %}
-{% else %}
-  {% set ae_cutoff = "date '1900-01-01'" %}
-{% endif %}
+{% set sim_start = "make_date(" ~ (var('start_year') | int) ~ ", 1, 1)" %}
 
-with people as (
+with designs as (
     select
+        *,
+        list_contains(re_enrollment_sweep_years, {{ year }}) as is_sweep_year,
+        {{ month_day_date('re_enrollment_sweep_day') }} as sweep_date,
+        -- Who is in auto-enrollment scope by hire date: the configured cutoff; without one,
+        -- hires of the simulation (new_hires_only) or everyone (all_eligible_employees).
+        coalesce(auto_enrollment_hire_date_cutoff,
+                 case when auto_enrollment_scope = 'new_hires_only' then {{ sim_start }}
+                      else date '1900-01-01' end) as ae_cutoff
+    from {{ ref('int_plan_design_parameters') }}
+),
+
+people as (
+    select
+        e.plan_design_id,
         w.employee_id,
         w.employee_hire_date,
         w.current_age,
@@ -53,7 +58,7 @@ with people as (
         {{ plan_income_band('w.starting_compensation') }} as income_band
     from {{ ref('int_workforce_snapshot_optimized') }} as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
-    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
+    left join {{ ref('int_plan_start_state') }} as s using (plan_design_id, employee_id)
 ),
 
 elected_rates as (
@@ -80,7 +85,7 @@ non_participants as (
 -- ----- census ---------------------------------------------------------------
 census as (
     select
-        employee_id, 'enrollment' as event_type, 'census' as event_category,
+        plan_design_id, employee_id, 'enrollment' as event_type, 'census' as event_category,
         census_entry_date as effective_date, census_deferral_rate as employee_deferral_rate,
         json_object('source', 'census') as event_details
     from people
@@ -88,40 +93,32 @@ census as (
 ),
 
 -- ----- auto-enrollment episodes ---------------------------------------------
-in_scope as (
-    select *
-    from non_participants
-    where {{ var('auto_enrollment_enabled') }}
-      and not ever_opted_out
-      and employee_hire_date >= {{ ae_cutoff }}
+auto_candidates as (
+    select
+        n.*,
+        d.auto_enrollment_window_days,
+        d.is_sweep_year,
+        d.sweep_date,
+        -- Re-enrollment sweep: every eligible non-participant employed on the sweep day of a
+        -- sweep year, opted out or not, is auto-enrolled that day (no proactive window).
+        d.is_sweep_year and n.eligibility_date <= d.sweep_date
+            and d.sweep_date between n.employment_start and n.employment_end as is_swept,
+        not n.ever_opted_out and n.employee_hire_date >= d.ae_cutoff as is_in_scope
+    from non_participants as n
+    join designs as d using (plan_design_id)
+    where d.auto_enrollment_enabled
 ),
 
 episodes as (
-{% if sweep %}
-    -- Re-enrollment sweep: every eligible non-participant employed on the sweep day, opted out
-    -- or not, is auto-enrolled that day (no proactive window).
     select
-        employee_id, age_band, income_band, employment_end,
-        {{ sweep_date }} as window_open,
-        {{ sweep_date }} as window_close,
-        true as is_sweep
-    from non_participants
-    where {{ var('auto_enrollment_enabled') }}
-      and eligibility_date <= {{ sweep_date }}
-      and {{ sweep_date }} between employment_start and employment_end
-    union all
-{% endif %}
-    select
-        employee_id, age_band, income_band, employment_end,
-        greatest(eligibility_date, {{ sim_start }}) as window_open,
-        greatest(greatest(eligibility_date, {{ sim_start }}) + {{ var('auto_enrollment_window_days') }},
-                 {{ year_start() }}) as window_close,
-        false as is_sweep
-    from in_scope
-    {% if sweep %}
-    where not ({{ sweep_date }} between employment_start and employment_end
-               and eligibility_date <= {{ sweep_date }})
-    {% endif %}
+        plan_design_id, employee_id, age_band, income_band, employment_end,
+        case when is_swept then sweep_date else greatest(eligibility_date, {{ sim_start }}) end as window_open,
+        case when is_swept then sweep_date
+             else greatest(greatest(eligibility_date, {{ sim_start }}) + auto_enrollment_window_days,
+                           {{ year_start() }}) end as window_close,
+        is_swept as is_sweep
+    from auto_candidates
+    where is_swept or is_in_scope
 ),
 
 episode_draws as (
@@ -137,24 +134,27 @@ episode_draws as (
 
 episode_outcomes as (
     select
-        d.*,
-        not d.is_sweep and {{ var('proactive_enrollment_enabled') }}
-            and d.u_proactive < {{ var('proactive_enrollment_probability') }} as is_proactive,
-        (d.window_open + cast(floor(d.u_proactive_day * {{ var('auto_enrollment_window_days') }}) as integer))
+        e.*,
+        p.auto_enrollment_default_deferral_rate,
+        p.opt_out_grace_period_days,
+        not e.is_sweep and p.proactive_enrollment_enabled
+            and e.u_proactive < p.proactive_enrollment_probability as is_proactive,
+        (e.window_open + cast(floor(e.u_proactive_day * p.auto_enrollment_window_days) as integer))
             as proactive_date,
-        d.u_opt_out < least(1.0, o.opt_out_rate * {{ var('opt_out_rate_multiplier') }}) as opts_out,
-        o.opt_out_rate * {{ var('opt_out_rate_multiplier') }} as opt_out_probability,
-        least(d.window_close + cast(floor(d.u_opt_out_day * ({{ var('opt_out_grace_period_days') }} + 1)) as integer),
-              make_date(year(d.window_close), 12, 31)) as opt_out_date
-    from episode_draws as d
+        e.u_opt_out < least(1.0, o.opt_out_rate * p.opt_out_rate_multiplier) as opts_out,
+        o.opt_out_rate * p.opt_out_rate_multiplier as opt_out_probability,
+        least(e.window_close + cast(floor(e.u_opt_out_day * (p.opt_out_grace_period_days + 1)) as integer),
+              make_date(year(e.window_close), 12, 31)) as opt_out_date
+    from episode_draws as e
+    join designs as p using (plan_design_id)
     left join {{ ref('config_plan_opt_out_rates') }} as o using (age_band, income_band)
 ),
 
 auto_enrollments as (
     select
-        employee_id, 'enrollment' as event_type, 'auto' as event_category,
+        plan_design_id, employee_id, 'enrollment' as event_type, 'auto' as event_category,
         window_close as effective_date,
-        {{ var('auto_enrollment_default_deferral_rate') }}::double as employee_deferral_rate,
+        auto_enrollment_default_deferral_rate::double as employee_deferral_rate,
         json_object('window_open', window_open, 'sweep', is_sweep,
                     'opt_out_probability', round(opt_out_probability, 6)) as event_details
     from episode_outcomes
@@ -163,17 +163,17 @@ auto_enrollments as (
 
 opt_outs as (
     select
-        employee_id, 'opt_out' as event_type, 'auto_enrollment_opt_out' as event_category,
+        plan_design_id, employee_id, 'opt_out' as event_type, 'auto_enrollment_opt_out' as event_category,
         opt_out_date as effective_date, 0.0::double as employee_deferral_rate,
         json_object('auto_enrolled_on', window_close, 'grace_period_days',
-                    {{ var('opt_out_grace_period_days') }}, 'sweep', is_sweep) as event_details
+                    opt_out_grace_period_days, 'sweep', is_sweep) as event_details
     from episode_outcomes
     where not is_proactive and opts_out
 ),
 
 proactive as (
     select
-        o.employee_id, 'enrollment' as event_type, 'proactive' as event_category,
+        o.plan_design_id, o.employee_id, 'enrollment' as event_type, 'proactive' as event_category,
         o.proactive_date as effective_date, r.deferral_rate as employee_deferral_rate,
         json_object('window_open', o.window_open, 'window_close', o.window_close) as event_details
     from episode_outcomes as o
@@ -188,21 +188,22 @@ voluntary_candidates as (
     select
         n.*,
         case when n.eligibility_date >= {{ year_start() }} then v.first_year_probability
-             else v.later_year_probability end * {{ var('voluntary_enrollment_multiplier') }} as probability,
+             else v.later_year_probability end * d.voluntary_enrollment_multiplier as probability,
         greatest(n.eligibility_date, n.employment_start) as window_start,
         {{ uniform('n.employee_id', 'voluntary_enrollment') }} as u_enroll,
         {{ uniform('n.employee_id', 'voluntary_enrollment_day') }} as u_day,
         {{ uniform('n.employee_id', 'voluntary_enrollment_rate') }} as u_rate
     from non_participants as n
+    join designs as d using (plan_design_id)
     join {{ ref('config_plan_voluntary_enrollment') }} as v using (age_band, income_band)
-    where {{ var('voluntary_enrollment_enabled') }}
+    anti join episodes as x on x.plan_design_id = n.plan_design_id and x.employee_id = n.employee_id
+    where d.voluntary_enrollment_enabled
       and not n.ever_opted_out
-      and n.employee_id not in (select employee_id from episodes)
 ),
 
 voluntary as (
     select
-        c.employee_id, 'enrollment' as event_type, 'voluntary' as event_category,
+        c.plan_design_id, c.employee_id, 'enrollment' as event_type, 'voluntary' as event_category,
         (c.window_start + cast(floor(c.u_day * (date_diff('day', c.window_start, c.employment_end) + 1)) as integer))
             as effective_date,
         r.deferral_rate as employee_deferral_rate,
@@ -217,7 +218,7 @@ voluntary as (
 -- ----- deferral changes by participants -------------------------------------
 deferral_changes as (
     select
-        p.employee_id, 'deferral_change' as event_type, 'participant_election' as event_category,
+        p.plan_design_id, p.employee_id, 'deferral_change' as event_type, 'participant_election' as event_category,
         (coalesce(p.census_entry_date, p.employment_start)
             + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
             * (date_diff('day', coalesce(p.census_entry_date, p.employment_start), p.employment_end) + 1)) as integer))
@@ -225,6 +226,7 @@ deferral_changes as (
         r.deferral_rate as employee_deferral_rate,
         json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details
     from people as p
+    join designs as d using (plan_design_id)
     join elected_rates as r
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
@@ -232,7 +234,7 @@ deferral_changes as (
     -- Participants on Jan 1: carried over, or census participants (from their census entry).
     where coalesce(p.census_deferral_rate, p.rate_at_start) > 0
       and coalesce(p.census_entry_date, p.employment_start) <= p.employment_end
-      and {{ uniform('p.employee_id', 'deferral_change') }} < {{ var('deferral_change_probability') }}
+      and {{ uniform('p.employee_id', 'deferral_change') }} < d.deferral_change_probability
       and r.deferral_rate <> coalesce(p.census_deferral_rate, p.rate_at_start)
 ),
 
@@ -247,6 +249,7 @@ all_events as (
 
 final as (
     select
+        e.plan_design_id,
         e.employee_id,
         {{ year }} as simulation_year,
         e.event_type,
@@ -255,7 +258,7 @@ final as (
         e.employee_deferral_rate,
         e.event_details
     from all_events as e
-    join people as p using (employee_id)
+    join people as p using (plan_design_id, employee_id)
     -- Only what happens this year, while employed.
     where e.effective_date between p.employment_start and p.employment_end
 )

@@ -1,6 +1,7 @@
 {{ config(tags=["year"]) }}
 
--- Plan eligibility of everyone employed in the year. The requirements are met on the later of
+-- Plan eligibility of everyone employed in the year, one row per plan design and person (the
+-- design's eligibility parameters: int_plan_design_parameters). The requirements are met on the later of
 -- (hire date + waiting_period_days) and the day the person attains minimum_age; the eligibility
 -- date is the first entry date on or after that (immediate: that day; monthly: the 1st of a
 -- month; quarterly: Jan 1, Apr 1, Jul 1 or Oct 1). An eligibility date reached earlier is kept:
@@ -9,6 +10,10 @@
 -- last day employed in it.
 with people as (
     select
+        d.plan_design_id,
+        d.eligibility_minimum_age,
+        d.eligibility_waiting_period_days,
+        d.eligibility_entry_dates,
         w.employee_id,
         w.employee_birth_date,
         w.employee_hire_date,
@@ -16,15 +21,17 @@ with people as (
         coalesce(w.termination_date, {{ year_end() }}) as employment_end,
         s.prior_eligibility_date
     from {{ ref('int_workforce_snapshot_optimized') }} as w
-    left join {{ ref('int_plan_start_state') }} as s using (employee_id)
+    cross join {{ ref('int_plan_design_parameters') }} as d
+    left join {{ ref('int_plan_start_state') }} as s
+      on s.plan_design_id = d.plan_design_id and s.employee_id = w.employee_id
 ),
 
 requirements as (
     select
         *,
         greatest(
-            employee_hire_date + {{ var('eligibility_waiting_period_days') }},
-            (employee_birth_date + interval ({{ var('eligibility_minimum_age') }}) year)::date
+            employee_hire_date + eligibility_waiting_period_days,
+            (employee_birth_date + to_years(eligibility_minimum_age))::date
         ) as requirements_met_date
     from people
 ),
@@ -32,16 +39,16 @@ requirements as (
 entry as (
     select
         *,
-        {% if var('eligibility_entry_dates') == 'monthly' -%}
-        case when day(requirements_met_date) = 1 then requirements_met_date
-             else (date_trunc('month', requirements_met_date) + interval 1 month)::date end
-        {%- elif var('eligibility_entry_dates') == 'quarterly' -%}
-        case when day(requirements_met_date) = 1 and month(requirements_met_date) in (1, 4, 7, 10)
-             then requirements_met_date
-             else (date_trunc('quarter', requirements_met_date) + interval 3 month)::date end
-        {%- else -%}
-        requirements_met_date
-        {%- endif %} as entry_date
+        case eligibility_entry_dates
+            when 'monthly' then
+                case when day(requirements_met_date) = 1 then requirements_met_date
+                     else (date_trunc('month', requirements_met_date) + interval 1 month)::date end
+            when 'quarterly' then
+                case when day(requirements_met_date) = 1 and month(requirements_met_date) in (1, 4, 7, 10)
+                     then requirements_met_date
+                     else (date_trunc('quarter', requirements_met_date) + interval 3 month)::date end
+            else requirements_met_date
+        end as entry_date
     from requirements
 ),
 
@@ -55,6 +62,7 @@ kept as (
 
 final as (
     select
+        plan_design_id,
         employee_id,
         {{ var('simulation_year') }} as simulation_year,
         requirements_met_date,

@@ -1,6 +1,7 @@
 {{ config(tags=["year"]) }}
 
--- Plan state of the start population on Jan 1 of the simulated year (stg_year_start_state):
+-- Plan state of the start population on Jan 1 of the simulated year, one row per plan design
+-- and person (stg_year_start_state):
 -- the previous year-end snapshot, or in the census year the census (a positive census deferral
 -- rate makes the person a participant, enrolled through a `census` enrollment event). HCE
 -- status is int_hce_determination's. Also carries the eligibility date already reached: a
@@ -11,6 +12,7 @@
 
 with prior as (
     select
+        plan_design_id,
         employee_id,
         is_enrolled,
         deferral_rate,
@@ -25,6 +27,7 @@ with prior as (
 
 final as (
     select
+        p.plan_design_id,
         p.employee_id,
         {{ year }} as simulation_year,
         p.is_enrolled,

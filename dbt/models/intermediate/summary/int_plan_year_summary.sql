@@ -1,6 +1,6 @@
 {{ config(tags=["year"]) }}
 
--- The year's figures of the scenario's design, one row: headcount flows, pay, participation,
+-- The year's figures of each plan design of the scenario, one row per design: headcount flows, pay, participation,
 -- deferrals and employer money (definitions: docs/reports.md). Computed from the year's own
 -- published shape (int_yearly_snapshot, int_yearly_events), so fct_plan_year_summary, which
 -- appends this, always agrees with the fct_* rows published with it.
@@ -14,12 +14,14 @@ with snapshot as (
 ),
 
 events as (
-    select count(*) filter (where event_type = 'promotion') as promotions
+    select plan_design_id, count(*) filter (where event_type = 'promotion') as promotions
     from {{ ref('int_yearly_events') }}
+    group by plan_design_id
 ),
 
 counts as (
     select
+        plan_design_id,
         count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination'))
             as start_actives,
         count(*) filter (where employment_status = 'active') as end_actives,
@@ -38,17 +40,18 @@ counts as (
         coalesce(sum(employer_match_amount), 0)::decimal(18, 2) as employer_match,
         coalesce(sum(employer_core_amount), 0)::decimal(18, 2) as employer_core
     from snapshot
+    group by plan_design_id
 ),
 
 final as (
     select
-        {{ published_keys() }}
+        {{ published_keys('c.plan_design_id') }}
         c.start_actives,
         c.end_actives,
         c.hires,
         c.experienced_terminations,
         c.new_hire_terminations,
-        e.promotions,
+        coalesce(e.promotions, 0) as promotions,
         round(c.end_actives / nullif(c.start_actives, 0) - 1, 6) as growth_pct,
         c.total_pay,
         round(c.average_pay, 2)::decimal(14, 2) as average_pay,
@@ -66,7 +69,7 @@ final as (
              then {{ cents_of_ratio('c.employer_match + c.employer_core', 'c.participants') }} end
             as employer_cost_per_participant
     from counts as c
-    cross join events as e
+    left join events as e using (plan_design_id)
 )
 
 select * from final

@@ -2,7 +2,8 @@
 
 -- Start population of the simulated year (stg_year_start_state: the census workforce in the
 -- first year, the previous year's year-end actives after), with age and tenure as of Dec 31
--- of the simulated year.
+-- of the simulated year. The start state has a row per plan design and person with the same
+-- workforce in every design; the first design's rows are the population.
 {% set year = var('simulation_year') | int %}
 
 with start_population as (
@@ -14,6 +15,7 @@ with start_population as (
         level_id
     from {{ ref('stg_year_start_state') }}
     where is_active
+      and plan_design_id = (select plan_design_id from {{ ref('int_plan_design_parameters') }} where design_order = 1)
 ),
 
 final as (
