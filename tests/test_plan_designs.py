@@ -96,6 +96,33 @@ def test_running_one_design_alone_leaves_the_others_rows_byte_for_byte(runs):
     assert runs_logged == [(BASE, "completed"), (RICH, "completed"), (BASE, "completed")]
 
 
+def test_dq_checks_every_design_and_names_the_design_of_a_failing_check(runs, tmp_path, capsys):
+    db = tmp_path / "dq.duckdb"
+    shutil.copy(runs["db"], db)
+    # A safe_harbor employee without any deferral rate in 2026 who defers $100 anyway.
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("""
+            update fct_workforce_snapshot set prorated_annual_contributions = 100
+            where plan_design_id = ? and simulation_year = 2026 and employee_id = (
+                select min(s.employee_id) from fct_workforce_snapshot as s
+                where s.plan_design_id = ? and s.simulation_year = 2026 and s.current_deferral_rate = 0
+                  and s.employee_id not in (
+                      select employee_id from fct_yearly_events where plan_design_id = ?
+                        and simulation_year = 2026 and (employee_deferral_rate > 0 or prev_employee_deferral_rate > 0)
+                      union
+                      select employee_id from fct_workforce_snapshot where plan_design_id = ?
+                        and simulation_year = 2025 and current_deferral_rate > 0))""", [RICH] * 4)
+    capsys.readouterr()
+    assert main(["dq", "-c", str(runs["both"]), "--database", str(db)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    check = {line.split()[1]: line.split()[3:6] for line in lines
+             if line.startswith("tripwire") and " deferrals_for_non_participants " in line}
+    assert check == {BASE: ["2", "0", "0"], RICH: ["1", "0", "1"]}  # pass, warn, fail over 2025-2026
+    assert main(["dq", "-c", str(runs["both"]), "--database", str(runs["db"]), "--plan-designs", BASE]) == 0
+    out = capsys.readouterr().out
+    assert f" {BASE} " in out and f" {RICH} " not in out
+
+
 def test_each_design_has_its_own_checkpoints_and_reports(runs, tmp_path, capsys):
     found = checkpoints.list_checkpoints(runs["root"] / "cp")
     keys = sorted((v.checkpoint.database, v.checkpoint.plan_design_id, v.checkpoint.year) for v in found)

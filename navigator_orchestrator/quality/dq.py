@@ -1,8 +1,9 @@
 """`navigator dq`: the dbt tests and the tripwires over an existing database, as one summary.
 
 dbt tests run in-process through `DbtRunner` on the published models (`tag:publish`) and the
-tests beside them; the tripwires evaluate every published year of the scenario. Results of the
-tripwires are recorded in `int_data_quality_results` under a `dq-…` run id.
+tests beside them, once over every design; the tripwires evaluate every published year of each
+plan design of the config (or of the designs selected), and each result names its design.
+Results of the tripwires are recorded in `int_data_quality_results` under a `dq-…` run id.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class DqRow:
     year: str          # a year, or "all" for dbt tests over every published year
     status: str        # pass | warn | fail
     detail: str
+    design: str = "all"  # the plan design a tripwire checked; "all" for dbt tests (every design's rows)
 
 
 @dataclass
@@ -47,24 +49,33 @@ def _dbt_status(status: str) -> str:
 
 
 def run_dq(config: SimulationConfig, database_path: Path, year: int | None = None,
-           threads: int = 2) -> DqSummary:
+           threads: int = 2, plan_designs: list[str] | None = None) -> DqSummary:
+    """Check every plan design of `config` (or those in `plan_designs`) in an existing database.
+
+    Raises SimulationError when the database is missing, a design has no published year, or
+    `year` is not published for every design; ConfigError for a design the config lacks."""
     database_path = Path(database_path).resolve()
+    designs = config.designs(plan_designs)
     if not database_path.exists():
         raise SimulationError(f"database {database_path} not found; pass --database PATH of a finished run")
+    scenario = config.effective_scenario_id
     with database.connection(database_path) as conn:
-        years = database.published_years(conn, config.effective_scenario_id, config.effective_plan_design_id)
-    if not years:
-        raise SimulationError(
-            f"{database_path} holds no published year for scenario '{config.effective_scenario_id}'; "
-            "run `navigator run` first or pass the config of the scenario it holds (-c)"
-        )
-    if year is not None and year not in years:
-        raise SimulationError(f"year {year} is not published in {database_path}; published: {years}")
+        published = {d: database.published_years(conn, scenario, d) for d in designs}
+    for design_id, years in published.items():
+        if not years:
+            raise SimulationError(
+                f"{database_path} holds no published year for scenario '{scenario}', design '{design_id}'; "
+                "run `navigator run` first, pass the config of the scenario it holds (-c), or name the "
+                "designs it holds with --plan-designs")
+        if year is not None and year not in years:
+            raise SimulationError(f"year {year} is not published in {database_path} for design '{design_id}'; "
+                                  f"published: {years}")
     summary = DqSummary(run_id="dq-" + new_run_id())
+    last = max(max(years) for years in published.values())
 
     runner = DbtRunner(database_path, threads=threads)
     try:
-        dbt_vars = {**config.to_dbt_vars(), "simulation_year": year or years[-1], "run_id": summary.run_id}
+        dbt_vars = {**config.to_dbt_vars(list(designs)), "simulation_year": year or last, "run_id": summary.run_id}
         invocation = runner.invoke(["test", "--select", *DBT_TEST_SELECTION], dbt_vars, check=False)
     finally:
         runner.close()
@@ -75,12 +86,14 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
         summary.rows.append(DqRow("dbt test", node.name, "all", status, detail))
 
     with database.connection(database_path) as conn:
-        reports = tripwires.audit_published(
-            conn, config, database_path, summary.run_id, [year] if year is not None else years)
-    for report in reports:
-        summary.skipped += len(report.skipped)
-        for result in report.results:
-            detail = result.message if result.status == "pass" else f"{result.message} | fix: {result.recovery}"
-            summary.rows.append(DqRow("tripwire", result.check_name, str(result.simulation_year),
-                                      result.status, detail))
+        for design_id, design in designs.items():
+            reports = tripwires.audit_published(
+                conn, design, database_path, summary.run_id,
+                [year] if year is not None else published[design_id])
+            for report in reports:
+                summary.skipped += len(report.skipped)
+                for result in report.results:
+                    detail = result.message if result.status == "pass" else f"{result.message} | fix: {result.recovery}"
+                    summary.rows.append(DqRow("tripwire", result.check_name, str(result.simulation_year),
+                                              result.status, detail, design_id))
     return summary
