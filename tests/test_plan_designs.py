@@ -193,11 +193,16 @@ def test_a_moved_database_or_another_directory_is_told_why_checkpoints_do_not_ap
      "did you mean 'plan_designs.lean.employer_match.active_formula'?"),
     ({"lean": {"eligibility": {"minimum_age": -1}}}, "plan_designs.lean.eligibility.minimum_age"),
     ({BASE: {}}, f"plan_designs.{BASE}: '{BASE}' is the baseline"),
+    ({"lean": {"matching": {}}}, "unknown key 'plan_designs.lean.matching'; a design overrides plan sections: "
+                                 "eligibility, enrollment, deferral_auto_escalation, employer_match"),
+    (["lean", "rich"], "plan_designs must be a mapping from a design id to its plan-section overrides, not a list; "
+                       "e.g. plan_designs: {safe_harbor: {employer_match: {active_formula: safe_harbor_basic}}"),
 ])
 def test_bad_designs_are_refused_with_one_line(designs, message, tmp_path, small_census, capsys):
     with pytest.raises(ConfigError, match=None) as exc:
         parse_config(config_data(small_census, plan_designs=designs), tmp_path)
     assert message in str(exc.value)
+    assert "scenario_id" not in str(exc.value)  # never the top-level keys as suggestions for a design
     path = write(tmp_path / "bad.yaml", config_data(small_census, plan_designs=designs))
     db = tmp_path / "x.duckdb"
     assert main(["run", "-c", str(path), "--database", str(db)]) == 1

@@ -125,7 +125,12 @@ class SimulationConfig(_Section):
             if key in SimulationConfig.model_fields:
                 raise ValueError(f"{where}.{key}: only plan sections differ between designs "
                                  f"({', '.join(PLAN_SECTIONS)}); put {key} in a config of its own scenario")
-        typos = unknown_keys({k: overrides[k] for k in others}, SimulationConfig, f"{where}.")
+        # A design holds plan sections only: an unknown key is matched against those.
+        typos = [f"unknown key '{where}.{key}'" + (
+                     f"; did you mean '{where}.{close[0]}'?" if close
+                     else f"; a design overrides plan sections: {', '.join(PLAN_SECTIONS)}")
+                 for key in others
+                 for close in [difflib.get_close_matches(str(key), PLAN_SECTIONS, n=1, cutoff=0.6)]]
         typos += [p for k in PLAN_SECTIONS if k in overrides
                   for p in unknown_keys({k: overrides[k]}, SimulationConfig, f"{where}.")]
         if typos:
@@ -327,6 +332,13 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the config file must be a YAML mapping of sections")
+    designs = data.get("plan_designs")
+    if designs is not None and not isinstance(designs, dict):
+        raise ConfigError(
+            "plan_designs must be a mapping from a design id to its plan-section overrides, not a "
+            f"{'list' if isinstance(designs, list) else type(designs).__name__}; e.g. plan_designs: "
+            "{safe_harbor: {employer_match: {active_formula: safe_harbor_basic}}, "
+            "rich_core: {employer_core_contribution: {contribution_rate: 0.04}}}")
     typos = unknown_keys(data)
     if typos:
         raise ConfigError("; ".join(typos))
