@@ -58,9 +58,9 @@ def test_overlapping_match_tiers_are_refused(tmp_path):
     ("stretch_match", [(0.0, 0.12, 0.25)], 0.03),
 ])
 def test_default_match_templates(formula_id, tiers, cap):
-    vars_ = SimulationConfig(employer_match={"active_formula": formula_id}).to_dbt_vars()
-    assert [(t["employee_min"], t["employee_max"], t["match_rate"]) for t in vars_["match_tiers"]] == tiers
-    assert vars_["match_max_percentage"] == cap
+    (design,) = SimulationConfig(employer_match={"active_formula": formula_id}).to_dbt_vars()["plan_designs"]
+    assert [(t["employee_min"], t["employee_max"], t["match_rate"]) for t in design["match_tiers"]] == tiers
+    assert design["match_max_percentage"] == cap
 
 
 def test_every_behaviour_can_be_switched_off(tmp_path):
@@ -71,7 +71,7 @@ def test_every_behaviour_can_be_switched_off(tmp_path):
         "employer_match": {"enabled": False},
         "employer_core_contribution": {"enabled": False},
     }, tmp_path)
-    v = config.to_dbt_vars()
+    (v,) = config.to_dbt_vars()["plan_designs"]
     assert not any(v[k] for k in ("auto_enrollment_enabled", "proactive_enrollment_enabled",
                                   "voluntary_enrollment_enabled", "escalation_enabled",
                                   "match_enabled", "core_enabled", "deferral_change_probability"))
