@@ -316,15 +316,18 @@ class Simulation:
                         rows.update(counts)
                 build_seconds = time.perf_counter() - year_started
                 per_design = design_counts(conn, plan.plan_design_ids)
+                digests = None  # every design's checkpoint digests, in one scan, at the first checkpoint
                 for design_id in plan.plan_design_ids:
                     design_started = time.perf_counter()
                     summary = year_summary(conn, scenario, design_id, plan.year)
                     summary.row_counts = per_design[design_id]
                     with self._stage(plan.year, "checkpoint") as rows:
+                        if digests is None:
+                            digests = checkpoints.designs_year_digests(conn, scenario, plan.plan_design_ids, plan.year)
                         checkpoints.write_checkpoint(
                             conn, year=plan.year, identity=self.identity(design_id), run_id=run_id,
                             config_hash=hashes[design_id], census_hash=census_hash,
-                            directory=self.checkpoint_dir,
+                            directory=self.checkpoint_dir, tables=digests[design_id],
                         )
                     checkpoint_seconds += self._last_stage_seconds
                     # The shared build and publish are counted once, with the first design.

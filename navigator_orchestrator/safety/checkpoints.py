@@ -25,6 +25,7 @@ import stat
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Sequence
 
 import duckdb
 
@@ -80,31 +81,42 @@ def checkpoint_path(identity: Identity, year: int, directory: Path = CHECKPOINT_
 def year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                  year: int) -> dict[str, dict[str, object]]:
     """Row count and content digest of one (scenario, design, year) in every published table."""
-    out: dict[str, dict[str, object]] = {}
+    return designs_year_digests(conn, scenario_id, [plan_design_id], year)[plan_design_id]
+
+
+def designs_year_digests(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                         year: int) -> dict[str, dict[str, dict[str, object]]]:
+    """Design -> `year_digests` of each design, with one grouped scan per published table (the
+    designs of a run are published together, so their checkpoints are written together)."""
+    out: dict[str, dict[str, dict[str, object]]] = {d: {} for d in plan_design_ids}
     for table in PUBLISHED_TABLES:
-        if not table_exists(conn, table):
-            out[table] = {"rows": 0, "digest": "0"}
-            continue
-        rows, digest = conn.execute(
-            f"""select count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar
-                from (select * exclude (run_id) from {table}
-                      where scenario_id = ? and plan_design_id = ? and simulation_year = ?) as t""",
-            [scenario_id, plan_design_id, year],
-        ).fetchone()
-        out[table] = {"rows": int(rows), "digest": digest}
+        found: dict[str, tuple[int, str]] = {}
+        if table_exists(conn, table):
+            found = {design: (int(rows), digest) for design, rows, digest in conn.execute(
+                f"""select t.plan_design_id, count(*), coalesce(sum(hash(t)::hugeint), 0)::varchar
+                    from (select * exclude (run_id) from {table}
+                          where scenario_id = ? and list_contains(?, plan_design_id) and simulation_year = ?) as t
+                    group by t.plan_design_id""",
+                [scenario_id, list(plan_design_ids), year],
+            ).fetchall()}
+        for design in plan_design_ids:
+            rows, digest = found.get(design, (0, "0"))
+            out[design][table] = {"rows": rows, "digest": digest}
     return out
 
 
 def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, identity: Identity, run_id: str,
-                     config_hash: str, census_hash: str, directory: Path = CHECKPOINT_DIR) -> Path:
+                     config_hash: str, census_hash: str, directory: Path = CHECKPOINT_DIR,
+                     tables: dict[str, dict[str, object]] | None = None) -> Path:
     """Write year Y's checkpoint of one (database, scenario, design) atomically and drop that
     identity's later ones: publishing Y deleted its later years, so they no longer describe it.
+    `tables`: the design's `year_digests`, when already computed (computed here otherwise).
     """
     cp = Checkpoint(
         year=year, database=str(identity.database), scenario_id=identity.scenario_id,
         plan_design_id=identity.plan_design_id, run_id=run_id, config_hash=config_hash,
         census_hash=census_hash, created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        tables=year_digests(conn, identity.scenario_id, identity.plan_design_id, year),
+        tables=tables if tables is not None else year_digests(conn, identity.scenario_id, identity.plan_design_id, year),
         duckdb_version=duckdb.__version__,
     )
     cp.checksum = cp.body_checksum()

@@ -93,4 +93,7 @@ final as (
     from sequenced
 )
 
+-- Clustered by design: each design's rows fill their own row groups, so the per-design reads
+-- (checks, checkpoints, audits, reports) skip the other designs' row groups.
 select * from final
+order by plan_design_id
