@@ -92,3 +92,35 @@ def test_an_interrupt_during_the_final_flush_leaves_the_run_completed(make_confi
     assert "interrupted during the final flush" in out
     assert statuses(db) == ["completed"]
     assert held_years(db) == [2025, 2026, 2027]
+
+
+# A Ctrl-C while the command's libraries are still being imported (the first second of
+# `navigator`): the process signals itself when Python starts importing DuckDB.
+CTRL_C_WHILE_IMPORTING = """
+import importlib.abc, os, signal, sys
+
+class CtrlCOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "duckdb":
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlCOnImport())
+sys.argv = ["navigator", *sys.argv[1:]]
+from navigator_orchestrator.cli import entry
+entry()
+"""
+
+
+def test_a_ctrl_c_while_the_program_starts_prints_one_line(make_config, tmp_path):
+    import subprocess
+    import sys
+
+    config = make_config()
+    proc = subprocess.run([sys.executable, "-c", CTRL_C_WHILE_IMPORTING, "validate", "-c", str(config)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    assert proc.returncode == 128 + signal.SIGINT, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "Interrupted (SIGINT): navigator stopped before the command started; nothing was written"]

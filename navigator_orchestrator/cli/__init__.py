@@ -43,11 +43,18 @@ def main(argv: list[str] | None = None, observers: Sequence[RunObserver] = ()) -
     `observers` also follow a `run` (progress in a program that embeds the CLI).
     """
     with private_files(), interrupts.handled():
-        args = build_parser().parse_args(argv)
+        try:  # the command modules import DuckDB, dbt and pydantic: the first second or so
+            args = build_parser().parse_args(argv)
+        except interrupts.Interrupted as exc:
+            print(f"Interrupted ({exc}): navigator stopped before the command started; nothing was "
+                  "written", file=sys.stderr)
+            return exc.exit_code
         args.observers = list(observers)
         return args.func(args)
 
 
 def entry() -> None:
-    """The `navigator` program."""
+    """The `navigator` program. This module imports nothing heavy: SIGINT and SIGTERM are handled
+    (`main`) before the command modules and their libraries load, so a Ctrl-C at once prints
+    one line, not a traceback."""
     sys.exit(main())
