@@ -24,7 +24,7 @@ from typing import Callable
 
 import duckdb
 
-from navigator_orchestrator.census.intake import CensusError
+from navigator_orchestrator.census.intake import CensusError, CensusFileError
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, load_config
 from navigator_orchestrator.engine.dbt_runner import DbtError
 from navigator_orchestrator.engine.simulation import SimulationError
@@ -109,6 +109,8 @@ def _unexpected(exc: Exception, args: argparse.Namespace) -> int:
 def _failure(exc: BaseException, args: argparse.Namespace) -> int:
     try:
         raise exc
+    except CensusFileError as exc:  # nothing to list: the one line says what and how to fix
+        return fail(str(exc))
     except CensusError as exc:
         print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
         return fail(f"census refused: {exc}")

@@ -14,6 +14,7 @@ import pytest
 from navigator_orchestrator.census.intake import (
     CENSUS_COLUMNS,
     CensusError,
+    CensusFileError,
     CensusReport,
     census_file_hash,
     generate_census,
@@ -228,14 +229,19 @@ def test_several_problems_all_listed_without_pii(valid: Path, tmp_path: Path) ->
     ("file_not_found", lambda d: d / "absent.parquet"),
     ("unsupported_format", lambda d: d / "census.json"),
     ("unreadable_file", lambda d: d / "corrupt.parquet"),
+    ("not_a_file", lambda d: d / "exports"),
+    ("not_a_file", lambda d: d / "folder.csv"),
 ])
 def test_file_level_errors(tmp_path: Path, name: str, make) -> None:
     path = make(tmp_path)
-    if name != "file_not_found":
+    if name == "not_a_file":
+        path.mkdir()
+    elif name != "file_not_found":
         path.write_text("this is not a census")
-    with pytest.raises(CensusError) as err:
+    with pytest.raises(CensusFileError) as err:
         validate_census(path, CENSUS_DATE)
     assert err.value.report.problems[0].name == name and name in str(err.value)
+    assert str(path) in str(err.value)
 
 
 # --- loading: contract columns only, typed, nothing written when invalid -----------------

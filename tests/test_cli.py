@@ -65,6 +65,19 @@ def test_census_validate_names_each_problem(tmp_path):
     assert proc.stderr.strip().splitlines()[-1].startswith("Error: census refused")
 
 
+def test_census_validate_of_a_directory_or_another_format_is_one_error_line(tmp_path):
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "census.json").write_text('{"employees": []}')
+    for path, says in (("exports", "exports is a directory; name the census file itself"),
+                       ("census.json", "census.json is not a census file: give the census as a .csv")):
+        proc = navigator("census", "validate", path, "--census-date", "2024-12-31", cwd=tmp_path)
+        assert proc.returncode == 1
+        assert proc.stdout == ""
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: census ") and says in lines[0], proc.stderr
+        assert "1 row" not in proc.stderr
+
+
 def test_dbt_vars_prints_json_for_a_year(tmp_path, make_config):
     proc = navigator("dbt-vars", "-c", str(make_config()), "--year", "2026", cwd=tmp_path)
     assert proc.returncode == 0

@@ -125,6 +125,16 @@ class CensusError(Exception):
         super().__init__(f"census {report.path} is invalid: {detail}")
 
 
+class CensusFileError(CensusError):
+    """The file itself cannot be read as a census (a directory, a missing file, another format, a
+    damaged file, no such sheet): one problem, and nothing about rows to list."""
+
+    def __init__(self, report: CensusReport) -> None:
+        super().__init__(report)
+        p = report.problems[0]
+        Exception.__init__(self, f"census {report.path} cannot be read ({p.name}): {p.fix}")
+
+
 @dataclass
 class Census:
     """One read of a census file: its report and (when valid) the rows raw_census receives."""
@@ -150,14 +160,17 @@ def read_census(path: Path | str, census_date: date, options: CensusOptions | No
 
     Returns a Census whose `report` names every problem (`report.ok` is false then and `rows`
     is None) and every warning. Raises CensusError (one problem) only when the file itself is
-    unusable: missing, wrong suffix, damaged, no such sheet, malformed CSV rows.
+    unusable: CensusFileError when it is a directory, missing, of another format, damaged or has
+    no such sheet; CensusError for malformed CSV rows (with their line numbers).
     `census_date` is the Dec 31 the file describes.
     """
     path, options = Path(path), options or CensusOptions()
     try:
         source = read_source(path, options.sheet)
     except SourceError as exc:
-        raise CensusError(CensusReport(str(path), 0, 0, [
+        # Rows that could not be split (malformed_rows) are listed like any row problem.
+        error = CensusError if exc.examples else CensusFileError
+        raise error(CensusReport(str(path), 0, 0, [
             CensusProblem(exc.name, exc.count, exc.examples, exc.fix)])) from None
     mapping = map_columns(source.headers, options.columns)
     report = CensusReport(str(path), source.table.num_rows, 0, mapping=mapping.describe(),

@@ -64,22 +64,25 @@ class CensusSource:
 def read_source(path: Path | str, sheet: str | None = None) -> CensusSource:
     """Read the file at `path` once and return its cells; raises SourceError when unusable.
 
-    Errors: `unsupported_format` (suffix), `file_not_found`, `unreadable_file` (damaged or
+    Errors: `not_a_file` (a directory), `unsupported_format` (suffix), `file_not_found`,
+    `unreadable_file` (damaged or
     not the format its suffix says), `sheet_not_found`, `empty_file`, `malformed_rows`
     (CSV rows whose field count differs from the header's, with their line numbers).
     """
     path = Path(path)
+    if path.is_dir():
+        raise SourceError("not_a_file", f"{path} is a directory; name the census file itself "
+                                        "(.csv, .parquet or .xlsx)")
     name = path.name.lower()
     kind = ("csv" if name.endswith(CSV_SUFFIXES) else "parquet" if name.endswith(PARQUET_SUFFIXES)
             else "xlsx" if name.endswith(EXCEL_SUFFIXES) else None)
     if kind is None:
-        raise SourceError("unsupported_format", "give the census as a .csv, .parquet or .xlsx file")
+        raise SourceError("unsupported_format", f"{path} is not a census file: give the census as a .csv, "
+                                                ".parquet or .xlsx file")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise SourceError("file_not_found", f"no file at {path}; check the path") from None
-    except IsADirectoryError:
-        raise SourceError("file_not_found", f"{path} is a directory; give the census file") from None
     except OSError as exc:
         raise SourceError("unreadable_file", f"cannot read {path}: {exc.strerror or exc}") from None
     digest = hashlib.sha256(data).hexdigest()
