@@ -68,6 +68,22 @@ def small_filesystem_available() -> bool:
     return probe.stdout.strip() == "ok"
 
 
+def user_namespace_available() -> bool:
+    """Can this process enter a user namespace of its own without a uid mapping (`unshare --user`)?
+    Inside it even root is an ordinary user for files outside: no right to override permissions."""
+    if shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--user", "true"], capture_output=True).returncode == 0
+
+
+def navigator_as_unprivileged_user(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run `navigator ARGV` in a user namespace without a uid mapping: file permissions apply
+    to it as to an ordinary user (the owner bits of files this user owns, others' bits otherwise)."""
+    return subprocess.run(["unshare", "--user", sys.executable, "-m", "navigator_orchestrator.cli", *argv],
+                          capture_output=True, text=True, cwd=cwd,
+                          env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})
+
+
 def navigator_on_small_filesystem(mount: Path, size: str, setup: str, argv: list[str],
                                   nr_inodes: int | None = None) -> subprocess.CompletedProcess:
     """Run `navigator ARGV` with a fresh tmpfs of `size` mounted at `mount` (a user namespace

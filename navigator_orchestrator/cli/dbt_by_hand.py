@@ -22,11 +22,13 @@ def cmd_dbt_vars(args: argparse.Namespace) -> int:
 @guarded
 def cmd_dbt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.by_hand import run_dbt
+    from navigator_orchestrator.safety.permissions import refuse_read_only
 
     ctx = Context(args)
     config, designs = ctx.config, ctx.designs()
     db = ctx.database
     dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
+    refuse_read_only(db, "navigator dbt")
     with ctx.lock("dbt"):
         run_dbt(config, db, args.year, dbt_args, designs)
     return 0

@@ -86,6 +86,21 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
+def open_failure(path: Path, exc: duckdb.Error) -> str:
+    """One line for a database (or its work file) that `connect` could not open for writing:
+    a permission problem names the permissions; anything else points at `navigator restore`."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0][:300]
+    path = Path(path)
+    blocked = [p for p in (path, work_path(path)) if p.exists() and not os.access(p, os.W_OK)]
+    if blocked or "permission denied" in first.lower():
+        where = blocked[0] if blocked else path
+        return (f"{where} cannot be opened for writing ({first}): this user may not write it; check "
+                f"its owner and permissions and those of {where.parent} (`ls -l {where}`), or pass "
+                "--database naming a file this user may write")
+    return (f"{path} does not open ({first}); if it is damaged, `navigator restore --database {path}` "
+            "brings back the last good backup")
+
+
 def use_catalogs(conn: duckdb.DuckDBPyConnection) -> None:
     """Resolve unqualified names in the database file, then in the work file."""
     conn.execute(f"use {CATALOG}")

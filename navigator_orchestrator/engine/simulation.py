@@ -44,7 +44,7 @@ from navigator_orchestrator.safety import runlog
 from navigator_orchestrator.quality import tripwires
 from navigator_orchestrator.safety import interrupts
 from navigator_orchestrator.safety.backup import BackupResult, backup_database, backup_path
-from navigator_orchestrator.safety.permissions import private_files
+from navigator_orchestrator.safety.permissions import private_files, refuse_read_only
 from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
@@ -202,6 +202,7 @@ class Simulation:
         cfg = self.config
         # Refuse a file that is not a DuckDB database before taking a lock or a backup of it.
         check_duckdb_file(self.database_path)
+        refuse_read_only(self.database_path, "navigator run")
         # The census is read once, here: the rows loaded after the lock and the backup are
         # the rows checked now, and the hash recorded is that of the bytes they came from.
         census = read_census(cfg.census_path, cfg.census_date, CensusOptions.from_setup(cfg.setup))
@@ -219,10 +220,7 @@ class Simulation:
             try:
                 conn = database.connect(self.database_path)
             except duckdb.Error as exc:
-                raise SimulationError(
-                    f"{self.database_path} does not open ({str(exc).splitlines()[0][:300]}); if it is "
-                    f"damaged, `navigator restore --database {self.database_path}` brings back the last good backup"
-                ) from None
+                raise SimulationError(database.open_failure(self.database_path, exc)) from None
             try:
                 result = self._run_locked(conn, run_id, census, existed)
             finally:

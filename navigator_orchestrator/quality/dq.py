@@ -16,6 +16,7 @@ from navigator_orchestrator.quality import tripwires
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from navigator_orchestrator.engine.simulation import SimulationError, new_run_id
+from navigator_orchestrator.safety.permissions import refuse_read_only
 
 DBT_TEST_SELECTION = ("tag:publish",)
 
@@ -58,6 +59,7 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
     designs = config.designs(plan_designs)
     if not database_path.exists():
         raise SimulationError(f"database {database_path} not found; pass --database PATH of a finished run")
+    refuse_read_only(database_path, "navigator dq")  # dbt opens the file for writing
     scenario = config.effective_scenario_id
     with database.connection(database_path) as conn:
         published = {d: database.published_years(conn, scenario, d) for d in designs}

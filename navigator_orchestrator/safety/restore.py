@@ -28,6 +28,7 @@ from navigator_orchestrator.safety.backup import (
     _sync_directory, backup_path, copy_private, disk_full, human_bytes, install, read_every_row, verify_copy,
 )
 from navigator_orchestrator.safety.manifest import BackupError, Manifest
+from navigator_orchestrator.safety.permissions import refuse_read_only
 from navigator_orchestrator.safety.runlog import RUN_LOG_TABLE
 from navigator_orchestrator.sql import NotADuckDBFile, connect_duckdb
 
@@ -123,10 +124,12 @@ def _move_aside(database: Path) -> Path:
 def restore(database: Path, source: Path | None = None, keep: int = 3) -> RestoreResult:
     """Replace the database with a verified backup (default `<db stem>_backup.duckdb`).
 
-    Raises BackupError, with nothing changed, if the source is missing, is the database itself,
+    Raises SafetyError if the database file is read-only (no owner-write bit), BackupError, with
+    nothing changed, if the source is missing, is the database itself,
     cannot be read in full, is not a simulation database, or the disk lacks room for its copy.
     """
     database = Path(database).resolve()
+    refuse_read_only(database, "navigator restore")
     source = Path(source).resolve() if source else backup_path(database)
     if not source.exists():
         raise BackupError(f"no backup at {source}; pass --from FILE naming a backup to restore")
