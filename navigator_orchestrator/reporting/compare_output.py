@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
+from navigator_orchestrator.files import atomic_path, write_atomically
 from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, MONEY, SHARES, Comparison, CompareError
 
 FORMATS = (".csv", ".xlsx", ".html")
@@ -72,13 +73,11 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
 
 def write_csv(comparison: Comparison, path: Path) -> Path:
     """The comparison view, one row per (scenario_id, plan_design_id, simulation_year), COLUMNS as header."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_path(path, durable=False) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         for row in comparison.rows:
             writer.writerow({c: "" if row[c] is None else row[c] for c in COLUMNS})
-    tmp.replace(path)
     return path
 
 
@@ -113,9 +112,8 @@ def write_xlsx(comparison: Comparison, path: Path) -> Path:
     book.remove(book.active)
     _sheet(book, "comparison", COLUMNS, comparison.rows)
     _sheet(book, "gain_loss", GAIN_COLUMNS, comparison.gain_loss)
-    tmp = path.with_name(f".{path.name}.tmp")
-    book.save(tmp)
-    tmp.replace(path)
+    with atomic_path(path, durable=False) as tmp:
+        book.save(tmp)
     return path
 
 
@@ -140,7 +138,4 @@ def write(comparison: Comparison, path: Path, describe: dict[str, list[str]], dq
         return write_xlsx(comparison, path)
     from navigator_orchestrator.reporting.compare_html import render
 
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(comparison, describe, dq))
-    tmp.replace(path)
-    return path
+    return write_atomically(path, render(comparison, describe, dq), durable=False)

@@ -19,6 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from navigator_orchestrator.files import atomic_path, write_atomically
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 from navigator_orchestrator.reporting.summary import YearAudit, YearFigures
@@ -42,25 +43,18 @@ def year_json_path(root: Path, identity: Identity, year: int) -> Path:
 
 def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
     path = csv_path(root, identity, figures)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".csv.tmp")
-    with tmp.open("w", newline="") as fh:
+    with atomic_path(path, durable=False) as tmp, tmp.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
         writer.writeheader()
         for f in figures:
             writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
                              **{k: "" if v is None else v for k, v in asdict(f).items()}})
-    tmp.replace(path)
     return path
 
 
 def write_year_json(root: Path, identity: Identity, audit: YearAudit, meta: dict[str, Any]) -> Path:
-    path = year_json_path(root, identity, audit.year)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n")
-    tmp.replace(path)
-    return path
+    text = json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n"
+    return write_atomically(year_json_path(root, identity, audit.year), text, durable=False)
 
 
 class ReportFiles(RunObserver):

@@ -16,6 +16,7 @@ from typing import Any, Callable
 
 import duckdb
 
+from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.console import dq_line
 from navigator_orchestrator.reporting.ndt import ndt_html
@@ -231,6 +232,4 @@ def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path 
                   dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id))
     out = Path(out or Path("reports") / identity.database_tag /
                f"simulation_report_{scenario_id}_{design}_{figures[0].year}_{figures[-1].year}.html")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html)
-    return out
+    return write_atomically(out, html, durable=False)

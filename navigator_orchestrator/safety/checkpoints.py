@@ -32,6 +32,7 @@ import duckdb
 from navigator_orchestrator.engine.database import table_exists
 from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
 from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.identity import Identity
 
 CHECKPOINT_DIR = Path(".navigator_checkpoints")
@@ -120,14 +121,8 @@ def write_checkpoint(conn: duckdb.DuckDBPyConnection, *, year: int, identity: Id
         duckdb_version=duckdb.__version__,
     )
     cp.checksum = cp.body_checksum()
-    target = checkpoint_path(identity, year, directory)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as fh:
-        json.dump(asdict(cp), fh, indent=2, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
+    target = write_atomically(checkpoint_path(identity, year, directory),
+                              json.dumps(asdict(cp), indent=2, sort_keys=True))
     for later in list_checkpoints(directory):
         if later.checkpoint and later.checkpoint.year > year and later.checkpoint.identity == identity:
             later.path.unlink(missing_ok=True)

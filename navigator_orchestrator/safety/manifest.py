@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from navigator_orchestrator.errors import SafetyError
+from navigator_orchestrator.files import write_atomically
 
 FORMAT = "planwise-navigator backup manifest 1"
 
@@ -115,13 +115,4 @@ class Manifest:
         """Write the manifest atomically (owner-only permissions)."""
         body = {"format": FORMAT, "database": self.database,
                 "entries": [asdict(e) for e in self.entries]}
-        fd, tmp = tempfile.mkstemp(prefix=".navigator-", suffix=".json.tmp", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(body, fh, indent=2, sort_keys=True)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(self.path, json.dumps(body, indent=2, sort_keys=True), mode=0o600)
