@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 
@@ -67,12 +68,29 @@ DEFECTS = {
 }
 
 
-def test_dq_passes_on_a_real_run(published, capsys):
+def _contents(db: Path) -> dict[str, int]:
+    """Every table of the database and its work file, with its row count."""
+    with database.connect(db) as conn:
+        tables = conn.execute("select database_name || '.' || table_name from duckdb_tables() "
+                              "where not temporary order by 1").fetchall()
+        return {t: conn.execute(f"select count(*) from {t}").fetchone()[0] for (t,) in tables}
+
+
+def test_dq_passes_on_a_real_run_and_writes_nothing_into_the_database(published, tmp_path, capsys):
     db, config = published
+    before = _contents(db)
     assert cli.main(["dq", "-c", str(config), "--database", str(db)]) == 0
     out = capsys.readouterr().out
     assert "growth_on_target_fct_workforce_snapshot" in out and "hiring_demand_without_hires" in out
     assert " 0 fail " in out.splitlines()[-1]
+    assert _contents(db) == before  # no result table, no row added: a check only reads
+    [results] = (tmp_path / "reports").rglob("dq_*.json")
+    assert out.splitlines()[-1].endswith(f"| results: {results.relative_to(tmp_path)}")  # under the working dir
+    body = json.loads(results.read_text())
+    assert body["database"] == str(db.resolve()) and body["plan_design_ids"]
+    assert body["years"] == {d: [2025, 2026] for d in body["plan_design_ids"]}
+    assert body["counts"]["fail"] == 0 and body["counts"]["pass"] == len(body["dbt_tests"]) + len(body["tripwires"])
+    assert {r["check_name"] for r in body["tripwires"]} >= {"hiring_demand_without_hires"}
 
 
 def test_each_planted_defect_fails_its_dbt_test(published, tmp_path, capsys):
@@ -91,3 +109,6 @@ def test_each_planted_defect_fails_its_dbt_test(published, tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Error: " in captured.err and "data-quality check(s) failed" in captured.err
     assert "snapshot_explained_by_events" in captured.out and "1 failing row(s)" in captured.out
+    results = json.loads(summary.path.read_text())
+    failing = {r["name"] for r in results["dbt_tests"] if r["status"] == "fail"}
+    assert failing == failed and results["counts"]["fail"] == summary.count("fail")

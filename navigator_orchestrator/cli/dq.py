@@ -34,7 +34,7 @@ def cmd_dq(args: argparse.Namespace) -> int:
         ctx.say(f"{kind:<9} {design:<{dwidth}} {name:<{width}} {g['pass']:>5} {g['warn']:>5} {g['fail']:>5}  {g['detail']}")
     ctx.say(
         f"Data quality: {summary.count('pass')} pass, {summary.count('warn')} warn, "
-        f"{summary.count('fail')} fail ({summary.skipped} not applicable) | recorded as {summary.run_id}"
+        f"{summary.count('fail')} fail ({summary.skipped} not applicable) | results: {summary.path}"
     )
     if not summary.ok:
         return fail(f"{summary.count('fail')} data-quality check(s) failed; see the fixes above")

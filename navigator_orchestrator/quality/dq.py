@@ -2,13 +2,17 @@
 
 dbt tests run in-process through `DbtRunner` on the published models (`tag:publish`) and the
 tests beside them, once over every design; the tripwires evaluate every published year of each
-plan design of the config (or of the designs selected), and each result names its design.
-Results of the tripwires are recorded in `int_data_quality_results` under a `dq-…` run id.
+plan design of the config (or of the designs selected), and each result names its design. A
+check writes nothing into the database it checks: every result goes to one JSON file,
+`reports/<db>/dq_<scenario>_<dq run id>.json` (`DqSummary.path`), each tripwire result with its
+plan design.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from navigator_orchestrator.engine import database
@@ -16,6 +20,9 @@ from navigator_orchestrator.quality import tripwires
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from navigator_orchestrator.engine.simulation import SimulationError, new_run_id
+from navigator_orchestrator.files import write_atomically
+from navigator_orchestrator.identity import Identity
+from navigator_orchestrator.reporting.files import REPORTS_DIR, report_directory
 from navigator_orchestrator.safety.permissions import refuse_read_only
 
 DBT_TEST_SELECTION = ("tag:publish",)
@@ -36,6 +43,7 @@ class DqSummary:
     run_id: str
     rows: list[DqRow] = field(default_factory=list)
     skipped: int = 0
+    path: Path | None = None   # the JSON file of the results
 
     def count(self, status: str) -> int:
         return sum(1 for r in self.rows if r.status == status)
@@ -50,11 +58,14 @@ def _dbt_status(status: str) -> str:
 
 
 def run_dq(config: SimulationConfig, database_path: Path, year: int | None = None,
-           threads: int = 2, plan_designs: list[str] | None = None) -> DqSummary:
-    """Check every plan design of `config` (or those in `plan_designs`) in an existing database.
+           threads: int = 2, plan_designs: list[str] | None = None,
+           reports_dir: Path = REPORTS_DIR) -> DqSummary:
+    """Check every plan design of `config` (or those in `plan_designs`) in an existing database
+    and write the results to a JSON file under `reports_dir`; nothing is written to the database.
 
     Raises SimulationError when the database is missing, a design has no published year, or
-    `year` is not published for every design; ConfigError for a design the config lacks."""
+    `year` is not published for every design; ConfigError for a design the config lacks;
+    SafetyError for a read-only database file (dbt opens it for writing); OSError (the file)."""
     database_path = Path(database_path).resolve()
     designs = config.designs(plan_designs)
     if not database_path.exists():
@@ -87,15 +98,28 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
             f"{node.failures} failing row(s)" if node.failures else node.message.splitlines()[0][:160])
         summary.rows.append(DqRow("dbt test", node.name, "all", status, detail))
 
+    results = []
     with database.connection(database_path) as conn:
         for design_id, design in designs.items():
             reports = tripwires.audit_published(
-                conn, design, database_path, summary.run_id,
-                [year] if year is not None else published[design_id])
+                conn, design, database_path, [year] if year is not None else published[design_id])
             for report in reports:
                 summary.skipped += len(report.skipped)
                 for result in report.results:
                     detail = result.message if result.status == "pass" else f"{result.message} | fix: {result.recovery}"
                     summary.rows.append(DqRow("tripwire", result.check_name, str(result.simulation_year),
                                               result.status, detail, design_id))
+                    results.append({"plan_design_id": design_id, "simulation_year": result.simulation_year,
+                                    "check_name": result.check_name, "severity": result.severity,
+                                    "status": result.status, "observed": result.observed,
+                                    "message": result.message, "recovery": result.recovery})
+    identity = Identity(database_path, scenario, config.effective_plan_design_id)
+    path = report_directory(reports_dir, identity) / f"dq_{scenario}_{summary.run_id}.json"
+    checked = {d: [year] if year is not None else y for d, y in published.items()}
+    body = {"run_id": summary.run_id, "database": str(database_path), "scenario_id": scenario,
+            "plan_design_ids": list(designs), "years": checked,
+            "checked_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "counts": {s: summary.count(s) for s in ("pass", "warn", "fail")}, "not_applicable": summary.skipped,
+            "dbt_tests": [asdict(r) for r in summary.rows if r.kind == "dbt test"], "tripwires": results}
+    summary.path = write_atomically(path, json.dumps(body, indent=2, default=str) + "\n", durable=False)
     return summary

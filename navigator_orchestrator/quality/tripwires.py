@@ -191,15 +191,11 @@ def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: 
 
 
 def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, database_path: Path,
-                    run_id: str, years: list[int] | None = None) -> list[TripwireReport]:
-    """Run the checks over published years (navigator dq) and record the results."""
+                    years: list[int] | None = None) -> list[TripwireReport]:
+    """Run the checks over published years (navigator dq); nothing is written to the database."""
     have = database.published_years(conn, config.effective_scenario_id, config.effective_plan_design_id)
-    reports = []
-    for year in years if years is not None else have:
-        report = evaluate(conn, config, year, "published", database_path)
-        record(conn, report, run_id, config.effective_scenario_id, config.effective_plan_design_id)
-        reports.append(report)
-    return reports
+    return [evaluate(conn, config, year, "published", database_path)
+            for year in (years if years is not None else have)]
 
 
 def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
