@@ -300,8 +300,11 @@ def _check(con: duckdb.DuckDBPyConnection, source: CensusSource, mapping: Column
 
 def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_date: date,
                    options: CensusOptions) -> str:
-    """Per contract column: the parsed value, `<c>__bad`, and the flags the rules read."""
-    parts = ["_row"]
+    """Per contract column: the parsed value, `<c>__bad`, and the flags the rules read.
+
+    Each value is computed once (inner select); `<c>__bad` (a cell present but unreadable) reads
+    the computed value in the select around it instead of parsing the cell a second time."""
+    parts, bad_flags = ["_row"], []
     for name in CENSUS_COLUMNS:
         col = columns.get(name)
         flags: dict[str, str] = {}
@@ -323,18 +326,21 @@ def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_
                 value = parse.bool_sql(col, d.status_words and name == "active")
             else:  # employee_id
                 value = f"nullif(trim(CAST({col.source} AS VARCHAR)), '')"
-            bad = f"coalesce({parse.present_sql(col)} AND ({value}) IS NULL, false)"
+            parts.append(f"{parse.present_sql(col)} AS {name}__present")
+            bad = f"coalesce({name}__present AND {name} IS NULL, false)"
             if "slash" in flags:
-                bad = f"({bad} AND NOT {flags['slash']})"
+                bad = f"({bad} AND NOT {name}__slash)"
         parts.append(f"{value} AS {name}")
-        parts.append(f"{bad} AS {name}__bad")
+        bad_flags.append(f"{bad} AS {name}__bad")
         parts += [f"{expr} AS {name}__{flag}" for flag, expr in flags.items()]
+    present = [p.rsplit(" AS ", 1)[1] for p in parts if p.endswith("__present")]
+    parsed = f"SELECT {', '.join(parts)} FROM census_cells"
     # A termination before the rehire date ended an earlier employment, not the current one.
-    parts.append("CASE WHEN employee_rehire_date IS NOT NULL AND employee_termination_date < "
-                 "employee_rehire_date THEN NULL ELSE employee_termination_date END")
-    inner = ", ".join(parts[:-1])
-    return (f"SELECT *, {parts[-1]} AS current_termination FROM (SELECT {inner} "
-            "FROM census_cells)")
+    current_termination = ("CASE WHEN employee_rehire_date IS NOT NULL AND employee_termination_date < "
+                           "employee_rehire_date THEN NULL ELSE employee_termination_date END")
+    exclude = f" EXCLUDE ({', '.join(present)})" if present else ""
+    return (f"SELECT *{exclude}, {', '.join(bad_flags)}, {current_termination} AS current_termination "
+            f"FROM ({parsed})")
 
 
 def _rate_scale(con: duckdb.DuckDBPyConnection, columns: dict[str, parse.Column],

@@ -106,11 +106,17 @@ def evidence_sql(columns: dict[str, Column]) -> tuple[str, list[tuple[str, str]]
         col = columns.get(name)
         if col is None or not col.text:
             continue
-        s = _clean_number(col)
-        marked = f"(contains({_v(col)}, ',') OR contains({_v(col)}, '.') OR contains(lower({_v(col)}), 'e'))"
-        for measure, pattern in (("comma", _COMMA_EVIDENCE), ("point", _POINT_EVIDENCE)):
-            parts.append(f"count(CASE WHEN {marked} THEN CASE WHEN regexp_matches({s}, '{pattern}') THEN 1 END END)")
-            keys.append((name, measure))
+        v, s = _v(col), _clean_number(col)
+        marked = f"(contains({v}, ',') OR contains({v}, '.') OR contains(lower({v}), 'e'))"
+        # A plain number (DuckDB's own cast reads it; no comma, so no comma evidence) has nothing
+        # for the cleaning to remove: the point pattern reads the cell as it is.
+        plain = f"(NOT contains({v}, ',') AND NOT contains({v}, '_') AND TRY_CAST({v} AS DOUBLE) IS NOT NULL)"
+        parts.append(f"count(CASE WHEN {marked} AND NOT {plain} THEN CASE WHEN "
+                     f"regexp_matches({s}, '{_COMMA_EVIDENCE}') THEN 1 END END)")
+        parts.append(f"count(CASE WHEN {marked} THEN CASE WHEN CASE WHEN {plain} THEN "
+                     f"regexp_matches({v}, '{_POINT_EVIDENCE}') ELSE regexp_matches({s}, '{_POINT_EVIDENCE}') "
+                     "END THEN 1 END END)")
+        keys += [(name, "comma"), (name, "point")]
     active = columns.get("active")
     if active is not None and active.text:
         words = ", ".join(f"'{w}'" for w in STATUS_WORDS)
