@@ -275,21 +275,23 @@ def _check(con: duckdb.DuckDBPyConnection, source: CensusSource, mapping: Column
         FROM census""")
     example = "coalesce(employee_id, 'row ' || _row)"
     example_only = {"duplicate_employee_id": "id_rows > 1 AND id_seq = 1"}  # distinct ids
-    aggregates = ", ".join(
-        f"count(*) FILTER (WHERE coalesce({r.condition}, false)), "
-        f"min_by({example}, _row, {MAX_EXAMPLES}) "
-        f"FILTER (WHERE coalesce({example_only.get(r.name, r.condition)}, false))"
-        for r in rules)
-    row = _one(con, f"SELECT count(*), count(*) FILTER (WHERE is_active), {aggregates} FROM checked")
+    counts = ", ".join(f"count(*) FILTER (WHERE coalesce({r.condition}, false))" for r in rules)
+    row = _one(con, f"SELECT count(*), count(*) FILTER (WHERE is_active), {counts} FROM checked")
     report.row_count, report.active_count = int(row[0]), int(row[1])
-    for k, rule in enumerate(rules):
-        count, examples = int(row[2 + 2 * k]), row[3 + 2 * k] or []
-        if count:
-            problem = CensusProblem(rule.name, count, [str(e) for e in examples], rule.fix,
-                                    [_label(mapping, c, columns[c].dtype if c in columns
-                                            and rule.name.startswith("unparseable") else None)
-                                     for c in rule.columns])
-            (report.warnings if rule.warning else report.problems).append(problem)
+    # Examples (the first ids by file order) only for the rules that found rows: a valid file
+    # needs no second pass.
+    found = [(rule, int(count)) for rule, count in zip(rules, row[2:]) if count]
+    examples_of: list = []
+    if found:
+        examples_of = list(_one(con, "SELECT " + ", ".join(
+            f"min_by({example}, _row, {MAX_EXAMPLES}) FILTER (WHERE coalesce("
+            f"{example_only.get(rule.name, rule.condition)}, false))" for rule, _ in found) + " FROM checked"))
+    for (rule, count), examples in zip(found, examples_of):
+        problem = CensusProblem(rule.name, count, [str(e) for e in examples or []], rule.fix,
+                                [_label(mapping, c, columns[c].dtype if c in columns
+                                        and rule.name.startswith("unparseable") else None)
+                                 for c in rule.columns])
+        (report.warnings if rule.warning else report.problems).append(problem)
     if report.active_count == 0:
         report.problems.append(CensusProblem("no_active_employees", report.row_count, [],
                                              "the census needs at least one active employee"))
