@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable
@@ -37,22 +38,57 @@ def small_census(tmp_path_factory) -> Path:
     return generate_census(400, 7, path, date(2024, 12, 31))
 
 
+def write_scenario(directory: Path, census: Path, overrides: dict[str, Any] | None = None, *,
+                   end_year: int = 2026, name: str = "config.yaml") -> Path:
+    """Write a config file: the default scenario on `census`, 2025 to `end_year`, plus overrides."""
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": end_year},
+        "setup": {"census_parquet_path": str(census)},
+    })
+    path = Path(directory) / name
+    path.write_text(yaml.safe_dump(deep_merge(data, overrides or {}), sort_keys=False))
+    return path
+
+
 @pytest.fixture
 def make_config(tmp_path: Path, small_census: Path) -> Callable[..., Path]:
     """Write a config file: the default scenario, a small census, 2025-2026, plus overrides."""
 
     def _make(overrides: dict[str, Any] | None = None, name: str = "config.yaml") -> Path:
-        data = yaml.safe_load(DEFAULT_CONFIG.read_text())
-        data = deep_merge(data, {
-            "simulation": {"start_year": 2025, "end_year": 2026},
-            "setup": {"census_parquet_path": str(small_census)},
-        })
-        data = deep_merge(data, overrides or {})
-        path = tmp_path / name
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        return path
+        return write_scenario(tmp_path, small_census, overrides, name=name)
 
     return _make
+
+
+@dataclass(frozen=True)
+class FinishedRun:
+    """A finished run of the default scenario on the small census: its config, database (with its
+    work file) and checkpoint directory."""
+
+    config: Path
+    database: Path
+    checkpoints: Path
+
+
+def _finished_run(tmp_path_factory, census: Path, end_year: int) -> FinishedRun:
+    root = tmp_path_factory.mktemp(f"finished_2025_{end_year}")
+    config = write_scenario(root, census, end_year=end_year)
+    run = FinishedRun(config, root / "simulation.duckdb", root / "checkpoints")
+    Simulation(load_config(config), run.database, checkpoint_dir=run.checkpoints).run()
+    return run
+
+
+@pytest.fixture(scope="session")
+def finished_2025_2026(tmp_path_factory, small_census: Path) -> FinishedRun:
+    """The default scenario, 2025-2026, simulated once for the whole session. Shared: a test that
+    changes the database works on `copy_database(run.database, ...)`."""
+    return _finished_run(tmp_path_factory, small_census, 2026)
+
+
+@pytest.fixture(scope="session")
+def finished_2025_2027(tmp_path_factory, small_census: Path) -> FinishedRun:
+    """The default scenario, 2025-2027, simulated once for the whole session (shared as above)."""
+    return _finished_run(tmp_path_factory, small_census, 2027)
 
 
 @pytest.fixture

@@ -8,28 +8,17 @@ from pathlib import Path
 
 
 import pytest
-import yaml
 
-from conftest import copy_database, deep_merge
+from conftest import copy_database
 from navigator_orchestrator.engine import database
 from navigator_orchestrator import cli
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.quality.dq import run_dq
-from navigator_orchestrator.engine.simulation import Simulation
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, small_census) -> tuple[Path, Path]:
-    directory = tmp_path_factory.mktemp("published")
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
-        "simulation": {"start_year": 2025, "end_year": 2026},
-        "setup": {"census_parquet_path": str(small_census)},
-    })
-    config = directory / "config.yaml"
-    config.write_text(yaml.safe_dump(data))
-    db = directory / "simulation.duckdb"
-    Simulation(load_config(config), db).run()
-    return db, config
+def published(finished_2025_2026) -> tuple[Path, Path]:
+    return finished_2025_2026.database, finished_2025_2026.config
 
 
 DEFECTS = {

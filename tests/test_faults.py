@@ -19,12 +19,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
 from navigator_orchestrator import guard
 from navigator_orchestrator.census.intake import MAX_COMPENSATION, generate_census, validate_census
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.reporting.timeline import load_timeline, print_timeline
 from navigator_orchestrator.safety import checkpoints
@@ -219,17 +218,10 @@ DAMAGE = ["year_null", "year_text", "tables_null", "directory", "fifo", "link_to
 
 
 @pytest.fixture(scope="module")
-def two_years(tmp_path_factory, small_census):
+def two_years(finished_2025_2026):
     """A config, a database holding 2025-2026 and their checkpoint directory (shared, read-only)."""
-    root = tmp_path_factory.mktemp("two_years")
-    data = yaml.safe_load(DEFAULT_CONFIG.read_text())
-    data["simulation"].update(start_year=2025, end_year=2026)
-    data["setup"]["census_parquet_path"] = str(small_census)
-    config = root / "config.yaml"
-    config.write_text(yaml.safe_dump(data))
-    db = root / "sim.duckdb"
-    Simulation(load_config(config), db, checkpoint_dir=root / "checkpoints").run()
-    return config, db, root / "checkpoints"
+    run = finished_2025_2026
+    return run.config, run.database, run.checkpoints
 
 
 @pytest.mark.parametrize("kind", DAMAGE)

@@ -56,27 +56,9 @@ def published(db: Path) -> dict[str, dict]:
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory, small_census) -> tuple[Path, Path]:
+def finished_run(finished_2025_2027) -> tuple[Path, Path]:
     """A finished 2025-2027 run (its database file and work file) and its config."""
-    from conftest import deep_merge
-    import yaml
-
-    from navigator_orchestrator.config.schema import DEFAULT_CONFIG
-
-    directory = tmp_path_factory.mktemp("finished")
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
-        "simulation": {"start_year": 2025, "end_year": 2027},
-        "setup": {"census_parquet_path": str(small_census)}})
-    config = directory / "config.yaml"
-    config.write_text(yaml.safe_dump(data, sort_keys=False))
-    db = directory / "simulation.duckdb"
-    cwd = os.getcwd()
-    os.chdir(directory)
-    try:
-        Simulation(load_config(config), db).run()
-    finally:
-        os.chdir(cwd)
-    return db, config
+    return finished_2025_2027.database, finished_2025_2027.config
 
 
 def test_a_year_published_by_hand_equals_the_orchestrators(finished_run, tmp_path, make_config):

@@ -10,36 +10,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import copy_database, deep_merge, query
+from conftest import copy_database, query, write_scenario as write_config
 from navigator_orchestrator import cli
 from navigator_orchestrator.engine import database
 from navigator_orchestrator.quality import tripwires
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config
+from navigator_orchestrator.config.schema import ConfigError, load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.quality.tripwires import TripwireError
 
 
-def write_config(directory: Path, census: Path, overrides: dict | None = None, end_year: int = 2026) -> Path:
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
-        "simulation": {"start_year": 2025, "end_year": end_year},
-        "setup": {"census_parquet_path": str(census)},
-    })
-    path = directory / "config.yaml"
-    path.write_text(yaml.safe_dump(deep_merge(data, overrides or {})))
-    return path
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, small_census) -> tuple[Path, Path]:
+def built(finished_2025_2026) -> tuple[Path, Path]:
     """A real 2025-2026 run: published years 2025-2026, year-only tables holding 2026."""
-    directory = tmp_path_factory.mktemp("built")
-    config = write_config(directory, small_census)
-    db = directory / "simulation.duckdb"
-    Simulation(load_config(config), db).run()
-    return db, config
+    return finished_2025_2026.database, finished_2025_2026.config
 
 
 @pytest.fixture

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from conftest import deep_merge, query
+from conftest import query, write_scenario
 from money_reference import half_up
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
+from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.simulation import Simulation
 
 
@@ -21,22 +20,15 @@ def round_half_away(x: Decimal) -> int:
 
 
 def run_scenario(directory: Path, census: Path, overrides: dict, end_year: int = 2027) -> Path:
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
-        "simulation": {"start_year": 2025, "end_year": end_year},
-        "setup": {"census_parquet_path": str(census)},
-    })
-    data = deep_merge(data, overrides)
-    cfg = directory / "config.yaml"
-    cfg.write_text(yaml.safe_dump(data))
     db = directory / "sim.duckdb"
-    Simulation(load_config(cfg), db).run()
+    Simulation(load_config(write_scenario(directory, census, overrides, end_year=end_year)), db).run()
     return db
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory, small_census) -> Path:
+def default_run(finished_2025_2027) -> Path:
     """One 3-year run with the default assumptions, shared by the read-only checks below."""
-    return run_scenario(tmp_path_factory.mktemp("default"), small_census, {})
+    return finished_2025_2027.database
 
 
 def yearly_counts(db: Path) -> list[tuple]:
