@@ -7,7 +7,7 @@ Layout: `context` (the `Context` every command works through: config, database, 
 lock, console), `options` (options several commands share) and one module per command group,
 each with its `cmd_*` functions and a `register(sub)` that adds its sub-commands to the parser:
 `run`, `dq`, `validate`, `checkpoint` (checkpoint, runs), `restore`, `census`, `dbt_by_hand`
-(dbt-vars, dbt), `reports` (report, compare, employee, ndt).
+(dbt-vars, dbt), `reports` (report, compare, employee, ndt), `ensemble` (seed ensembles).
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each command group adds its own sub-commands."""
-    from navigator_orchestrator.cli import census, checkpoint, dbt_by_hand, dq, reports, restore, run, validate
+    from navigator_orchestrator.cli import census, checkpoint, dbt_by_hand, dq, ensemble, reports, restore, run, validate
 
     parser = argparse.ArgumentParser(
         prog="navigator",
         description="PlanWise Navigator: workforce and DC plan simulation on dbt + DuckDB.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for group in (run, dq, validate, checkpoint, restore, census, dbt_by_hand, reports):
+    for group in (run, dq, validate, checkpoint, restore, census, dbt_by_hand, reports, ensemble):
         group.register(sub)
     return parser
 

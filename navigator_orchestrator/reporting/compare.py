@@ -200,12 +200,22 @@ def _estimated_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> 
         [first, last]).fetchall()]
 
 
-def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
-                    years: tuple[int, int] | None = None, database_name: str = "the database") -> Comparison:
-    """Both views for `designs` (baseline among them) of one scenario; CompareError on bad input."""
+def figure_rows(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
+                years: tuple[int, int] | None = None,
+                database_name: str = "the database") -> tuple[tuple[int, int], list[dict[str, Any]]]:
+    """The comparison view alone: the years compared and one row per design and year, then each
+    design's total (COLUMNS; money as Decimal, shares as float fractions). CompareError on bad input."""
     first, last = check_request(conn, scenario_id, designs, baseline, years, database_name)
     params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     rows = [dict(zip(COLUMNS, (scenario_id, *row))) for row in conn.execute(_FIGURES_SQL, params).fetchall()]
+    return (first, last), rows
+
+
+def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
+                    years: tuple[int, int] | None = None, database_name: str = "the database") -> Comparison:
+    """Both views for `designs` (baseline among them) of one scenario; CompareError on bad input."""
+    (first, last), rows = figure_rows(conn, scenario_id, designs, baseline, years, database_name)
+    params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     return Comparison(scenario_id, baseline, designs, (first, last), rows, _gain_loss(conn, params),
                       _estimated_years(conn, first, last))
 

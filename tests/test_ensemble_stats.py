@@ -1,0 +1,67 @@
+"""The ensemble's statistics: type 7 percentiles (numpy's default, DuckDB's quantile_cont), exact
+decimals rounded half up once; and the report draws bands only from the stated minimum of seeds."""
+
+from __future__ import annotations
+
+import statistics
+from decimal import ROUND_HALF_UP, Decimal
+
+import duckdb
+from hypothesis import given, settings, strategies as st
+
+from navigator_orchestrator.ensemble.report import render
+from navigator_orchestrator.ensemble.stats import CENT, MIN_SEEDS_FOR_BANDS, PERCENTILES, percentile, summarise
+from navigator_orchestrator.ensemble.summary import SeedRecord, Summary
+
+cents = st.decimals(min_value=Decimal("-1e9"), max_value=Decimal("1e9"), places=2, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(cents, min_size=2, max_size=40))
+def test_percentiles_are_those_of_pythons_inclusive_quantiles(values):
+    cuts = statistics.quantiles(values, n=20, method="inclusive")  # 5%, 10%, ..., 95%
+    expected = {"p10": cuts[1], "p25": cuts[4], "p50": cuts[9], "p75": cuts[14], "p90": cuts[17]}
+    assert {name: percentile(values, p) for name, p in PERCENTILES} == expected
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(cents, min_size=1, max_size=30))
+def test_percentiles_agree_with_duckdbs_quantile_cont_and_stay_within_the_seeds(values):
+    with duckdb.connect() as conn:
+        got = conn.execute("select quantile_cont(v::double, [0.1, 0.25, 0.5, 0.75, 0.9]) from unnest(?::double[]) t(v)",
+                           [[float(v) for v in values]]).fetchone()[0]
+    for (name, p), theirs in zip(PERCENTILES, got):
+        ours = percentile(values, p)
+        assert min(values) <= ours <= max(values)
+        assert abs(float(ours) - theirs) <= 1e-6 * max(1.0, abs(theirs)), name
+
+
+def test_rounding_is_half_up_once_at_the_end():
+    # h = (4 - 1) * 0.5 = 1.5: halfway between 0.01 and 0.02 is 0.015, rounded half up to 0.02
+    stats = summarise([Decimal("0.00"), Decimal("0.01"), Decimal("0.02"), Decimal("0.03")], CENT, 2)
+    assert stats.p50 == Decimal("0.02") and stats.mean == Decimal("0.02")
+    assert stats.sd == (Decimal("0.0001666666666666666666666666667").sqrt()).quantize(CENT, ROUND_HALF_UP)
+
+
+def test_band_edges_are_withheld_below_the_minimum_of_seeds():
+    few = summarise([Decimal(v) for v in range(MIN_SEEDS_FOR_BANDS - 1)], CENT)
+    enough = summarise([Decimal(v) for v in range(MIN_SEEDS_FOR_BANDS)], CENT)
+    assert (few.p10, few.p25, few.p75, few.p90) == (None, None, None, None) and few.p50 == Decimal("4.00")
+    assert enough.p10 == Decimal("0.90") and enough.p90 == Decimal("8.10") and enough.n == MIN_SEEDS_FOR_BANDS
+
+
+def _summary(seeds: int) -> Summary:
+    rows = []
+    for year in ("2025", "2026", "total"):
+        values = [Decimal(1000 * (i + 1)) for i in range(seeds)]
+        rows.append({"scenario_id": "s", "plan_design_id": "d", "simulation_year": year, "metric": "employer_cost",
+                     **summarise(values, CENT).as_dict()})
+    return Summary("s", ["d"], "d", (2025, 2026), [SeedRecord(i, "finished") for i in range(seeds)], {}, rows)
+
+
+def test_the_report_draws_bands_from_the_minimum_and_says_when_they_are_withheld():
+    banded, withheld = render(_summary(MIN_SEEDS_FOR_BANDS)), render(_summary(3))
+    assert 'class="mark band-outer"' in banded and 'class="mark band-inner"' in banded
+    assert "Bands withheld" not in banded
+    assert 'class="mark band-outer"' not in withheld and "Bands withheld: 3 seed(s)" in withheld
+    assert "median" in withheld
