@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 from pathlib import Path
 
@@ -46,7 +47,7 @@ def cmd_ensemble(args: argparse.Namespace) -> int:
     from navigator_orchestrator.ensemble.runner import EnsembleInterrupted, run_ensemble
     from navigator_orchestrator.ensemble.summary import Threshold
 
-    say = print
+    say = functools.partial(print, flush=True)  # lines reach a pipe or a log as they happen
     thresholds = [Threshold.parse(text) for text in args.threshold or []]
     if args.address and args.executor != "ray":
         raise EnsembleError("--address attaches to a Ray cluster; add --executor ray")

@@ -184,6 +184,7 @@ class LocalPool:
     """At most `workers` seeds at once, each a child process of this one."""
 
     name = "local"
+    on_this_machine = True
 
     def __init__(self, workers: int):
         self.workers = workers
@@ -264,6 +265,7 @@ class RayPool:
                      log_to_driver=False)
             self._started = True
         self.cluster = address or "local"
+        self.on_this_machine = not address
         self._task = ray.remote(num_cpus=1, max_retries=0)(run_seed)
         self._jobs: dict[Any, SeedJob] = {}
 

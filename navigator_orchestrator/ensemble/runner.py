@@ -23,7 +23,8 @@ from typing import Callable
 
 from navigator_orchestrator.census.intake import CensusError, CensusOptions, read_census
 from navigator_orchestrator.ensemble import summary as summaries
-from navigator_orchestrator.ensemble.executors import LocalPool, RayPool, SeedJob, SeedOutcome, default_workers, threads_per_seed
+from navigator_orchestrator.ensemble.executors import (LocalPool, RayPool, SeedJob, SeedOutcome, available_memory,
+                                                       default_workers, threads_per_seed)
 from navigator_orchestrator.ensemble.layout import SUMMARY_DATABASE, Ensemble, EnsembleError, seed_ranges
 from navigator_orchestrator.ensemble.stats import MIN_SEEDS_FOR_BANDS
 from navigator_orchestrator.safety import interrupts
@@ -53,11 +54,9 @@ class EnsembleResult:
     seconds: float
 
 
-def _memory_limit_env(employees: int, designs: int, workers: int) -> dict[str, str]:
-    """DuckDB's memory limit per seed when the user set none: the default (4 GB) or, if several
-    seeds at once would not fit, an equal share of the available memory."""
-    from navigator_orchestrator.ensemble.executors import available_memory
-
+def _memory_limit_env(workers: int) -> dict[str, str]:
+    """DuckDB's memory limit per seed when the user set none: the usual 4 GB or, if the seeds
+    running at once would not fit in it, an equal share of the available memory."""
     if "NAVIGATOR_DUCKDB_MEMORY_LIMIT" in os.environ:
         return {}
     share = available_memory() // max(workers, 1) // 2**20
@@ -93,7 +92,7 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
                 f"{ensemble.scenario_id}, designs {', '.join(ensemble.designs)}, {ensemble.years[0]}-{ensemble.years[1]}, "
                 f"in {ensemble.directory}: {len(skipped)} finished already, {len(to_run)} to run on {where} "
                 f"with {pool.workers} worker(s)")
-            records = _run_seeds(ensemble, pool, to_run, census_hash, employees, say)
+            records = _run_seeds(ensemble, pool, to_run, census_hash, say)
     finally:
         pool.close()
     for seed in skipped:
@@ -107,11 +106,13 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
     return EnsembleResult(summary, skipped, executor, pool.workers, time.perf_counter() - started)
 
 
-def _run_seeds(ensemble: Ensemble, pool: LocalPool | RayPool, to_run: list[int], census_hash: str, employees: int,
+def _run_seeds(ensemble: Ensemble, pool: LocalPool | RayPool, to_run: list[int], census_hash: str,
                say: Callable[[str], None]) -> dict[int, summaries.SeedRecord]:
-    threads = threads_per_seed(pool.workers) if pool.name == "local" or getattr(pool, "cluster", "") == "local" else 1
+    # On this machine the workers share its cores and memory; a cluster's task gets one CPU.
+    threads = threads_per_seed(pool.workers) if pool.on_this_machine else 1
     env = {k: v for k, v in os.environ.items() if k.startswith(ENV_PREFIX)}
-    env.update(_memory_limit_env(employees, len(ensemble.designs), pool.workers) if pool.name == "local" else {})
+    if pool.on_this_machine:
+        env.update(_memory_limit_env(pool.workers))
     queue = list(to_run)
     records: dict[int, summaries.SeedRecord] = {}
     attempts: dict[int, int] = {}
