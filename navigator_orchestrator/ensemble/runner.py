@@ -26,6 +26,7 @@ from navigator_orchestrator.ensemble import summary as summaries
 from navigator_orchestrator.ensemble.executors import (LocalPool, RayPool, SeedJob, SeedOutcome, available_memory,
                                                        default_workers, threads_per_seed)
 from navigator_orchestrator.ensemble.layout import SUMMARY_DATABASE, Ensemble, EnsembleError, seed_ranges
+from navigator_orchestrator.ensemble.report import write_report
 from navigator_orchestrator.ensemble.stats import MIN_SEEDS_FOR_BANDS
 from navigator_orchestrator.safety import interrupts
 from navigator_orchestrator.safety.lock import database_lock
@@ -85,6 +86,9 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
             else LocalPool(workers or local_default()))
     try:
         with database_lock(ensemble.directory / SUMMARY_DATABASE, f"ensemble-{os.getpid()}"):
+            # Again under the lock: seeds another command finished meanwhile are not run twice.
+            states = {seed: ensemble.seed_state(seed, census_hash) for seed in ensemble.seeds}
+            to_run = [s for s in ensemble.seeds if states[s] != "finished"]
             ensemble.prepare(census_hash)
             skipped = [s for s in ensemble.seeds if states[s] == "finished"]
             where = f"Ray ({pool.cluster})" if executor == "ray" else "the local pool"
@@ -93,16 +97,13 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
                 f"in {ensemble.directory}: {len(skipped)} finished already, {len(to_run)} to run on {where} "
                 f"with {pool.workers} worker(s)")
             records = _run_seeds(ensemble, pool, to_run, census_hash, say)
+            records.update({seed: summaries.SeedRecord(seed, "finished") for seed in skipped})
+            summary = summaries.build(ensemble, [records[s] for s in ensemble.seeds], list(thresholds),
+                                      min_seeds_for_bands)
+            summaries.write(summary, ensemble)
+            write_report(summary, ensemble)
     finally:
         pool.close()
-    for seed in skipped:
-        records[seed] = summaries.SeedRecord(seed, "finished")
-    ordered = [records[s] for s in ensemble.seeds]
-    summary = summaries.build(ensemble, ordered, list(thresholds), min_seeds_for_bands)
-    summaries.write(summary, ensemble)
-    from navigator_orchestrator.ensemble.report import write_report
-
-    write_report(summary, ensemble)
     return EnsembleResult(summary, skipped, executor, pool.workers, time.perf_counter() - started)
 
 

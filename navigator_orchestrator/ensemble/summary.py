@@ -24,8 +24,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from navigator_orchestrator.ensemble.layout import SUMMARY_CSV, SUMMARY_DATABASE, Ensemble, EnsembleError, seed_scenario_id
 from navigator_orchestrator.ensemble.stats import CENT, MIN_SEEDS_FOR_BANDS, SHARE, STAT_COLUMNS, Stats, summarise
 from navigator_orchestrator.files import atomic_path
@@ -176,7 +174,7 @@ def write(summary: Summary, ensemble: Ensemble, directory: Path | None = None) -
     database, csv_path = directory / SUMMARY_DATABASE, directory / SUMMARY_CSV
     scenario = summary.scenario_id
     with atomic_path(database) as tmp:
-        with duckdb.connect(str(tmp)) as conn:
+        with connect_duckdb(tmp) as conn:
             conn.execute(_DDL)
             seeds = [(scenario, s.seed, seed_scenario_id(scenario, s.seed), str(ensemble.files(s.seed).database),
                       s.status, s.attempts, round(s.seconds, 3), s.error or None) for s in summary.seeds]
