@@ -39,13 +39,15 @@ from navigator_orchestrator.ensemble.layout import EnsembleError
 STOP_SECONDS = 60.0
 POLL_SECONDS = 0.2
 
-# Peak resident memory of one seed's run, estimated from the measurements in docs/performance.md
-# (one design: 611-652 MB at 60,000 employees, 4.2 GB at 1,000,000; ten designs: 1,874 MB at
-# 60,000): a fixed part for Python, dbt and DuckDB, a part per employee, and a part per employee
-# for every design after the first. Rounded up, so the pool errs towards fewer workers.
-SEED_MEMORY_BASE = 450 * 2**20
-SEED_MEMORY_PER_EMPLOYEE = 4 * 2**10
-SEED_MEMORY_PER_EMPLOYEE_PER_EXTRA_DESIGN = 2.5 * 2**10
+# Peak resident memory of one seed's run, estimated from the peaks in docs/performance.md (one
+# design: 611-652 MB at 60,000 employees x 5 years, 4.2 GB at 1,000,000 x 10; ten designs: 1,874 MB
+# at 60,000 x 5; five designs: 2,134 MB at 60,000 x 10): a fixed part for Python, dbt and DuckDB, a
+# part per census employee, and a part per employee for every design after the first. Rounded up
+# (the estimate is above every measured peak but the last, 5% under it), so the pool errs towards
+# fewer workers.
+SEED_MEMORY_BASE = 500 * 2**20
+SEED_MEMORY_PER_EMPLOYEE = 6 * 2**10
+SEED_MEMORY_PER_EMPLOYEE_PER_EXTRA_DESIGN = 5 * 2**10
 
 
 @dataclass(frozen=True)
