@@ -24,11 +24,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-import yaml
 
-from conftest import deep_merge
+from conftest import deep_merge, write_scenario
 from navigator_orchestrator.cli import main
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, PROJECT_ROOT
+from navigator_orchestrator.config.schema import PROJECT_ROOT
 from navigator_orchestrator.ensemble import summary as summaries
 from navigator_orchestrator.ensemble.layout import Ensemble
 from navigator_orchestrator.ensemble.worker import KILL_MARKER, KILL_SEED
@@ -46,12 +45,9 @@ def navigator(argv: list[str], cwd: Path, env: dict[str, str] | None = None, tim
 
 
 def write_config(path: Path, census: Path, overrides: dict | None = None) -> Path:
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
-        "simulation": {"start_year": 2025, "end_year": 2026},
-        "setup": {"census_parquet_path": str(census)},
-        "plan_designs": {LEAN: {"employer_core_contribution": {"enabled": False}}}})
-    path.write_text(yaml.safe_dump(deep_merge(data, overrides or {}), sort_keys=False))
-    return path
+    """The default scenario on `census`, 2025-2026, with a second design (no core contribution)."""
+    designs = {"plan_designs": {LEAN: {"employer_core_contribution": {"enabled": False}}}}
+    return write_scenario(path.parent, census, deep_merge(designs, overrides or {}), name=path.name)
 
 
 @pytest.fixture(scope="module")
