@@ -12,7 +12,8 @@ import yaml
 
 from navigator_orchestrator.census.intake import generate_census
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, SimulationConfig, load_config
-from navigator_orchestrator.engine.simulation import RunResult, Simulation
+from navigator_orchestrator.engine.results import RunResult
+from navigator_orchestrator.engine.simulation import Simulation
 
 
 def deep_merge(base: dict, overrides: dict) -> dict:

@@ -9,7 +9,8 @@ import yaml
 
 from conftest import deep_merge
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
-from navigator_orchestrator.engine.simulation import RunResult, Simulation
+from navigator_orchestrator.engine.results import RunResult
+from navigator_orchestrator.engine.simulation import Simulation
 
 # irs.gov "COLA increases for dollar limitations on benefits and contributions"; 2025 from
 # IRS Notice 2024-80, 2026 from IRS Notice 2025-67. 2027 is the projection at the default

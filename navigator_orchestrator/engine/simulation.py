@@ -20,7 +20,8 @@ anything is written), database lock, resume point and continuity (a run that ref
 nothing to do takes no backup and rotates none out), preflight backup, run-log rows (one per
 design); after each publish a checkpoint and a run-log update; at the end the run-log rows are
 closed either way (`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the
-run creates is owner-only (safety.permissions).
+run creates is owner-only (safety.permissions). Where a run starts (resume points, the previous
+year a later start needs) is decided in `engine.resume`; what it returns is `engine.results`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import time
 import traceback
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -48,49 +49,18 @@ from navigator_orchestrator.safety.permissions import private_files, refuse_read
 from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
-from navigator_orchestrator.engine.publish import PUBLISHED_TABLES, CheckedPublish
+from navigator_orchestrator.engine.publish import CheckedPublish
+from navigator_orchestrator.engine.results import RunResult, YearSummary, design_counts, year_summary
+from navigator_orchestrator.engine.resume import missing_previous_year, resume_points
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
-from navigator_orchestrator.reporting.summary import YearFigures, scenario_figures, year_audit
+from navigator_orchestrator.reporting.summary import YearFigures, year_audit
 from navigator_orchestrator.sql import check_duckdb_file
 
 
 class SimulationError(RuntimeError):
     """A run that cannot start or continue; the message says what to do."""
-
-
-@dataclass
-class YearSummary:
-    year: int
-    start_workforce: int
-    hires: int
-    experienced_terminations: int
-    new_hire_terminations: int
-    ending_workforce: int
-    target_ending_workforce: int
-    seconds: float = 0.0
-    row_counts: dict[str, int] = field(default_factory=dict)
-    # Share of eligible year-end actives who participate, and their average deferral rate.
-    participation_rate: float | None = None
-    average_deferral_rate: float | None = None
-    notes: list[str] = field(default_factory=list)
-    plan_design_id: str = ""
-
-    @property
-    def growth(self) -> float:
-        return self.ending_workforce / self.start_workforce - 1 if self.start_workforce else 0.0
-
-
-@dataclass
-class RunResult:
-    run_id: str
-    years: list[YearSummary]
-    dbt_invocations: int
-    seconds: float
-    backup: BackupResult | None = None
-    resumed_after_year: int | None = None
-    checkpoint_seconds: float = 0.0
 
 
 def new_run_id() -> str:
@@ -254,10 +224,9 @@ class Simulation:
         clearing = cfg.setup.clear_mode == "all" and not self.resume
         refusal: SimulationError | None = None
         if year_plans:
-            try:
-                self._check_continuity(conn, clearing)
-            except SimulationError as exc:
-                refusal = exc
+            gap = missing_previous_year(conn, [self.identity(d) for d in designs], self.years()[0],
+                                        self.census_year, clearing)
+            refusal = SimulationError(gap) if gap else None
         backup = self._backup(conn) if existed and year_plans and refusal is None else None
         for design_id in designs:
             runlog.start(conn, runlog.RunRecord(
@@ -415,30 +384,11 @@ class Simulation:
         finally:
             cursor.close()
 
-    @contextmanager
-    def _stage(self, year: int | None, stage: str) -> Iterator[dict[str, int]]:
-        """Time one stage and report it with the row counts the block fills in."""
-        rows: dict[str, int] = {}
-        self.observer.stage_started(year, stage)
-        started = time.perf_counter()
-        yield rows
-        self._last_stage_seconds = time.perf_counter() - started
-        self.observer.stage_finished(year, stage, self._last_stage_seconds, rows)
-
     def _resume_after(self, conn: duckdb.DuckDBPyConnection, config_hashes: dict[str, str], census_hash: str) -> int:
         """Move first_year to just after the latest year every design has a valid checkpoint
         for; completed years stay untouched. A design without one refuses the resume."""
-        points = {}
-        for design_id in self.designs:
-            identity = self.identity(design_id)
-            cp, skipped = checkpoints.resume_point(
-                conn, identity=identity, config_hash=config_hashes[design_id], census_hash=census_hash,
-                start_year=self.config.simulation.start_year, directory=self.checkpoint_dir,
-                elsewhere=runlog.checkpoint_dirs(conn, identity.scenario_id, design_id),
-            )
-            for reason in skipped:
-                self.notify(f"resume {identity.label}: passed over {reason}")
-            points[design_id] = cp
+        points = resume_points(conn, [self.identity(d) for d in self.designs], config_hashes, census_hash,
+                               self.config.simulation.start_year, self.checkpoint_dir, self.notify)
         year = min(cp.year for cp in points.values())
         self.first_year = year + 1
         done = ", ".join(f"{d} {cp.year} (run {cp.run_id})" for d, cp in points.items())
@@ -448,66 +398,12 @@ class Simulation:
             self.notify(f"resume: verified {done}; continuing at {self.first_year}")
         return year
 
-    def _check_continuity(self, conn: duckdb.DuckDBPyConnection, clearing: bool = False) -> None:
-        first = self.years()[0]
-        if first == self.census_year:
-            return
-        scenario = self.config.effective_scenario_id
-        for design_id in self.designs:
-            have = [] if clearing else database.published_years(conn, scenario, design_id)
-            if first - 1 not in have:
-                raise SimulationError(
-                    f"year {first} starts from year {first - 1}'s snapshot, which {self.database_path} "
-                    f"does not hold for scenario '{scenario}', design '{design_id}'; "
-                    f"run from {self.census_year} (the census year) or from the year after the last one published"
-                )
-
-
-def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int) -> YearSummary:
-    """The published year's headline, from fct_plan_year_summary (the figures every report reads)."""
-    (figures,) = scenario_figures(conn, scenario_id, plan_design_id, year, year)
-    start, hires, exp_terms, nh_terms, ending = (
-        figures.start_actives, figures.hires, figures.experienced_terminations,
-        figures.new_hire_terminations, figures.end_actives)
-    participation, avg_rate = figures.participation_rate, figures.average_deferral_rate
-    target = conn.execute(
-        "select max(target_ending_workforce) from int_workforce_needs_by_level"
-    ).fetchone()[0]
-    summary = YearSummary(
-        year=year,
-        start_workforce=start,
-        hires=hires,
-        experienced_terminations=exp_terms,
-        new_hire_terminations=nh_terms,
-        ending_workforce=ending,
-        target_ending_workforce=int(target) if target is not None else ending,
-        participation_rate=participation,
-        average_deferral_rate=avg_rate,
-        plan_design_id=plan_design_id,
-    )
-    summary.notes.extend(_limit_notes(conn, year))
-    return summary
-
-
-def design_counts(conn: duckdb.DuckDBPyConnection, plan_design_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Design -> rows of the just published year in each published table, counted in the
-    year's work tables (the run log records them per design)."""
-    counts: dict[str, dict[str, int]] = {d: dict.fromkeys(PUBLISHED_TABLES, 0) for d in plan_design_ids}
-    for table, source in PUBLISHED_TABLES.items():
-        for design_id, rows in conn.execute(f"select plan_design_id, count(*) from {source} group by all").fetchall():
-            counts[design_id][table] = rows
-    return counts
-
-
-def _limit_notes(conn: duckdb.DuckDBPyConnection, year: int) -> list[str]:
-    """A note when the year's IRS limits are projected rather than published."""
-    row = conn.execute(
-        "select is_estimate, elective_deferral_limit, compensation_limit from int_irs_limits where limit_year = ?",
-        [year],
-    ).fetchone()
-    if not row or not row[0]:
-        return []
-    return [
-        f"{year} uses estimated IRS limits (projected from the last published year: "
-        f"402(g) ${row[1]:,.0f}, 401(a)(17) ${row[2]:,.0f}); replace them when the IRS publishes {year}"
-    ]
+    @contextmanager
+    def _stage(self, year: int | None, stage: str) -> Iterator[dict[str, int]]:
+        """Time one stage and report it with the row counts the block fills in."""
+        rows: dict[str, int] = {}
+        self.observer.stage_started(year, stage)
+        started = time.perf_counter()
+        yield rows
+        self._last_stage_seconds = time.perf_counter() - started
+        self.observer.stage_finished(year, stage, self._last_stage_seconds, rows)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
 if TYPE_CHECKING:  # pragma: no cover
-    from navigator_orchestrator.engine.simulation import RunResult, YearSummary
+    from navigator_orchestrator.engine.results import RunResult, YearSummary
     from navigator_orchestrator.reporting.summary import YearAudit
 
 
