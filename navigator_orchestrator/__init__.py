@@ -2,7 +2,8 @@
 
 Where things live:
 
-- ``cli``: the ``navigator`` command (thin commands over the packages below).
+- ``cli``: the ``navigator`` command: one module per command group, thin commands over one
+  ``Context`` (``cli.context``) and the packages below.
 - ``config``: the typed config schema (``schema``) and its linter (``lint``).
 - ``census``: census contract, validation and loading (``intake``); synthetic censuses (``generate``).
 - ``engine``: how a year is built: the year loop (``simulation``), where a run starts (``resume``),
