@@ -1,4 +1,6 @@
-"""Shared fixtures: small real simulations on DuckDB files in temp directories."""
+"""Shared fixtures of every test kind (unit/, integration/, e2e/): a small census, a config writer,
+and finished runs of the default scenario simulated once per session, on DuckDB files in temp
+directories. A test that changes a shared database works on `copy_database(...)`."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import pytest
 
 from navigator_orchestrator import locations
 
-SOURCE = Path(__file__).resolve().parents[1]
+SOURCE = Path(__file__).resolve().parents[2]
 # What a working tree holds that a build must not need.
 NOT_SOURCE = shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "target", "logs", "reports",
                                     "*.duckdb", "*.duckdb.*", ".navigator_checkpoints", "__pycache__",

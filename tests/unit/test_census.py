@@ -362,14 +362,14 @@ def test_generated_census_is_roughly_realistic(big: Path) -> None:
     assert 0.05 <= deferral <= 0.10
     assert levels == [1, 2, 3, 4, 5] and 0.3 < share_l1 < 0.5 and 0.01 < share_l5 < 0.06
     out_of_band = _one(f"""SELECT count(*) FROM read_parquet('{big}') c
-        JOIN read_csv('{Path(__file__).resolve().parents[1] / "dbt/seeds/config_job_levels.csv"}')
+        JOIN read_csv('{Path(__file__).resolve().parents[2] / "dbt/seeds/config_job_levels.csv"}')
         b USING (level_id) WHERE employee_gross_compensation NOT BETWEEN
         b.min_compensation AND b.max_compensation""")[0]
     assert out_of_band == 0
 
 
 def test_bundled_census_is_valid_and_reproducible(tmp_path: Path) -> None:
-    path = Path(__file__).resolve().parents[1] / "data/census.parquet"
+    path = Path(__file__).resolve().parents[2] / "data/census.parquet"
     report = validate_census(path, CENSUS_DATE)
     assert report.ok and report.row_count == 5000, report.format()
     # documented recipe (docs/census.md): regenerating gives the same bytes

@@ -7,7 +7,7 @@ from importlib.metadata import PackageNotFoundError, distribution
 
 from pathlib import Path
 
-CONSTRAINTS = Path(__file__).resolve().parents[1] / "constraints.txt"
+CONSTRAINTS = Path(__file__).resolve().parents[2] / "constraints.txt"
 
 
 def _name(text: str) -> str:
