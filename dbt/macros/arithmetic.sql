@@ -42,3 +42,24 @@
 {% macro deferral_rate_decimal(expr) -%}
   ({{ expr }})::decimal(8, 6)
 {%- endmacro %}
+
+{#-
+  half_up_quotient(numerator, denominator): numerator / denominator rounded half up (a value
+  exactly half-way goes towards +infinity: 2.5 -> 3, -2.5 -> -2), in integers. `numerator` is
+  an integer expression of any sign, `denominator` a positive integer expression; both are
+  taken as HUGEINT. For amounts that can be negative (an investment return in a losing year).
+-#}
+{% macro half_up_quotient(numerator, denominator) -%}
+  {%- set n -%}(2 * ({{ numerator }})::hugeint + ({{ denominator }})::hugeint){%- endset -%}
+  {%- set d -%}(2 * ({{ denominator }})::hugeint){%- endset -%}
+  (case when {{ n }} >= 0 then {{ n }} // {{ d }} else -((-{{ n }} + {{ d }} - 1) // {{ d }}) end)
+{%- endmacro %}
+
+{#- Whole cents (HUGEINT) of an amount with at most two decimal places, and back. -#}
+{% macro to_cents(amount) -%}
+  (({{ amount }})::decimal(18, 2) * 100)::hugeint
+{%- endmacro %}
+
+{% macro from_cents(cents) -%}
+  (({{ cents }})::decimal(18, 0) * 0.01)::decimal(14, 2)
+{%- endmacro %}

@@ -20,7 +20,8 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 # In the order raw_census holds them (a new column goes at the end).
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "employee_termination_date", "active", "employee_deferral_rate", "level_id",
-    "is_owner_5pct", "employee_rehire_date",
+    "is_owner_5pct", "employee_rehire_date", "employee_deferral_balance", "employer_match_balance",
+    "employer_core_balance", "vesting_service_years",
 )
 CENSUS_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -58,6 +59,14 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "employee_rehire_date": ("employeerehiredate", "rehiredate", "rehire", "dateofrehire",
                              "rehiredt", "lasthiredate", "mostrecenthiredate",
                              "latesthiredate"),
+    "employee_deferral_balance": ("employeedeferralbalance", "deferralbalance", "eedeferralbalance",
+                                  "electivedeferralbalance", "pretaxbalance", "401kbalance"),
+    "employer_match_balance": ("employermatchbalance", "matchbalance", "ermatchbalance",
+                               "matchingbalance", "companymatchbalance"),
+    "employer_core_balance": ("employercorebalance", "corebalance", "ercorebalance",
+                              "nonelectivebalance", "profitsharingbalance"),
+    "vesting_service_years": ("vestingserviceyears", "vestingyears", "vestingservice",
+                              "yearsofvestingservice", "vestingyearsofservice", "vestingyos"),
 }
 
 # How close (difflib ratio of normalised names) an unused header must be to a spelling of an

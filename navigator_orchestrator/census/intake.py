@@ -44,6 +44,10 @@ COLUMN_TYPES: dict[str, str] = {
     # More-than-5% owner of the employer (IRC 416(i)(1)(B)), for HCE status (414(q)(1)(A)).
     "is_owner_5pct": "BOOLEAN",
     "employee_rehire_date": "DATE",
+    # Account balances per source at the census date, dollars taken to the cent (docs/money.md),
+    # and completed-or-partial years of vesting service at the census date (docs/plan.md).
+    "employee_deferral_balance": "DECIMAL(14, 2)", "employer_match_balance": "DECIMAL(14, 2)",
+    "employer_core_balance": "DECIMAL(14, 2)", "vesting_service_years": "DECIMAL(6, 2)",
 }
 MAX_EXAMPLES = 5
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

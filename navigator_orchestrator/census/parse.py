@@ -31,7 +31,11 @@ from dataclasses import dataclass, field
 
 DATE_COLUMNS = ("employee_birth_date", "employee_hire_date", "employee_termination_date",
                 "employee_rehire_date")
-NUMBER_COLUMNS = ("employee_gross_compensation", "employee_deferral_rate", "level_id")
+NUMBER_COLUMNS = ("employee_gross_compensation", "employee_deferral_rate", "level_id",
+                  "employee_deferral_balance", "employer_match_balance", "employer_core_balance",
+                  "vesting_service_years")
+# Account balances at the census date (dollars) and years of vesting service.
+ACCOUNT_COLUMNS = ("employee_deferral_balance", "employer_match_balance", "employer_core_balance")
 RATE_COLUMN = "employee_deferral_rate"
 # Two-digit years resolve to the latest year ending in them that is <= census year + this.
 TWO_DIGIT_YEAR_AHEAD = {"employee_termination_date": 10}

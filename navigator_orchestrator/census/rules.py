@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from navigator_orchestrator.census.columns import REQUIRED_COLUMNS
-from navigator_orchestrator.census.parse import DATE_COLUMNS
+from navigator_orchestrator.census.parse import ACCOUNT_COLUMNS, DATE_COLUMNS
 
 # Dates HR and payroll systems write when the real one is unknown (Excel's day 0 and 1, the
 # SQL Server and .NET minimums, "open-ended" end dates). 1970-01-01 is not among them: it is
@@ -30,6 +30,10 @@ DEFAULT_PAY_FLOOR = 15_080.0
 # of the simulated years (35 years at 22% a year), so a pay that validates never overflows a
 # column after a year has been written.
 MAX_COMPENSATION = 1_000_000_000
+# The largest account balance per source (dollars): the same bound and headroom as pay.
+MAX_BALANCE = MAX_COMPENSATION
+# Years of vesting service at the census date: at most a working life (14 to 100).
+MAX_VESTING_SERVICE_YEARS = MAX_AGE - MIN_AGE
 
 
 @dataclass
@@ -95,6 +99,11 @@ def row_rules(present: set[str], census_date: date, level_ids: list[int], date_o
              "write pay as a number (85000, 85,000.00, $85,000 or 85.000,00 are read)"),
         Rule("unparseable_number", ("employee_deferral_rate",), "employee_deferral_rate__bad",
              "write rates as 0.06, 6 or 6% (one way for the whole column)"),
+        *(Rule("unparseable_number", (c,), f"{c}__bad",
+               "write balances as dollar amounts (12500, 12,500.00 or $12,500), or leave the cell empty for 0")
+          for c in ACCOUNT_COLUMNS),
+        Rule("unparseable_number", ("vesting_service_years",), "vesting_service_years__bad",
+             "write vesting service as a number of years (4 or 4.5), or leave the cell empty to count it from the hire date"),
         Rule("unparseable_active", ("active",), "active__bad",
              "write active as true/false, yes/no, Y/N, 1/0 or Active/Terminated (in a column of "
              "Active/Terminated a bare T is ambiguous)"),
@@ -122,6 +131,15 @@ def row_rules(present: set[str], census_date: date, level_ids: list[int], date_o
         Rule("compensation_above_bound", ("employee_gross_compensation",),
              f"annual_compensation > {MAX_COMPENSATION}",
              f"give the annual pay rate in dollars, at most {MAX_COMPENSATION:,}"),
+        *(Rule("negative_balance", (c,), f"{c} < 0",
+               "an account balance cannot be negative: give the balance at the census date ($0 or more)")
+          for c in ACCOUNT_COLUMNS),
+        *(Rule("balance_above_bound", (c,), f"{c} > {MAX_BALANCE}",
+               f"give the balance in dollars, at most {MAX_BALANCE:,}") for c in ACCOUNT_COLUMNS),
+        Rule("vesting_service_years_out_of_range", ("vesting_service_years",),
+             f"vesting_service_years NOT BETWEEN 0 AND {MAX_VESTING_SERVICE_YEARS}",
+             f"vesting service is 0 to {MAX_VESTING_SERVICE_YEARS} years at the census date: correct it, or "
+             "leave it empty to count it from the hire date"),
         Rule("deferral_rate_out_of_range", ("employee_deferral_rate",),
              "employee_deferral_rate NOT BETWEEN 0 AND 1",
              "deferral rates must lie between 0% and 100%"),

@@ -38,6 +38,7 @@ from navigator_orchestrator.config.sections import (
     DataQualitySettings,
     PLAN_SECTIONS,
 )
+from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems, schedule_steps
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
 from navigator_orchestrator.sql import SLUG  # noqa: F401
@@ -70,6 +71,8 @@ class SimulationConfig(_Section):
     employer_match: EmployerMatchSettings = EmployerMatchSettings()
     employer_core_contribution: EmployerCoreSettings = EmployerCoreSettings()
     ndt: NdtSettings = NdtSettings()
+    vesting: VestingSettings = VestingSettings()
+    accounts: AccountsSettings = AccountsSettings()
     data_quality: DataQualitySettings = DataQualitySettings()
 
     # Where the file lives; relative paths inside it resolve from here.
@@ -166,7 +169,21 @@ class SimulationConfig(_Section):
             settings = SimulationSettings(**sim)
         except ValidationError as exc:
             raise ConfigError(_format_errors(exc)) from None
-        return self.model_copy(update={"simulation": settings})
+        config = self.model_copy(update={"simulation": settings})
+        config.check_designs()
+        return config
+
+    def check_designs(self) -> None:
+        """ConfigError naming the first design whose plan sections disagree with the rest of its
+        config (vesting on a safe harbor, a return mapping starting after start_year)."""
+        for design_id in self.design_ids:
+            where = "" if design_id == self.effective_plan_design_id else f"plan_designs.{design_id}."
+            try:
+                problems = plan_account_problems(self.design(design_id))
+            except ValueError as exc:
+                raise ConfigError(str(exc)) from None
+            if problems:
+                raise ConfigError("; ".join(where + p for p in problems))
 
     def missing_identifiers(self) -> list[str]:
         return [k for k in ("scenario_id", "plan_design_id") if getattr(self, k) is None]
@@ -255,7 +272,21 @@ class SimulationConfig(_Section):
             "core_minimum_tenure_years": core.eligibility.minimum_tenure_years,
             "core_require_active_at_year_end": core.eligibility.require_active_at_year_end,
             "core_minimum_hours": core.eligibility.minimum_hours_annual,
+            **self._account_vars(),
             **self._ndt_vars(),
+        }
+
+    def _account_vars(self) -> dict[str, Any]:
+        v = self.vesting
+
+        def steps(schedule: Any) -> list[dict[str, Any]]:
+            return [{"years": y, "percent": str(p)} for y, p in schedule_steps(schedule)]
+
+        return {
+            "vesting_match_schedule": steps(v.match),
+            "vesting_core_schedule": steps(v.core),
+            "forfeiture_use": v.forfeiture_use,
+            "annual_return": self.accounts.return_steps(),
         }
 
     def _ndt_vars(self) -> dict[str, Any]:
@@ -354,6 +385,7 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
             config.design(design_id)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    config.check_designs()
     return config
 
 

@@ -384,6 +384,7 @@ class DataQualitySettings(_Section):
 PLAN_SECTIONS: tuple[str, ...] = (
     "eligibility", "enrollment", "deferral_auto_escalation", "employer_match", "employer_core_contribution",
     "ndt",  # testing method, correction and the safe harbor claimed are choices of the plan
+    "vesting", "accounts",  # schedules, forfeiture use and the return assumption (config/accounts.py)
 )
 
 

@@ -33,6 +33,7 @@ PUBLISHED_TABLES: dict[str, str] = {
     "fct_ndt_results": "int_ndt_results",
     "fct_ndt_employee_results": "int_ndt_employee_results",
     "fct_plan_year_summary": "int_plan_year_summary",
+    "fct_employee_accounts": "int_yearly_accounts",
 }
 
 # Published columns stored with ZSTD instead of DuckDB's own choice. Every value in them is

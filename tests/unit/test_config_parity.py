@@ -10,6 +10,7 @@ import copy
 from datetime import date, timedelta
 import fnmatch
 import re
+import types
 import typing
 from pathlib import Path
 from typing import Any, Iterator
@@ -66,7 +67,18 @@ def literal_options(path: tuple) -> list[Any]:
             return []
         ann = model.model_fields[key].annotation
         model = ann
-    return list(typing.get_args(ann)) if typing.get_origin(ann) is typing.Literal else []
+    return _literals(ann)
+
+
+def _literals(ann: Any) -> list[Any]:
+    """The values of a Literal, also inside Annotated and unions (e.g. a name or a list)."""
+    if typing.get_origin(ann) is typing.Annotated:
+        return _literals(typing.get_args(ann)[0])
+    if typing.get_origin(ann) is typing.Literal:
+        return list(typing.get_args(ann))
+    if typing.get_origin(ann) in (typing.Union, types.UnionType):
+        return [v for member in typing.get_args(ann) for v in _literals(member)]
+    return []
 
 
 def sibling_ids(data: dict, path: tuple) -> list[str]:

@@ -15,6 +15,7 @@ def model(dbt, session):
     dbt.ref("int_ndt_results")
     dbt.ref("int_ndt_employee_results")
     dbt.ref("int_plan_year_summary")
+    dbt.ref("int_yearly_accounts")
     # Selected together, they publish one after another (each publish is the same, whole).
     dbt.ref("fct_employer_match_events")
     return None

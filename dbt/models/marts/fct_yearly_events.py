@@ -15,4 +15,5 @@ def model(dbt, session):
     dbt.ref("int_ndt_results")
     dbt.ref("int_ndt_employee_results")
     dbt.ref("int_plan_year_summary")
+    dbt.ref("int_yearly_accounts")
     return None

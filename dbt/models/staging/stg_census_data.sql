@@ -68,7 +68,17 @@ final as (
         coalesce(s.active, s.current_termination_date is null) as is_active,
         coalesce(s.employee_deferral_rate, 0)::double as employee_deferral_rate,
         coalesce(s.level_id, b.band_level_id, 1)::integer as level_id,
-        coalesce(s.is_owner_5pct, false) as is_owner_5pct
+        coalesce(s.is_owner_5pct, false) as is_owner_5pct,
+        -- Account balances at the census date per source (absent: $0), and the date vesting
+        -- service counts from: the census's vesting_service_years before the census date (to
+        -- the nearest whole month), else the date service counts from (docs/plan.md, Vesting).
+        coalesce(s.employee_deferral_balance, 0)::decimal(14, 2) as employee_deferral_balance,
+        coalesce(s.employer_match_balance, 0)::decimal(14, 2) as employer_match_balance,
+        coalesce(s.employer_core_balance, 0)::decimal(14, 2) as employer_core_balance,
+        case when s.vesting_service_years is not null
+             then (make_date({{ var('start_year') | int - 1 }}, 12, 31)
+                   - to_months(round(s.vesting_service_years * 12)::integer))::date
+             else s.service_start_date::date end as vesting_service_start_date
     from service as s
     left join banded as b using (employee_id)
 )

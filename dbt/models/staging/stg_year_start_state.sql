@@ -10,7 +10,8 @@
 --   int_employee_compensation_by_year: the start population (is_active) of the first design;
 --   int_plan_start_state: each design's plan state;
 --   int_hce_determination: look-back pay and age (IRC 414(q));
---   int_ndt_tests: the previous simulated year's plan figures (prior-year ADP/ACP testing).
+--   int_ndt_tests: the previous simulated year's plan figures (prior-year ADP/ACP testing);
+--   int_employee_accounts: opening balances per source and the date vesting service counts from.
 {%- set year = var('simulation_year') | int %}
 {%- set start_year = var('start_year') | int %}
 {%- set census_date = "make_date(" ~ (start_year - 1) ~ ", 12, 31)" %}
@@ -63,7 +64,11 @@ census_year as (
         null::decimal(14, 2) as prorated_annual_compensation,
         null::decimal(14, 2) as prorated_annual_contributions,
         null::decimal(14, 2) as catch_up_contribution,
-        null::decimal(14, 2) as employer_match_amount
+        null::decimal(14, 2) as employer_match_amount,
+        employee_deferral_balance,
+        employer_match_balance,
+        employer_core_balance,
+        vesting_service_start_date
     from {{ ref('int_baseline_workforce') }}
     cross join designs as d
     where {{ year }} = {{ start_year }}
@@ -96,7 +101,11 @@ previous_year as (
         s.prorated_annual_compensation,
         s.prorated_annual_contributions,
         s.catch_up_contribution,
-        s.employer_match_amount
+        s.employer_match_amount,
+        s.employee_deferral_balance,
+        s.employer_match_balance,
+        s.employer_core_balance,
+        s.vesting_service_start_date
     from {{ published }} as s
     left join {{ source('navigator', 'raw_census') }} as c
       on c.employee_id = s.employee_id and c.employee_deferral_rate > 0

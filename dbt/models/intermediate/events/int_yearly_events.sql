@@ -48,18 +48,46 @@ plan_events as (
     join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
 ),
 
+-- At termination the non-vested employer balance is forfeited (int_employee_accounts): one
+-- event per leaver with a forfeiture, on the termination date, the amount in its details.
+forfeiture_events as (
+    select
+        a.plan_design_id, a.employee_id, 'forfeiture' as event_type, 'vesting_forfeiture' as event_category,
+        a.termination_date as effective_date,
+        null::decimal(14, 2) as compensation_amount, null::decimal(14, 2) as previous_compensation,
+        null::double as employee_deferral_rate, null::double as prev_employee_deferral_rate, w.level_id,
+        json_object(
+            'amount', sum(a.forfeiture),
+            'employer_match', sum(a.forfeiture) filter (where a.source = 'employer_match'),
+            'employer_core', sum(a.forfeiture) filter (where a.source = 'employer_core'),
+            'vesting_years', any_value(a.vesting_years),
+            'match_vested_percentage', max(a.vested_percentage) filter (where a.source = 'employer_match'),
+            'core_vested_percentage', max(a.vested_percentage) filter (where a.source = 'employer_core'),
+            'forfeiture_use', any_value(d.forfeiture_use)
+        ) as event_details
+    from {{ ref('int_employee_accounts') }} as a
+    join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
+    join {{ ref('int_plan_design_parameters') }} as d using (plan_design_id)
+    where a.source <> 'employee_deferral'
+    group by a.plan_design_id, a.employee_id, a.termination_date, w.level_id
+    having sum(a.forfeiture) > 0
+),
+
 all_events as (
     select d.plan_design_id, w.*
     from workforce_events as w
     cross join {{ ref('int_plan_design_parameters') }} as d
     union all
     select * from plan_events
+    union all
+    select * from forfeiture_events
 ),
 
 priorities as (
     select * from (values
         ('hire', 1), ('promotion', 2), ('raise', 3), ('eligibility', 4), ('enrollment', 5),
-        ('deferral_change', 6), ('deferral_escalation', 7), ('opt_out', 8), ('termination', 9)
+        ('deferral_change', 6), ('deferral_escalation', 7), ('opt_out', 8), ('termination', 9),
+        ('forfeiture', 10)
     ) as t(event_type, type_priority)
 ),
 

@@ -28,6 +28,26 @@ plan_events as (
     group by plan_design_id, employee_id
 ),
 
+accounts as (
+    -- Year-end balances per source, vesting and forfeitures (int_employee_accounts). The vested
+    -- part of each employer source is rounded half up to the cent once.
+    select
+        plan_design_id,
+        employee_id,
+        any_value(vesting_service_start_date) as vesting_service_start_date,
+        any_value(vesting_years) as vesting_years,
+        sum(closing_balance) filter (where source = 'employee_deferral') as employee_deferral_balance,
+        sum(closing_balance) filter (where source = 'employer_match') as employer_match_balance,
+        sum(closing_balance) filter (where source = 'employer_core') as employer_core_balance,
+        max(vested_percentage) filter (where source = 'employer_match') as match_vested_percentage,
+        max(vested_percentage) filter (where source = 'employer_core') as core_vested_percentage,
+        {{ from_cents("sum(" ~ half_up_quotient(to_cents('closing_balance') ~ ' * (vested_percentage * 100)::hugeint', '10000')
+                      ~ ") filter (where source <> 'employee_deferral')") }} as vested_employer_balance,
+        sum(forfeiture) filter (where source <> 'employee_deferral') as forfeiture_amount
+    from {{ ref('int_employee_accounts') }}
+    group by plan_design_id, employee_id
+),
+
 final as (
     select
         {{ slug_var("scenario_id") }} as scenario_id,
@@ -62,7 +82,20 @@ final as (
         c.employer_match_amount::decimal(14, 2) as employer_match_amount,
         c.employer_core_amount::decimal(14, 2) as employer_core_amount,
         c.irs_limit_reached,
-        c.annual_additions_limited
+        c.annual_additions_limited,
+        a.employee_deferral_balance,
+        a.employer_match_balance,
+        a.employer_core_balance,
+        (a.employer_match_balance + a.employer_core_balance)::decimal(14, 2) as employer_account_balance,
+        -- One percentage when both employer sources vest alike, else see the per-source columns.
+        case when a.match_vested_percentage = a.core_vested_percentage
+             then a.match_vested_percentage end as vested_percentage,
+        a.match_vested_percentage,
+        a.core_vested_percentage,
+        a.vested_employer_balance,
+        a.forfeiture_amount,
+        a.vesting_service_start_date,
+        a.vesting_years
     from workforce as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
     join {{ ref('int_employee_contributions') }} as c
@@ -70,6 +103,7 @@ final as (
     left join start_state as s on s.plan_design_id = e.plan_design_id and s.employee_id = e.employee_id
     left join year_end_rate as r on r.plan_design_id = e.plan_design_id and r.employee_id = e.employee_id
     left join plan_events as pe on pe.plan_design_id = e.plan_design_id and pe.employee_id = e.employee_id
+    join accounts as a on a.plan_design_id = e.plan_design_id and a.employee_id = e.employee_id
 )
 
 -- Clustered by design: each design's rows fill their own row groups, so the per-design reads

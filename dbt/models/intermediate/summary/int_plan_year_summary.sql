@@ -8,7 +8,13 @@
 --   participation rate: enrolled eligible year-end actives / eligible year-end actives;
 --   average deferral rate: mean rate of enrolled year-end actives;
 --   money: sums over everyone employed in the year, exact decimals (cents);
---   employer cost = match + core; per participant: / enrolled year-end actives, half up to the cent.
+--   employer cost = match + core (the gross cost); per participant: / enrolled year-end actives,
+--     half up to the cent;
+--   forfeitures: non-vested employer money forfeited by the year's leavers; forfeitures used and
+--     net employer cost by vesting.forfeiture_use (docs/plan.md, "Forfeitures"):
+--       reduce_employer_contributions: used = least(forfeitures, gross cost), net = gross - used;
+--       pay_expenses: used = forfeitures (plan expenses, not modelled), net = gross;
+--       reallocate: used = forfeitures allocated to participants, net = gross.
 with snapshot as (
     select * from {{ ref('int_yearly_snapshot') }}
 ),
@@ -38,9 +44,31 @@ counts as (
             as average_deferral_rate,
         coalesce(sum(prorated_annual_contributions), 0)::decimal(18, 2) as employee_deferrals,
         coalesce(sum(employer_match_amount), 0)::decimal(18, 2) as employer_match,
-        coalesce(sum(employer_core_amount), 0)::decimal(18, 2) as employer_core
+        coalesce(sum(employer_core_amount), 0)::decimal(18, 2) as employer_core,
+        coalesce(sum(forfeiture_amount), 0)::decimal(18, 2) as forfeitures
     from snapshot
     group by plan_design_id
+),
+
+allocations as (
+    select plan_design_id, sum(forfeitures_allocated)::decimal(18, 2) as forfeitures_allocated
+    from {{ ref('int_yearly_accounts') }}
+    group by plan_design_id
+),
+
+forfeiture_use as (
+    select
+        c.*,
+        (c.employer_match + c.employer_core)::decimal(18, 2) as gross_cost,
+        case d.forfeiture_use
+            when 'reduce_employer_contributions' then least(c.forfeitures, c.employer_match + c.employer_core)
+            when 'pay_expenses' then c.forfeitures
+            else coalesce(a.forfeitures_allocated, 0)
+        end::decimal(18, 2) as forfeitures_used,
+        d.forfeiture_use = 'reduce_employer_contributions' as used_against_cost
+    from counts as c
+    join {{ ref('int_plan_design_parameters') }} as d using (plan_design_id)
+    left join allocations as a using (plan_design_id)
 ),
 
 final as (
@@ -67,8 +95,12 @@ final as (
         round((c.employer_match + c.employer_core) / nullif(c.total_pay, 0), 6) as cost_pct_of_pay,
         case when c.participants > 0
              then {{ cents_of_ratio('c.employer_match + c.employer_core', 'c.participants') }} end
-            as employer_cost_per_participant
-    from counts as c
+            as employer_cost_per_participant,
+        c.forfeitures,
+        c.forfeitures_used,
+        (c.gross_cost - case when c.used_against_cost then c.forfeitures_used else 0 end)::decimal(18, 2)
+            as net_employer_cost
+    from forfeiture_use as c
     left join events as e using (plan_design_id)
 )
 
