@@ -255,7 +255,8 @@ def test_load_writes_only_contract_columns(valid: Path, tmp_path: Path, suffix: 
     described = con.execute("DESCRIBE raw_census").fetchall()
     assert [r[0] for r in described] == list(CENSUS_COLUMNS)
     assert [r[1] for r in described] == ["VARCHAR", "DATE", "DATE", "DOUBLE", "DATE", "BOOLEAN",
-                                         "DOUBLE", "INTEGER", "BOOLEAN", "DATE"]
+                                         "DOUBLE", "INTEGER", "BOOLEAN", "DATE", "DECIMAL(14,2)",
+                                         "DECIMAL(14,2)", "DECIMAL(14,2)", "DECIMAL(6,2)"]
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert tables == {"raw_census"}
     same = con.execute(f"""SELECT count(*) FROM raw_census r JOIN read_parquet('{valid}') v

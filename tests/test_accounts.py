@@ -1,0 +1,231 @@
+"""Accounts, vesting and forfeitures as a user meets them: the worked example through the
+`navigator` program, and the bad inputs it refuses with one `Error:` line (docs/plan.md)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+import yaml
+
+from conftest import deep_merge, query
+from navigator_orchestrator.config.accounts import NAMED_SCHEDULES, schedule_steps, vested_percent
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config
+
+# No new money: no enrollment of any kind, no match, no core, no return.
+NO_NEW_MONEY = {
+    "enrollment": {"auto_enrollment": {"enabled": False}, "proactive_enrollment": {"enabled": False},
+                   "voluntary_enrollment": {"enabled": False}, "deferral_change": {"annual_probability": 0}},
+    "deferral_auto_escalation": {"enabled": False},
+    "employer_match": {"enabled": False},
+    "employer_core_contribution": {"enabled": False},
+    "accounts": {"annual_return": 0.0},
+}
+
+
+def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
+                          cwd=cwd, capture_output=True, text=True)
+
+
+def write_census(path: Path, rows: list[dict]) -> Path:
+    """A CSV census of `rows` (contract column -> value; absent keys are empty cells)."""
+    columns = list(dict.fromkeys(k for r in rows for k in r))
+    lines = [",".join(columns)] + [",".join("" if r.get(c) is None else str(r[c]) for c in columns) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def worked_example_census(path: Path) -> Path:
+    """The leaver of the worked example and a few people who stay."""
+    rows = [{"employee_id": "LEAVER", "employee_birth_date": "1985-04-12", "employee_hire_date": "2022-07-01",
+             "employee_gross_compensation": 64000, "employee_termination_date": "2025-03-31",
+             "employer_match_balance": "10000.00", "employee_deferral_balance": "4000.00"}]
+    rows += [{"employee_id": f"STAY{i}", "employee_birth_date": "1975-01-15", "employee_hire_date": f"201{i}-03-01",
+              "employee_gross_compensation": 70000 + 5000 * i, "employer_match_balance": 1000 * i}
+             for i in range(1, 8)]
+    return write_census(path, rows)
+
+
+def write_config(directory: Path, census: Path, overrides: dict) -> Path:
+    """The default config on `census` for 2025, no turnover beyond the census's known departures."""
+    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()), {
+        "simulation": {"start_year": 2025, "end_year": 2025, "target_growth_rate": 0.0},
+        "setup": {"census_parquet_path": str(census)},
+        "workforce": {"total_termination_rate": 0.0, "new_hire_termination_rate": 0.0},
+    })
+    path = directory / "config.yaml"
+    path.write_text(yaml.safe_dump(deep_merge(data, overrides), sort_keys=False))
+    return path
+
+
+def test_worked_example_graded_6_leaver_forfeits_8000_through_the_cli(tmp_path):
+    """Hired 2022-07-01, match balance $10,000 at the census date, graded_6, no new money, 0% return,
+    a known termination on 2025-03-31: 2 completed years -> 20% vested -> forfeiture $8,000.00."""
+    census = worked_example_census(tmp_path / "census.csv")
+    config = write_config(tmp_path, census, deep_merge(NO_NEW_MONEY, {"vesting": {"match": "graded_6"}}))
+    db = tmp_path / "sim.duckdb"
+    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+
+    (event,) = query(db, "select effective_date::varchar, event_details from fct_yearly_events "
+                         "where employee_id = 'LEAVER' and event_type = 'forfeiture'")
+    details = json.loads(event[1])
+    assert event[0] == "2025-03-31"
+    assert Decimal(str(details["amount"])) == Decimal("8000.00") == Decimal(str(details["employer_match"]))
+    assert details["vesting_years"] == 2 and details["match_vested_percentage"] == 20
+
+    snap = query(db, "select forfeiture_amount, match_vested_percentage, vested_employer_balance, "
+                     "employer_match_balance, employee_deferral_balance from fct_workforce_snapshot "
+                     "where employee_id = 'LEAVER'")
+    assert snap == [(Decimal("8000.00"), Decimal("20.00"), Decimal("0.00"), Decimal("0.00"), Decimal("0.00"))]
+    paid = query(db, "select source, distribution, forfeiture from fct_employee_accounts "
+                     "where employee_id = 'LEAVER' order by source")
+    assert paid == [("employee_deferral", Decimal("4000.00"), Decimal("0.00")),
+                    ("employer_match", Decimal("2000.00"), Decimal("8000.00"))]
+    # Nobody else left; with no new money the forfeiture is unused against a zero gross cost.
+    summary = query(db, "select total_employer_cost, forfeitures, forfeitures_used, net_employer_cost "
+                        "from fct_plan_year_summary")
+    assert summary == [(Decimal("0.00"), Decimal("8000.00"), Decimal("0.00"), Decimal("0.00"))]
+
+
+@pytest.mark.parametrize("use, used, net", [
+    ("reduce_employer_contributions", "8000.00", None),
+    ("pay_expenses", "8000.00", "gross"),
+    ("reallocate", "8000.00", "gross"),
+])
+def test_forfeiture_use_sets_forfeitures_used_and_net_employer_cost(tmp_path, use, used, net):
+    """With a match for those who stay, the $8,000.00 forfeiture reduces the employer's cost, pays
+    expenses or is reallocated to the eligible actives (whose match balances then hold it)."""
+    census = worked_example_census(tmp_path / "census.csv")
+    overrides = deep_merge(NO_NEW_MONEY, {
+        "vesting": {"match": "graded_6", "forfeiture_use": use},
+        "employer_core_contribution": {"enabled": True, "contribution_rate": 0.2,
+                                       "eligibility": {"minimum_hours_annual": 0}},
+    })
+    config = write_config(tmp_path, census, overrides)
+    db = tmp_path / "sim.duckdb"
+    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    ((gross, forfeitures, forfeitures_used, net_cost),) = query(
+        db, "select total_employer_cost, forfeitures, forfeitures_used, net_employer_cost from fct_plan_year_summary")
+    assert gross > Decimal("8000") and forfeitures == Decimal("8000.00")
+    assert forfeitures_used == Decimal(used)
+    assert net_cost == (gross - Decimal(used) if net is None else gross)
+    ((allocated,),) = query(db, "select coalesce(sum(forfeitures_allocated), 0) from fct_employee_accounts")
+    assert allocated == (Decimal("8000.00") if use == "reallocate" else 0)
+
+
+def test_a_misspelt_schedule_is_refused_with_a_did_you_mean(tmp_path, make_config):
+    proc = navigator("validate", "-c", str(make_config({"vesting": {"match": "graded6"}})), cwd=tmp_path)
+    assert proc.returncode != 0
+    (line,) = [l for l in proc.stderr.splitlines() if l.strip()]
+    assert line.startswith("Error:") and "vesting.match" in line and "did you mean 'graded_6'" in line
+
+
+@pytest.mark.parametrize("safe_harbor, vesting, fine", [
+    ("basic_match", {"match": "cliff_3"}, False),
+    ("basic_match", {"core": "graded_6"}, True),      # the core is not the safe-harbor contribution
+    ("nonelective", {"core": "cliff_1"}, False),
+    ("qaca_match", {"match": "qaca_2"}, True),
+    ("qaca_match", {"match": "cliff_3"}, False),
+    ("qaca_nonelective", {"core": "graded_2"}, True),
+])
+def test_a_schedule_on_a_safe_harbor_contribution_is_refused(tmp_path, make_config, safe_harbor, vesting, fine):
+    config = make_config({"ndt": {"safe_harbor": safe_harbor}, "vesting": vesting})
+    proc = navigator("validate", "-c", str(config), cwd=tmp_path)
+    if fine:
+        assert proc.returncode == 0, proc.stderr
+    else:
+        assert proc.returncode != 0
+        (line,) = [l for l in proc.stderr.splitlines() if l.strip()]
+        assert line.startswith("Error:") and f"ndt.safe_harbor {safe_harbor}" in line and "vesting." in line
+
+
+def test_a_design_may_have_its_own_schedule_and_is_checked_like_the_baseline(tmp_path, make_config):
+    good = load_config(make_config({"plan_designs": {"slow": {"vesting": {"match": "graded_6"},
+                                                               "accounts": {"annual_return": {2025: 0.04}}}}}))
+    assert good.design("slow").to_dbt_vars()["vesting_match_schedule"][0] == {"years": 2, "percent": "20"}
+    assert good.to_dbt_vars()["vesting_match_schedule"] == [{"years": 0, "percent": "100"}]
+    bad = make_config({"plan_designs": {"sh": {"vesting": {"match": "cliff_2"},
+                                               "ndt": {"safe_harbor": "enhanced_match"}}}}, name="bad.yaml")
+    with pytest.raises(ConfigError, match=r"plan_designs\.sh\.vesting\.match: ndt\.safe_harbor enhanced_match"):
+        load_config(bad)
+
+
+@pytest.mark.parametrize("steps, problem", [
+    ([{"years": 1, "percent": 50}, {"years": 2, "percent": 40}, {"years": 3, "percent": 100}], "may not fall"),
+    ([{"years": 2, "percent": 50}, {"years": 1, "percent": 100}], "increasing years"),
+    ([{"years": 1, "percent": 50}], "must be 100"),
+    ([{"years": 2, "percent": 20}, {"years": 7, "percent": 100}], "411(a)(2)(B)"),
+    ([{"years": 4, "percent": 100}], "411(a)(2)(B)"),
+    ([{"years": 1, "percent": 10}, {"years": 3, "percent": 30}, {"years": 6, "percent": 100}], "411(a)(2)(B)"),
+])
+def test_a_custom_schedule_must_rise_to_100_within_the_statutory_maximum(tmp_path, make_config, steps, problem):
+    with pytest.raises(ConfigError, match=r"vesting") as err:
+        load_config(make_config({"vesting": {"core": steps}}))
+    assert problem in str(err.value)
+
+
+def test_custom_schedules_at_least_as_fast_as_a_statutory_one_are_accepted(make_config):
+    hybrid = [{"years": 1, "percent": 20}, {"years": 2, "percent": 40}, {"years": 3, "percent": 100}]
+    config = load_config(make_config({"vesting": {"match": hybrid, "core": "graded_6"}}))
+    assert config.to_dbt_vars()["vesting_match_schedule"] == [
+        {"years": 1, "percent": "20"}, {"years": 2, "percent": "40"}, {"years": 3, "percent": "100"}]
+
+
+def test_named_schedules_vest_as_their_names_say():
+    """IRC 411(a)(2)(B): graded_6 is 20% after 2 years rising 20 points a year; cliff_3 nothing
+    before 3 years; qaca_2 is 100% after 2 years (401(k)(13)(D)(iii)(I))."""
+    table = {name: [float(vested_percent(schedule_steps(name), y)) for y in range(8)] for name in NAMED_SCHEDULES}
+    assert table["graded_6"] == [0, 0, 20, 40, 60, 80, 100, 100]
+    assert table["graded_5"] == [0, 20, 40, 60, 80, 100, 100, 100]
+    assert table["graded_3"] == [0, 33.33, 66.67, 100, 100, 100, 100, 100]
+    assert table["cliff_3"] == [0, 0, 0, 100, 100, 100, 100, 100]
+    assert table["qaca_2"] == table["cliff_2"] == [0, 0, 100, 100, 100, 100, 100, 100]
+    assert table["immediate"] == [100] * 8
+
+
+def test_a_return_mapping_must_cover_the_first_simulated_year(tmp_path, make_config):
+    proc = navigator("validate", "-c", str(make_config({"accounts": {"annual_return": {2026: 0.05}}})), cwd=tmp_path)
+    assert proc.returncode != 0
+    assert proc.stderr.strip().startswith("Error:") and "accounts.annual_return" in proc.stderr
+
+
+@pytest.mark.parametrize("cell, problem", [("-250.00", "negative_balance"), ("lots", "unparseable_number")])
+def test_a_bad_census_balance_is_refused_before_anything_is_written(tmp_path, cell, problem):
+    rows = [{"employee_id": "E1", "employee_birth_date": "1980-01-01", "employee_hire_date": "2015-01-01",
+             "employee_gross_compensation": 60000, "employer_match_balance": cell}]
+    census = write_census(tmp_path / "census.csv", rows)
+    config = write_config(tmp_path, census, {})
+    db = tmp_path / "sim.duckdb"
+    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
+    assert proc.returncode != 0
+    errors = [l for l in proc.stderr.splitlines() if l.startswith("Error:")]
+    assert len(errors) == 1 and problem in errors[0] and "employer_match_balance" in errors[0]
+    assert not db.exists() or not query(db, "select 1 from information_schema.tables where table_name = 'raw_census'")
+    check = navigator("census", "validate", str(census), cwd=tmp_path)
+    assert check.returncode != 0 and problem in check.stdout + check.stderr
+
+
+def test_census_vesting_service_counts_from_the_census_date(tmp_path):
+    """vesting_service_years 2.5 at 2024-12-31 and graded_6: 2 completed years at 2025-03-31 -> 20%,
+    though the hire date (2024-10-01) alone would give none."""
+    rows = [{"employee_id": "PRIOR", "employee_birth_date": "1980-01-01", "employee_hire_date": "2024-10-01",
+             "employee_gross_compensation": 60000, "employee_termination_date": "2025-03-31",
+             "employer_match_balance": 500, "vesting_service_years": 2.5},
+            {"employee_id": "STAY", "employee_birth_date": "1980-01-01", "employee_hire_date": "2015-01-01",
+             "employee_gross_compensation": 60000}]
+    census = write_census(tmp_path / "census.csv", rows)
+    config = write_config(tmp_path, census, deep_merge(NO_NEW_MONEY, {"vesting": {"match": "graded_6"}}))
+    db = tmp_path / "sim.duckdb"
+    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert query(db, "select vesting_service_start_date::varchar, vesting_years, forfeiture_amount "
+                     "from fct_workforce_snapshot where employee_id = 'PRIOR'") == [
+        ("2022-06-30", 2, Decimal("400.00"))]
