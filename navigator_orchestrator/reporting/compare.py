@@ -4,7 +4,9 @@ Two views, both read from published tables:
 - the comparison: per (scenario_id, plan_design_id, simulation_year), and a horizon total row
   (`simulation_year` = `total`), the plan figures of `fct_plan_year_summary` (the mart every
   report reads) under the names of COLUMNS, with the employer-cost variance against the
-  baseline design's row of the same year on every non-baseline row;
+  baseline design's row of the same year on every non-baseline row (`employer_cost` is the
+  gross cost, match + core; `net_employer_cost` what is left after the forfeitures used
+  against it, with its own variance);
 - who gains and who loses: per design against the baseline, employer money (match + core) per
   employee summed over the years compared, grouped by age band, tenure band, pay band and
   HCE/NHCE (bands as of the employee's last year in the range). A scenario's designs share one
@@ -32,10 +34,12 @@ COLUMNS = [
     "scenario_id", "plan_design_id", "simulation_year", "employee_deferrals", "employer_match",
     "employer_core", "employer_cost", "employer_cost_pct_of_pay", "participation_rate",
     "average_deferral_rate", "employer_cost_per_participant", "employer_cost_vs_baseline",
-    "employer_cost_vs_baseline_pct",
+    "employer_cost_vs_baseline_pct", "forfeitures", "forfeitures_used", "net_employer_cost",
+    "net_employer_cost_vs_baseline",
 ]
 MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost",
-         "employer_cost_per_participant", "employer_cost_vs_baseline"}
+         "employer_cost_per_participant", "employer_cost_vs_baseline", "forfeitures", "forfeitures_used",
+         "net_employer_cost", "net_employer_cost_vs_baseline"}
 SHARES = {"employer_cost_pct_of_pay", "participation_rate", "average_deferral_rate",
           "employer_cost_vs_baseline_pct"}
 
@@ -121,7 +125,7 @@ per_year as (
     select plan_design_id, simulation_year::varchar as simulation_year, 0 as is_total,
            employee_deferrals, employer_match, employer_core, total_employer_cost as employer_cost,
            cost_pct_of_pay as employer_cost_pct_of_pay, participation_rate, average_deferral_rate,
-           employer_cost_per_participant
+           employer_cost_per_participant, forfeitures, forfeitures_used, net_employer_cost
     from s
 ),
 totals as (
@@ -133,7 +137,8 @@ totals as (
            -- total cost / participant-years, half up to the cent in integer cents (exact)
            case when sum(participants) > 0
                 then ((((sum(total_employer_cost) * 100)::hugeint * 2 + sum(participants))
-                       // (2 * sum(participants)))::decimal(18, 0) * 0.01)::decimal(18, 2) end
+                       // (2 * sum(participants)))::decimal(18, 0) * 0.01)::decimal(18, 2) end,
+           sum(forfeitures), sum(forfeitures_used), sum(net_employer_cost)
     from s group by plan_design_id
 ),
 rows as (select * from per_year union all select * from totals)
@@ -142,7 +147,9 @@ select r.plan_design_id, r.simulation_year, r.employee_deferrals, r.employer_mat
        r.employer_cost_per_participant,
        case when r.plan_design_id <> $baseline then r.employer_cost - b.employer_cost end,
        case when r.plan_design_id <> $baseline and b.employer_cost <> 0
-            then round((r.employer_cost - b.employer_cost) / b.employer_cost, 6) end
+            then round((r.employer_cost - b.employer_cost) / b.employer_cost, 6) end,
+       r.forfeitures, r.forfeitures_used, r.net_employer_cost,
+       case when r.plan_design_id <> $baseline then r.net_employer_cost - b.net_employer_cost end
 from rows as r
 join rows as b on b.plan_design_id = $baseline and b.simulation_year = r.simulation_year
 order by list_position($designs, r.plan_design_id), r.is_total, r.simulation_year

@@ -120,6 +120,8 @@ def _charts(c: Comparison) -> list[tuple[str, str]]:
 
     return [
         ("Employer cost per year, by design", bar_chart("Employer cost", years, series("employer_cost"), fmt=_fmt_num)),
+        ("Net employer cost per year (after forfeitures used against it), by design",
+         bar_chart("Net employer cost", years, series("net_employer_cost"), fmt=_fmt_num)),
         ("Participation rate, by design", line_chart("Participation rate", years, series("participation_rate"))),
         ("Average deferral rate of participants, by design",
          line_chart("Average deferral rate", years, series("average_deferral_rate"))),

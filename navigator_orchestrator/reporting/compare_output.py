@@ -22,7 +22,8 @@ def cell_text(column: str, value: Any) -> str:
     if value is None:
         return ""
     if column in MONEY or column in ("mean_change", "total_change"):
-        sign = "-" if value < 0 else ("+" if column in ("employer_cost_vs_baseline", "mean_change", "total_change")
+        sign = "-" if value < 0 else ("+" if column in ("employer_cost_vs_baseline", "net_employer_cost_vs_baseline",
+                                                         "mean_change", "total_change")
                                       and value > 0 else "")
         return f"{sign}${abs(value):,.0f}" if abs(value) >= 1000 else f"{sign}${abs(value):,.2f}"
     if column in SHARES:
@@ -39,7 +40,7 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
 
     console = Console(file=stream)
     if not console.is_terminal:
-        console.width = max(console.width, 200)  # a file or a pipe: never cut a column
+        console.width = max(console.width, 400)  # a file or a pipe: never cut a column
     first, last = comparison.years
     table = Table(title=f"Plan designs of scenario {comparison.scenario_id}, {first}-{last} "
                         f"(baseline {comparison.baseline})", title_justify="left")

@@ -65,6 +65,8 @@ def audit_lines(audit: YearAudit, target: int | None = None,
         ("Employer core", _money(f.employer_core)),
         ("Employer cost", f"{_money(f.total_employer_cost)} ({_pct(f.cost_pct_of_pay, 2)} of pay "
                           f"{_money(f.total_pay)})"),
+        ("Forfeitures", f"{_money(f.forfeitures)} forfeited, {_money(f.forfeitures_used)} used; "
+                        f"net employer cost {_money(f.net_employer_cost)}"),
         ("Data quality", dq),
     ] + [("Note", note) for note in notes or []]
 

@@ -43,6 +43,9 @@ class YearFigures:
     total_employer_cost: Decimal
     cost_pct_of_pay: float | None
     employer_cost_per_participant: Decimal | None
+    forfeitures: Decimal
+    forfeitures_used: Decimal
+    net_employer_cost: Decimal
 
     @classmethod
     def columns(cls) -> list[str]:
