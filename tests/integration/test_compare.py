@@ -165,7 +165,7 @@ def test_html_report_names_designs_in_plain_words_and_prints_without_cut_columns
     html = out.read_text()
     assert "Employer match (Safe harbor basic: 100% of 3% + 50% of the next 2%)" in html
     assert "Employer core contribution: none." in html and "Auto-enrollment:" in html
-    assert html.count('<svg class="chart"') == 3 and "Who gains and who loses" in html
+    assert html.count('<svg class="chart"') == 4 and "Who gains and who loses" in html
     assert "Appendix: data quality" in html
     assert str(compared["root"]) not in html and "/tmp/" not in html  # no machine paths
     assert not re.search(r"https?://|<link|\bsrc=", html)
@@ -179,7 +179,7 @@ def test_html_report_names_designs_in_plain_words_and_prints_without_cut_columns
                          capture_output=True, text=True, timeout=120)
     body = re.search(r"<body[^>]*>", dom.stdout)
     assert body, dom.stderr[-2000:]
-    assert 'data-charts-drawn="3"' in body.group(0)
+    assert 'data-charts-drawn="4"' in body.group(0)
     assert 'data-overflow-px="0"' in body.group(0), body.group(0)
     pdf = tmp_path / "cmp.pdf"
     printed = subprocess.run([*common, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", out.as_uri()],
