@@ -10,7 +10,9 @@ Two views, both read from published tables:
 - who gains and who loses: per design against the baseline, employer money (match + core) per
   employee summed over the years compared, grouped by age band, tenure band, pay band and
   HCE/NHCE (bands as of the employee's last year in the range). A scenario's designs share one
-  simulated workforce, so every employee appears under every design.
+  simulated workforce, so every employee appears under every design;
+- the nondiscrimination tests: per design, year and test (ADP, ACP), pass / fail / exempt and the
+  corrective amount, from `fct_ndt_results`.
 
 Totals: money columns are sums over the years; employer_cost_pct_of_pay = total cost / total
 pay; participation_rate = enrolled eligible actives / eligible actives, both summed over the
@@ -39,9 +41,9 @@ COLUMNS = [
 ]
 MONEY = {"employee_deferrals", "employer_match", "employer_core", "employer_cost",
          "employer_cost_per_participant", "employer_cost_vs_baseline", "forfeitures", "forfeitures_used",
-         "net_employer_cost", "net_employer_cost_vs_baseline"}
+         "net_employer_cost", "net_employer_cost_vs_baseline", "corrective_amount"}
 SHARES = {"employer_cost_pct_of_pay", "participation_rate", "average_deferral_rate",
-          "employer_cost_vs_baseline_pct"}
+          "employer_cost_vs_baseline_pct", "hce_average", "nhce_average", "limit"}
 
 # Bands of the gain/loss view: (dimension, SQL over the snapshot row, labels in order).
 BANDS: list[tuple[str, str, list[str]]] = [
@@ -62,6 +64,11 @@ BANDS: list[tuple[str, str, list[str]]] = [
 ]
 GAIN_COLUMNS = ["plan_design_id", "dimension", "band", "employees", "better_off", "worse_off", "unchanged",
                 "mean_change", "total_change"]
+# The nondiscrimination view: fct_ndt_results per design, year and test (docs/ndt.md). `result` is
+# pass, fail or exempt (a qualifying safe harbor); averages and limit are fractions of pay;
+# corrective_amount is the correction ndt.correction selects, in dollars.
+NDT_COLUMNS = ["plan_design_id", "simulation_year", "test", "result", "method", "hce_average", "nhce_average",
+               "limit", "correction", "corrective_amount"]
 
 
 class CompareError(ValueError):
@@ -77,6 +84,7 @@ class Comparison:
     rows: list[dict[str, Any]]          # COLUMNS, per design and year, then each design's total
     gain_loss: list[dict[str, Any]]     # GAIN_COLUMNS, per non-baseline design and band
     estimated_limit_years: list[int] = field(default_factory=list)
+    ndt: list[dict[str, Any]] = field(default_factory=list)  # NDT_COLUMNS, per design, year and test
 
 
 def _published(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, list[int]]:
@@ -199,6 +207,22 @@ def _gain_loss(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[
                                       next(b[2] for b in BANDS if b[0] == r["dimension"]).index(r["band"])))
 
 
+def _ndt(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The ADP and ACP results of the designs and years compared (none when the tests were off)."""
+    if not database.table_exists(conn, "fct_ndt_results"):
+        return []
+    sql = """
+        select plan_design_id, simulation_year::varchar, test,
+               case when method = 'safe_harbor' then 'exempt' when passed then 'pass' else 'fail' end,
+               method, hce_average, nhce_average, "limit", correction, corrective_amount
+        from fct_ndt_results
+        where scenario_id = $scenario and list_contains($designs, plan_design_id)
+          and simulation_year between $first and $last
+        order by list_position($designs, plan_design_id), simulation_year, test = 'acp'"""
+    wanted = {k: params[k] for k in ("scenario", "designs", "first", "last")}
+    return [dict(zip(NDT_COLUMNS, row)) for row in conn.execute(sql, wanted).fetchall()]
+
+
 def _estimated_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> list[int]:
     if not database.table_exists(conn, "int_irs_limits"):
         return []
@@ -224,5 +248,5 @@ def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: 
     (first, last), rows = figure_rows(conn, scenario_id, designs, baseline, years, database_name)
     params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     return Comparison(scenario_id, baseline, designs, (first, last), rows, _gain_loss(conn, params),
-                      _estimated_years(conn, first, last))
+                      _estimated_years(conn, first, last), _ndt(conn, params))
 

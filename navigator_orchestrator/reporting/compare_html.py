@@ -16,7 +16,7 @@ from html import escape
 from typing import Any
 
 from navigator_orchestrator.config.schema import SimulationConfig
-from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, Comparison
+from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, NDT_COLUMNS, Comparison
 from navigator_orchestrator.reporting.compare_output import cell_text
 from navigator_orchestrator.reporting.html import CHART_CHECK, _fmt_num, bar_chart, line_chart
 
@@ -160,6 +160,14 @@ def render(c: Comparison, describe: dict[str, list[str]], dq: list[dict[str, Any
         if rows:
             body.append(f"<h3>{escape(design)} vs {escape(c.baseline)}</h3>"
                         + _table(GAIN_COLUMNS[1:], rows, {"dimension", "band"}))
+    if c.ndt:
+        failed = [r for r in c.ndt if r["result"] == "fail"]
+        body.append("<h2>Nondiscrimination tests (ADP, ACP)</h2><p>Each design and year: pass, fail, or exempt as a "
+                    "qualifying safe harbor (IRC 401(k)(3), 401(m)(2), 401(k)(12)); averages and limit in percent "
+                    "of pay; the corrective amount is the correction the design's ndt.correction selects "
+                    f"(corrective distributions to HCEs or a QNEC to NHCEs). {len(failed)} of {len(c.ndt)} "
+                    "tests fail.</p>" + _table(NDT_COLUMNS, c.ndt, {"plan_design_id", "simulation_year", "test",
+                                                                     "result", "method", "correction"}))
     if c.estimated_limit_years:
         years = ", ".join(map(str, c.estimated_limit_years))
         body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} use 402(g), catch-up, 401(a)(17) '

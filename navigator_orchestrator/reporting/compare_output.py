@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from navigator_orchestrator.files import atomic_path, write_atomically
-from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, MONEY, SHARES, Comparison, CompareError
+from navigator_orchestrator.reporting.compare import (
+    COLUMNS, GAIN_COLUMNS, MONEY, NDT_COLUMNS, SHARES, Comparison, CompareError,
+)
 
 FORMATS = (".csv", ".xlsx", ".html")
 MONEY_FORMAT, SHARE_FORMAT, COUNT_FORMAT = '"$"#,##0.00;-"$"#,##0.00', "0.00%", "#,##0"
@@ -67,6 +69,15 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
             gl.add_row(*(("" if c == "dimension" and r[c] == previous else cell_text(c, r[c])) for c in GAIN_COLUMNS[1:]))
             previous = r["dimension"]
         console.print(gl)
+    if comparison.ndt:
+        nd = Table(title="Nondiscrimination tests (ADP, ACP): pass, fail, or exempt as a qualifying safe harbor; "
+                         "corrective amount as ndt.correction selects", title_justify="left")
+        for column in NDT_COLUMNS:
+            nd.add_column(column.replace("_", " "), overflow="fold",
+                          justify="right" if column in MONEY or column in SHARES else "left")
+        for r in comparison.ndt:
+            nd.add_row(*(cell_text(c, r[c]) for c in NDT_COLUMNS), style="bold" if r["result"] == "fail" else None)
+        console.print(nd)
     if comparison.estimated_limit_years:
         years = ", ".join(map(str, comparison.estimated_limit_years))
         console.print(f"Note: {years} use IRS limits projected from the last published year (estimates).")
@@ -106,13 +117,16 @@ def _sheet(book: Any, title: str, columns: list[str], rows: list[dict[str, Any]]
 
 
 def write_xlsx(comparison: Comparison, path: Path) -> Path:
-    """Sheets `comparison` (COLUMNS) and `gain_loss` (per design vs baseline and band)."""
+    """Sheets `comparison` (COLUMNS), `gain_loss` (per design vs baseline and band) and, when the
+    tests were run, `ndt` (NDT_COLUMNS)."""
     from openpyxl import Workbook
 
     book = Workbook()
     book.remove(book.active)
     _sheet(book, "comparison", COLUMNS, comparison.rows)
     _sheet(book, "gain_loss", GAIN_COLUMNS, comparison.gain_loss)
+    if comparison.ndt:
+        _sheet(book, "ndt", NDT_COLUMNS, comparison.ndt)
     with atomic_path(path, durable=False) as tmp:
         book.save(tmp)
     return path

@@ -212,3 +212,32 @@ def test_compare_on_a_database_without_the_designs_is_refused(compared, tmp_path
     err = capsys.readouterr().err
     assert "holds no published years of design(s) unheard_of for scenario 'baseline'" in err
     assert not out.exists()
+
+
+def test_compare_shows_every_designs_adp_and_acp_results_and_corrections(compared, tmp_path, capsys):
+    from navigator_orchestrator.reporting.compare import load_comparison
+
+    with duckdb.connect(str(compared["db"]), read_only=True) as conn:
+        c = load_comparison(conn, "baseline", [BASE, RICH, LEAN], BASE)
+        published = conn.execute("select plan_design_id, simulation_year::varchar, test, method, passed, "
+                                 "corrective_amount from fct_ndt_results").fetchall()
+    assert len(c.ndt) == len(published) == 3 * 2 * 2  # designs x years x (adp, acp)
+    expected = {(d, y, t): ("exempt" if m == "safe_harbor" else "pass" if p else "fail", a)
+                for d, y, t, m, p, a in published}
+    assert {(r["plan_design_id"], r["simulation_year"], r["test"]): (r["result"], r["corrective_amount"])
+            for r in c.ndt} == expected
+    assert [r["plan_design_id"] for r in c.ndt] == sorted((r["plan_design_id"] for r in c.ndt),
+                                                          key=[BASE, RICH, LEAN].index)
+    assert compare(compared) == 0
+    assert "Nondiscrimination tests (ADP, ACP)" in capsys.readouterr().out
+    html, book = tmp_path / "cmp.html", tmp_path / "cmp.xlsx"
+    assert compare(compared, "--out", str(html)) == 0 and compare(compared, "--out", str(book)) == 0
+    text = html.read_text()
+    assert "<h2>Nondiscrimination tests (ADP, ACP)</h2>" in text
+    failed = sum(1 for r in c.ndt if r["result"] == "fail")
+    assert f"{failed} of 12 tests fail" in text
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(book)["ndt"]
+    assert sheet.max_row == 1 + 12 and [c.value for c in sheet[1]][:4] == ["plan_design_id", "simulation_year",
+                                                                           "test", "result"]
