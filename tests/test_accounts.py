@@ -150,8 +150,12 @@ def test_a_schedule_on_a_safe_harbor_contribution_is_refused(tmp_path, make_conf
 def test_a_design_may_have_its_own_schedule_and_is_checked_like_the_baseline(tmp_path, make_config):
     good = load_config(make_config({"plan_designs": {"slow": {"vesting": {"match": "graded_6"},
                                                                "accounts": {"annual_return": {2025: 0.04}}}}}))
-    assert good.design("slow").to_dbt_vars()["vesting_match_schedule"][0] == {"years": 2, "percent": "20"}
-    assert good.to_dbt_vars()["vesting_match_schedule"] == [{"years": 0, "percent": "100"}]
+    slow, baseline = good.design("slow").plan_parameters(), good.plan_parameters()
+    assert slow["vesting_match_schedule"][0] == {"years": 2, "percent": "20"}
+    assert slow["annual_return"] == [{"from_year": 2025, "rate": 0.04}]
+    assert baseline["vesting_match_schedule"] == [{"years": 0, "percent": "100"}]
+    by_design = {d["plan_design_id"]: d for d in good.to_dbt_vars()["plan_designs"]}
+    assert by_design["slow"]["vesting_match_schedule"] == slow["vesting_match_schedule"]
     bad = make_config({"plan_designs": {"sh": {"vesting": {"match": "cliff_2"},
                                                "ndt": {"safe_harbor": "enhanced_match"}}}}, name="bad.yaml")
     with pytest.raises(ConfigError, match=r"plan_designs\.sh\.vesting\.match: ndt\.safe_harbor enhanced_match"):
@@ -175,7 +179,7 @@ def test_a_custom_schedule_must_rise_to_100_within_the_statutory_maximum(tmp_pat
 def test_custom_schedules_at_least_as_fast_as_a_statutory_one_are_accepted(make_config):
     hybrid = [{"years": 1, "percent": 20}, {"years": 2, "percent": 40}, {"years": 3, "percent": 100}]
     config = load_config(make_config({"vesting": {"match": hybrid, "core": "graded_6"}}))
-    assert config.to_dbt_vars()["vesting_match_schedule"] == [
+    assert config.plan_parameters()["vesting_match_schedule"] == [
         {"years": 1, "percent": "20"}, {"years": 2, "percent": "40"}, {"years": 3, "percent": "100"}]
 
 

@@ -116,7 +116,7 @@ def test_excel_has_one_sheet_per_view_with_numbers_not_text(compared, tmp_path):
     out = tmp_path / "cmp.xlsx"
     assert compare(compared, "--out", str(out)) == 0
     book = load_workbook(out)
-    assert book.sheetnames == ["comparison", "gain_loss"]
+    assert book.sheetnames == ["comparison", "gain_loss", "ndt"]
     sheet = book["comparison"]
     header = [c.value for c in sheet[1]]
     assert header == COLUMNS
