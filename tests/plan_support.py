@@ -52,3 +52,11 @@ def rows(db: Path, sql: str, params: list | None = None) -> list[dict[str, Any]]
         cur = conn.execute(sql, params or [])
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r)) for r in cur.fetchall()]
+
+
+def write_census_csv(path: Path, people: list[dict[str, Any]]) -> Path:
+    """A CSV census of `people` (contract column -> value; absent keys are empty cells)."""
+    columns = list(dict.fromkeys(k for r in people for k in r))
+    lines = [",".join(columns)] + [",".join("" if r.get(c) is None else str(r[c]) for c in columns) for r in people]
+    path.write_text("\n".join(lines) + "\n")
+    return path

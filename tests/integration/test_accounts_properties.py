@@ -20,8 +20,7 @@ from hypothesis import strategies as st
 
 from navigator_orchestrator.config.accounts import NAMED_SCHEDULES, schedule_steps, vested_percent
 from navigator_orchestrator.config.schema import load_config
-from plan_support import rows, run_scenario
-from test_accounts import write_census
+from plan_support import rows, run_scenario, write_census_csv
 
 CENT = Decimal("0.01")
 SOURCES = ("employee_deferral", "employer_match", "employer_core")
@@ -81,7 +80,7 @@ def scenarios(draw):
 def test_account_money_is_conserved_and_follows_the_documented_formulas(tmp_path_factory, scenario):
     people, overrides = scenario
     base = tmp_path_factory.mktemp("accounts_property")
-    census = write_census(base / "census.csv", people)
+    census = write_census_csv(base / "census.csv", people)
     run_scenario(base, census, overrides, years=(2025, 2026))
     db = base / "simulation.duckdb"
     config = load_config(base / "config.yaml")

@@ -9,13 +9,12 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import pytest
 import yaml
 
 from conftest import deep_merge, query
-from navigator_orchestrator.config.accounts import NAMED_SCHEDULES, schedule_steps, vested_percent
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config
+from plan_support import write_census_csv
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG
 
 # No new money: no enrollment of any kind, no match, no core, no return.
 NO_NEW_MONEY = {
@@ -33,14 +32,6 @@ def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           cwd=cwd, capture_output=True, text=True)
 
 
-def write_census(path: Path, rows: list[dict]) -> Path:
-    """A CSV census of `rows` (contract column -> value; absent keys are empty cells)."""
-    columns = list(dict.fromkeys(k for r in rows for k in r))
-    lines = [",".join(columns)] + [",".join("" if r.get(c) is None else str(r[c]) for c in columns) for r in rows]
-    path.write_text("\n".join(lines) + "\n")
-    return path
-
-
 def worked_example_census(path: Path) -> Path:
     """The leaver of the worked example and a few people who stay."""
     rows = [{"employee_id": "LEAVER", "employee_birth_date": "1985-04-12", "employee_hire_date": "2022-07-01",
@@ -49,7 +40,7 @@ def worked_example_census(path: Path) -> Path:
     rows += [{"employee_id": f"STAY{i}", "employee_birth_date": "1975-01-15", "employee_hire_date": f"201{i}-03-01",
               "employee_gross_compensation": 70000 + 5000 * i, "employer_match_balance": 1000 * i}
              for i in range(1, 8)]
-    return write_census(path, rows)
+    return write_census_csv(path, rows)
 
 
 def write_config(directory: Path, census: Path, overrides: dict) -> Path:
@@ -147,54 +138,6 @@ def test_a_schedule_on_a_safe_harbor_contribution_is_refused(tmp_path, make_conf
         assert line.startswith("Error:") and f"ndt.safe_harbor {safe_harbor}" in line and "vesting." in line
 
 
-def test_a_design_may_have_its_own_schedule_and_is_checked_like_the_baseline(tmp_path, make_config):
-    good = load_config(make_config({"plan_designs": {"slow": {"vesting": {"match": "graded_6"},
-                                                               "accounts": {"annual_return": {2025: 0.04}}}}}))
-    slow, baseline = good.design("slow").plan_parameters(), good.plan_parameters()
-    assert slow["vesting_match_schedule"][0] == {"years": 2, "percent": "20"}
-    assert slow["annual_return"] == [{"from_year": 2025, "rate": 0.04}]
-    assert baseline["vesting_match_schedule"] == [{"years": 0, "percent": "100"}]
-    by_design = {d["plan_design_id"]: d for d in good.to_dbt_vars()["plan_designs"]}
-    assert by_design["slow"]["vesting_match_schedule"] == slow["vesting_match_schedule"]
-    bad = make_config({"plan_designs": {"sh": {"vesting": {"match": "cliff_2"},
-                                               "ndt": {"safe_harbor": "enhanced_match"}}}}, name="bad.yaml")
-    with pytest.raises(ConfigError, match=r"plan_designs\.sh\.vesting\.match: ndt\.safe_harbor enhanced_match"):
-        load_config(bad)
-
-
-@pytest.mark.parametrize("steps, problem", [
-    ([{"years": 1, "percent": 50}, {"years": 2, "percent": 40}, {"years": 3, "percent": 100}], "may not fall"),
-    ([{"years": 2, "percent": 50}, {"years": 1, "percent": 100}], "increasing years"),
-    ([{"years": 1, "percent": 50}], "must be 100"),
-    ([{"years": 2, "percent": 20}, {"years": 7, "percent": 100}], "411(a)(2)(B)"),
-    ([{"years": 4, "percent": 100}], "411(a)(2)(B)"),
-    ([{"years": 1, "percent": 10}, {"years": 3, "percent": 30}, {"years": 6, "percent": 100}], "411(a)(2)(B)"),
-])
-def test_a_custom_schedule_must_rise_to_100_within_the_statutory_maximum(tmp_path, make_config, steps, problem):
-    with pytest.raises(ConfigError, match=r"vesting") as err:
-        load_config(make_config({"vesting": {"core": steps}}))
-    assert problem in str(err.value)
-
-
-def test_custom_schedules_at_least_as_fast_as_a_statutory_one_are_accepted(make_config):
-    hybrid = [{"years": 1, "percent": 20}, {"years": 2, "percent": 40}, {"years": 3, "percent": 100}]
-    config = load_config(make_config({"vesting": {"match": hybrid, "core": "graded_6"}}))
-    assert config.plan_parameters()["vesting_match_schedule"] == [
-        {"years": 1, "percent": "20"}, {"years": 2, "percent": "40"}, {"years": 3, "percent": "100"}]
-
-
-def test_named_schedules_vest_as_their_names_say():
-    """IRC 411(a)(2)(B): graded_6 is 20% after 2 years rising 20 points a year; cliff_3 nothing
-    before 3 years; qaca_2 is 100% after 2 years (401(k)(13)(D)(iii)(I))."""
-    table = {name: [float(vested_percent(schedule_steps(name), y)) for y in range(8)] for name in NAMED_SCHEDULES}
-    assert table["graded_6"] == [0, 0, 20, 40, 60, 80, 100, 100]
-    assert table["graded_5"] == [0, 20, 40, 60, 80, 100, 100, 100]
-    assert table["graded_3"] == [0, 33.33, 66.67, 100, 100, 100, 100, 100]
-    assert table["cliff_3"] == [0, 0, 0, 100, 100, 100, 100, 100]
-    assert table["qaca_2"] == table["cliff_2"] == [0, 0, 100, 100, 100, 100, 100, 100]
-    assert table["immediate"] == [100] * 8
-
-
 def test_a_return_mapping_must_cover_the_first_simulated_year(tmp_path, make_config):
     proc = navigator("validate", "-c", str(make_config({"accounts": {"annual_return": {2026: 0.05}}})), cwd=tmp_path)
     assert proc.returncode != 0
@@ -205,7 +148,7 @@ def test_a_return_mapping_must_cover_the_first_simulated_year(tmp_path, make_con
 def test_a_bad_census_balance_is_refused_before_anything_is_written(tmp_path, cell, problem):
     rows = [{"employee_id": "E1", "employee_birth_date": "1980-01-01", "employee_hire_date": "2015-01-01",
              "employee_gross_compensation": 60000, "employer_match_balance": cell}]
-    census = write_census(tmp_path / "census.csv", rows)
+    census = write_census_csv(tmp_path / "census.csv", rows)
     config = write_config(tmp_path, census, {})
     db = tmp_path / "sim.duckdb"
     proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
@@ -225,7 +168,7 @@ def test_census_vesting_service_counts_from_the_census_date(tmp_path):
              "employer_match_balance": 500, "vesting_service_years": 2.5},
             {"employee_id": "STAY", "employee_birth_date": "1980-01-01", "employee_hire_date": "2015-01-01",
              "employee_gross_compensation": 60000}]
-    census = write_census(tmp_path / "census.csv", rows)
+    census = write_census_csv(tmp_path / "census.csv", rows)
     config = write_config(tmp_path, census, deep_merge(NO_NEW_MONEY, {"vesting": {"match": "graded_6"}}))
     db = tmp_path / "sim.duckdb"
     proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
