@@ -27,7 +27,7 @@ from typing import Any
 from navigator_orchestrator.ensemble.layout import SUMMARY_CSV, SUMMARY_DATABASE, Ensemble, EnsembleError, seed_scenario_id
 from navigator_orchestrator.ensemble.stats import CENT, MIN_SEEDS_FOR_BANDS, SHARE, STAT_COLUMNS, Stats, summarise
 from navigator_orchestrator.files import atomic_path
-from navigator_orchestrator.reporting.compare import COLUMNS, MONEY, figure_rows
+from navigator_orchestrator.reporting.compare import COLUMNS, MONEY, SHARES, figure_rows
 from navigator_orchestrator.sql import connect_duckdb
 
 KEYS = ("scenario_id", "plan_design_id", "simulation_year", "metric")
@@ -60,6 +60,9 @@ class Threshold:
         if number is None or not number.is_finite():
             raise EnsembleError(f"--threshold {text!r}: {value.strip()!r} is not a number; write it in dollars "
                                 "for money (5000000) and as a fraction for shares (0.05 for 5%)")
+        if metric in SHARES and abs(number) > 1:
+            raise EnsembleError(f"--threshold {text!r}: {metric} is a share, written as a fraction; "
+                                f"write {(number / 100).normalize():f} for {value.strip()}%")
         return cls(metric, number)
 
 

@@ -65,3 +65,15 @@ def test_the_report_draws_bands_from_the_minimum_and_says_when_they_are_withheld
     assert "Bands withheld" not in banded
     assert 'class="mark band-outer"' not in withheld and "Bands withheld: 3 seed(s)" in withheld
     assert "median" in withheld
+
+
+def test_a_share_threshold_written_as_a_percent_is_refused_with_the_fraction_to_write():
+    import pytest
+
+    from navigator_orchestrator.ensemble.layout import EnsembleError
+    from navigator_orchestrator.ensemble.summary import Threshold
+
+    with pytest.raises(EnsembleError, match=r"write 0\.05 for 5%"):
+        Threshold.parse("employer_cost_pct_of_pay:5")
+    assert Threshold.parse("participation_rate:0.9").value == Decimal("0.9")
+    assert Threshold.parse("employer_cost:5000000").value == Decimal("5000000")
