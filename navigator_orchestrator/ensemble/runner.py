@@ -23,6 +23,7 @@ from typing import Callable
 
 from navigator_orchestrator.census.intake import CensusError, CensusOptions, read_census
 from navigator_orchestrator.ensemble import summary as summaries
+from navigator_orchestrator.reporting import year_span
 from navigator_orchestrator.ensemble.executors import (LocalPool, RayPool, SeedJob, SeedOutcome, available_memory,
                                                        default_workers, threads_per_seed)
 from navigator_orchestrator.ensemble.layout import SUMMARY_DATABASE, Ensemble, EnsembleError, seed_ranges
@@ -93,7 +94,7 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
             skipped = [s for s in ensemble.seeds if states[s] == "finished"]
             where = f"Ray ({pool.cluster})" if executor == "ray" else "the local pool"
             say(f"Ensemble of {len(ensemble.seeds)} seeds ({seed_ranges(ensemble.seeds)}) of scenario "
-                f"{ensemble.scenario_id}, designs {', '.join(ensemble.designs)}, {ensemble.years[0]}-{ensemble.years[1]}, "
+                f"{ensemble.scenario_id}, designs {', '.join(ensemble.designs)}, {year_span(*ensemble.years)}, "
                 f"in {ensemble.directory}: {len(skipped)} finished already, {len(to_run)} to run on {where} "
                 f"with {pool.workers} worker(s)")
             records = _run_seeds(ensemble, pool, to_run, census_hash, say)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from navigator_orchestrator.files import atomic_path, write_atomically
+from navigator_orchestrator.reporting import year_span
 from navigator_orchestrator.reporting.compare import (
     COLUMNS, GAIN_COLUMNS, MONEY, NDT_COLUMNS, SHARES, Comparison, CompareError,
 )
@@ -44,7 +45,7 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
     if not console.is_terminal:
         console.width = max(console.width, 400)  # a file or a pipe: never cut a column
     first, last = comparison.years
-    table = Table(title=f"Plan designs of scenario {comparison.scenario_id}, {first}-{last} "
+    table = Table(title=f"Plan designs of scenario {comparison.scenario_id}, {year_span(first, last)} "
                         f"(baseline {comparison.baseline})", title_justify="left")
     shown = COLUMNS[1:]
     for column in shown:
@@ -60,7 +61,7 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
         if not rows:
             continue
         gl = Table(title=f"Who gains and who loses: {design} vs {comparison.baseline}, employer money per "
-                         f"employee over {first}-{last}", title_justify="left")
+                         f"employee over {year_span(first, last)}", title_justify="left")
         for column in GAIN_COLUMNS[1:]:
             gl.add_column(column.replace("_", " "), overflow="fold",
                           justify="left" if column in ("dimension", "band") else "right")
@@ -93,6 +94,16 @@ def write_csv(comparison: Comparison, path: Path) -> Path:
     return path
 
 
+def _excel_value(column: str, value: Any) -> Any:
+    """A value as Excel should hold it: Decimal cents and shares as numbers, a year as a whole
+    number (the horizon row's `total` stays text); never a number stored as text."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if column == "simulation_year" and isinstance(value, str) and value.isdigit():
+        return int(value)
+    return value
+
+
 def _sheet(book: Any, title: str, columns: list[str], rows: list[dict[str, Any]]) -> None:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
@@ -104,7 +115,7 @@ def _sheet(book: Any, title: str, columns: list[str], rows: list[dict[str, Any]]
     for row in rows:
         # Exact Decimal cents become numbers Excel stores (floats hold cents of these sizes exactly
         # enough to display); never text.
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in (row[c] for c in columns)])
+        sheet.append([_excel_value(c, row[c]) for c in columns])
     for index, column in enumerate(columns, 1):
         fmt = (MONEY_FORMAT if column in MONEY or column in ("mean_change", "total_change") else
                SHARE_FORMAT if column in SHARES else COUNT_FORMAT if column in

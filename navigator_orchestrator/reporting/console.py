@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from navigator_orchestrator.reporting import year_span
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
 from navigator_orchestrator.reporting.summary import YearAudit
 
@@ -95,7 +96,7 @@ class PlainConsole(RunObserver):
         print(text, file=self.stream, flush=True)
 
     def run_started(self, info: RunInfo) -> None:
-        years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
+        years = year_span(info.years[0], info.years[-1]) if info.years else "no years"
         self._print(f"Simulating {years} | scenario {info.scenario_id} | plan {info.designs_label} "
                     f"| database {info.database} | run {info.run_id}")
 
@@ -130,7 +131,7 @@ class RichConsole(RunObserver):
         self.task = None
 
     def run_started(self, info: RunInfo) -> None:
-        years = f"{info.years[0]}-{info.years[-1]}" if info.years else "no years"
+        years = year_span(info.years[0], info.years[-1]) if info.years else "no years"
         self.console.print(f"Simulating [bold]{years}[/] | scenario {info.scenario_id} | plan "
                            f"{info.designs_label} | database {info.database} | run {info.run_id}")
         self.progress.start()

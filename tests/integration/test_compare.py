@@ -123,6 +123,8 @@ def test_excel_has_one_sheet_per_view_with_numbers_not_text(compared, tmp_path):
     first = {h: c for h, c in zip(header, sheet[2])}
     assert isinstance(first["employer_cost"].value, float) and "$" in first["employer_cost"].number_format
     assert isinstance(first["participation_rate"].value, float) and first["participation_rate"].number_format == "0.00%"
+    years = [row[header.index("simulation_year")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert all(isinstance(y, int) for y in years if y != "total") and "total" in years
     csv_out = tmp_path / "cmp.csv"
     assert compare(compared, "--out", str(csv_out)) == 0
     for row, cells in zip(read_csv(csv_out), sheet.iter_rows(min_row=2)):
@@ -241,3 +243,4 @@ def test_compare_shows_every_designs_adp_and_acp_results_and_corrections(compare
     sheet = load_workbook(book)["ndt"]
     assert sheet.max_row == 1 + 12 and [c.value for c in sheet[1]][:4] == ["plan_design_id", "simulation_year",
                                                                            "test", "result"]
+    assert all(isinstance(row[1], int) for row in sheet.iter_rows(min_row=2, values_only=True))
