@@ -144,14 +144,14 @@ def line_chart(title: str, years: list[int], series: dict[str, list[float | None
 
 def _figures_table(figures: list[YearFigures]) -> str:
     cols = YearFigures.columns()
-    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in cols)
     rows = []
     for f in figures:
         cells = []
         for c, v in asdict(f).items():
             if v is None:
                 text = "n/a"
-            elif c.endswith(("_pct", "_rate")):
+            elif c.endswith(("_pct", "_rate", "_pct_of_pay")):
                 text = f"{v:.2%}"
             elif isinstance(v, float):
                 text = f"{v:,.2f}"
@@ -168,7 +168,7 @@ def _dq_section(dq: list[dict[str, Any]] | None) -> str:
     if not dq:
         return '<p class="note">Data-quality checks recorded no results for these years.</p>'
     cols = list(dq[0])
-    head = "".join(f"<th>{escape(c)}</th>" for c in cols)
+    head = "".join(f"<th>{escape(c.replace('_', ' '))}</th>" for c in cols)
     rows = []
     for d in dq:
         cls = "pass" if str(d.get("status", "")).lower() == "pass" else "fail"

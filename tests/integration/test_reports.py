@@ -232,6 +232,9 @@ def test_html_report_is_self_contained_and_its_charts_draw_in_a_browser(run2, tm
     html = out.read_text()
     assert html.count('<svg class="chart"') == 5
     assert not re.search(r"https?://|<link|\bsrc=", html), "the report must not load anything"
+    cost_share = query(run2["db"], "select cost_pct_of_pay from fct_plan_year_summary order by simulation_year")[0][0]
+    assert f"<td>{float(cost_share):.2%}</td>" in html, "employer cost as a share of pay is shown as a percent"
+    assert "<th>cost pct of pay</th>" in html and "<th>cost_pct_of_pay</th>" not in html
     checks = query(run2["db"], "select count(*) from int_data_quality_results where status = 'pass'")[0][0]
     assert f"{checks} checks: {checks} passed" in html
     browser = _chromium()
