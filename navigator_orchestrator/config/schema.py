@@ -353,7 +353,7 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     lines = []
     for err in exc.errors():
         loc = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"]]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ") if prefix else err["msg"]
+        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
         lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 
