@@ -6,7 +6,7 @@ formats) or the HTML report (compare_html.py). `write` picks the format by the f
 from __future__ import annotations
 
 import csv
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -20,15 +20,24 @@ FORMATS = (".csv", ".xlsx", ".html")
 MONEY_FORMAT, SHARE_FORMAT, COUNT_FORMAT = '"$"#,##0.00;-"$"#,##0.00', "0.00%", "#,##0"
 
 
+# Money per person is shown to the cent; totals for a design and year in whole dollars, so a
+# column never mixes the two.
+PER_PERSON_MONEY = {"employer_cost_per_participant", "mean_change"}
+
+
 def cell_text(column: str, value: Any) -> str:
-    """A value as the console and the HTML report show it: money in dollars, shares in percent."""
+    """A value as the console and the HTML report show it: money in dollars (whole dollars for
+    totals, cents per person: PER_PERSON_MONEY), shares in percent."""
     if value is None:
         return ""
     if column in MONEY or column in ("mean_change", "total_change"):
         sign = "-" if value < 0 else ("+" if column in ("employer_cost_vs_baseline", "net_employer_cost_vs_baseline",
                                                          "mean_change", "total_change")
                                       and value > 0 else "")
-        return f"{sign}${abs(value):,.0f}" if abs(value) >= 1000 else f"{sign}${abs(value):,.2f}"
+        # Shown rounded half up, as money is everywhere (docs/money.md), not to the nearest even.
+        step = Decimal("0.01") if column in PER_PERSON_MONEY else Decimal("1")
+        shown = abs(Decimal(str(value))).quantize(step, rounding=ROUND_HALF_UP)
+        return f"{sign}${shown:,}"
     if column in SHARES:
         return f"{value:+.2%}" if column == "employer_cost_vs_baseline_pct" else f"{value:.2%}"
     if isinstance(value, int):
