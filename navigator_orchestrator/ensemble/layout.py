@@ -171,7 +171,7 @@ class Ensemble:
             what = {"scenario_id": "scenario", "designs": "plan designs", "years": "years",
                     "config_hashes": "configuration", "census_hash": "census"}
             names = ", ".join(what.get(k, k) for k in differs)
-            raise EnsembleError(f"--out {d} holds seeds of a different config ({names} differ); pass a new "
+            raise EnsembleError(f"--out {d} holds seeds of a different config (not the same {names}); pass a new "
                                 "--out, or remove that directory to start over")
 
     def prepare(self, census_hash: str) -> None:

@@ -271,7 +271,7 @@ def test_a_directory_of_another_configs_seeds_is_refused(built, tiny_census, tmp
     before = {p: p.stat().st_mtime_ns for p in built["out"].rglob("*")}
     line = _refused(["ensemble", "-c", str(changed), "--seeds", "3", "--first-seed", "1", "--out", str(built["out"])],
                     capsys)
-    assert "holds seeds of a different config (configuration differ)" in line and "new --out" in line
+    assert "holds seeds of a different config (not the same configuration)" in line and "new --out" in line
     assert {p: p.stat().st_mtime_ns for p in built["out"].rglob("*")} == before
 
 
