@@ -2,7 +2,8 @@
 consultant can hand a client, and print to PDF.
 
 Sections: every design in plain words (eligibility, auto-enrollment, escalation, match formula,
-core contribution), the baseline/compare/variance table, charts (employer cost per year per
+core contribution with their service, hours and last-day rules, vesting schedules, the use of
+forfeitures, the accounts' investment return), the baseline/compare/variance table, charts (employer cost per year per
 design; participation and average deferral rate each on their own axis), who gains and who loses,
 the note on estimated IRS limits, and an appendix with the data-quality results (check names,
 statuses and messages; no machine paths). Charts are inline SVG (reporting/html.py); print CSS
@@ -15,6 +16,7 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
+from navigator_orchestrator.config.accounts import schedule_steps
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, NDT_COLUMNS, Comparison
 from navigator_orchestrator.reporting.compare_output import cell_text
@@ -56,6 +58,40 @@ def _pct(v: float) -> str:
     return f"{v * 100:.4g}%"
 
 
+def _years(n: int) -> str:
+    return f"{n} year{'' if n == 1 else 's'}"
+
+
+def describe_vesting(schedule: Any) -> str:
+    """A vesting schedule (a name or a list of {years, percent}) in plain words, e.g. 'graded over
+    6 years: 20% after 2 years of service, +20% a year'."""
+    steps = schedule_steps(schedule)
+    pct = [f"{float(p):g}%" for _, p in steps]
+    if steps[0][1] == 100:
+        return "immediate (100% vested from the first day)" if steps[0][0] == 0 else \
+            f"cliff: 0% until 100% after {_years(steps[0][0])} of service"
+    first_years = steps[0][0]
+    rises = {p2 - p1 for (_, p1), (_, p2) in zip(steps, steps[1:])}
+    yearly = all(y2 - y1 == 1 for (y1, _), (y2, _) in zip(steps, steps[1:]))
+    if yearly and len(rises) == 1:
+        detail = f"{pct[0]} after {_years(first_years)} of service, +{float(rises.pop()):g}% a year"
+    else:
+        detail = ", ".join(f"{p} after {_years(y)}" for (y, _), p in zip(steps, pct)) + " of service"
+    return f"graded over {_years(steps[-1][0])}: {detail}"
+
+
+def _conditions(el: Any) -> str:
+    """The allocation conditions of a match or core contribution in plain words."""
+    tenure = f"{_years(el.minimum_tenure_years)} of service, " if el.minimum_tenure_years else ""
+    rule = "; last-day rule (active at year end)" if el.require_active_at_year_end else "; no last-day rule"
+    return f"{tenure}{el.minimum_hours_annual:,} hours required{rule}"
+
+
+FORFEITURE_USE = {"reduce_employer_contributions": "are used to reduce the employer's contributions",
+                  "pay_expenses": "are used to pay plan expenses",
+                  "reallocate": "are reallocated to participants"}
+
+
 def describe_design(config: SimulationConfig) -> list[str]:
     """The design's plan in plain words, one sentence per plan section."""
     el, ae = config.eligibility, config.enrollment.auto_enrollment
@@ -82,19 +118,25 @@ def describe_design(config: SimulationConfig) -> list[str]:
         parts = [f"{_pct(t.match_rate)} of deferrals between {_pct(t.employee_min)} and {_pct(t.employee_max)} of pay"
                  if t.employee_min else f"{_pct(t.match_rate)} of deferrals up to {_pct(t.employee_max)} of pay"
                  for t in tiers]
-        rule = "; last-day rule" if match.eligibility.require_active_at_year_end else ""
         lines.append(f"Employer match ({formula.name}): {', then '.join(parts)}; at most "
-                     f"{_pct(formula.max_match_percentage)} of pay; {match.eligibility.minimum_hours_annual:,} hours "
-                     f"required{rule}.")
+                     f"{_pct(formula.max_match_percentage)} of pay; {_conditions(match.eligibility)}.")
     else:
         lines.append("Employer match: none.")
     if core.enabled:
         graded = "; ".join(f"{_pct(g.rate)} from {g.min_years} years of service" for g in
                            sorted(core.graded_by_service, key=lambda g: g.min_years))
         rate = f"graded by service ({graded})" if graded else f"{_pct(core.contribution_rate)} of pay"
-        lines.append(f"Employer core (non-elective) contribution: {rate}, whether or not the employee defers.")
+        lines.append(f"Employer core (non-elective) contribution: {rate}, whether or not the employee defers; "
+                     f"{_conditions(core.eligibility)}.")
     else:
         lines.append("Employer core contribution: none.")
+    v = config.vesting
+    lines.append(f"Vesting: match {describe_vesting(v.match)}; core {describe_vesting(v.core)}. "
+                 f"Forfeitures of unvested money {FORFEITURE_USE[v.forfeiture_use]}.")
+    ret = config.accounts.annual_return
+    ret_text = (f"{_pct(ret)} a year" if not isinstance(ret, dict) else
+                ", then ".join(f"{_pct(r)} a year from {y}" for y, r in sorted(ret.items())))
+    lines.append(f"Account balances: investment return of {ret_text}.")
     return lines
 
 

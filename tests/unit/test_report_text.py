@@ -22,3 +22,28 @@ def test_a_money_column_is_shown_in_one_precision_whatever_the_size():
         "-$778.86", "-$1,350.00", "$0.00"]
     assert cell_text("employer_cost_vs_baseline", Decimal("1234.5")) == "+$1,235"  # half up, not half even
     assert cell_text("employer_cost_per_participant", 12.345) == "$12.35"
+
+
+def test_design_description_states_vesting_forfeiture_use_return_and_core_rules(tmp_path, make_config):
+    from navigator_orchestrator.config.schema import load_config
+    from navigator_orchestrator.reporting.compare_html import describe_design, describe_vesting
+
+    assert describe_vesting("graded_6") == "graded over 6 years: 20% after 2 years of service, +20% a year"
+    assert describe_vesting("cliff_3") == "cliff: 0% until 100% after 3 years of service"
+    assert describe_vesting("immediate") == "immediate (100% vested from the first day)"
+    assert describe_vesting("graded_3").startswith("graded over 3 years: 33.33% after 1 year, 66.67% after 2 years")
+    config = load_config(make_config({"plan_designs": {"slow": {
+        "vesting": {"match": "graded_6", "core": "cliff_3", "forfeiture_use": "pay_expenses"},
+        "accounts": {"annual_return": 0.05},
+        "employer_core_contribution": {"enabled": True, "contribution_rate": 0.02}}}}))
+    base, slow = describe_design(config), describe_design(config.design("slow"))
+    assert base != slow
+    text = " ".join(slow)
+    assert "match graded over 6 years: 20% after 2 years of service, +20% a year" in text
+    assert "core cliff: 0% until 100% after 3 years of service" in text
+    assert "Forfeitures of unvested money are used to pay plan expenses." in text
+    assert "investment return of 5% a year" in text
+    core = next(line for line in slow if line.startswith("Employer core"))
+    el = config.design("slow").employer_core_contribution.eligibility
+    assert f"{el.minimum_hours_annual:,} hours required" in core
+    assert ("last-day rule (active at year end)" if el.require_active_at_year_end else "no last-day rule") in core
