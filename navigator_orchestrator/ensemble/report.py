@@ -2,8 +2,9 @@
 
 In the style of the other reports (reporting/html.py, compare_html.py): inline SVG drawn in
 Python, no script library, no network. Per chart metric, one chart per design: the P10-P90 band,
-the P25-P75 band inside it and the median line, per year, on an axis fitted to the values (from
-zero when they come near it), so a narrow range is still seen. With fewer seeds than the stated minimum
+the P25-P75 band inside it and the median line, per year, on an axis fitted to the band's lowest and highest
+values with a small margin (reporting/html.value_axis, as the compare charts; a share never above
+100%), so a narrow range is still seen. With fewer seeds than the stated minimum
 (stats.MIN_SEEDS_FOR_BANDS) no band is drawn: the chart shows the median only and says why.
 Then the summary table per metric, the threshold shares, and which seeds the summary covers.
 """
@@ -23,7 +24,7 @@ from navigator_orchestrator.reporting.compare import SHARES
 from navigator_orchestrator.reporting.compare_html import CSS, OVERFLOW_CHECK
 from navigator_orchestrator.reporting.compare_output import cell_text
 from navigator_orchestrator.reporting.html import (CHART_CHECK, COLORS, H, PAD_B, PAD_L, PAD_R, PAD_T, W, _fmt_num, _fmt_pct,
-                                                  _nice_max)
+                                                  frame, value_axis)
 
 CHART_METRICS = ("employer_cost", "employer_cost_pct_of_pay", "participation_rate", "average_deferral_rate")
 BAND_CSS = "polygon.band-outer { opacity: 0.18; } polygon.band-inner { opacity: 0.35; }"
@@ -33,40 +34,16 @@ def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _axis(low: float, high: float) -> tuple[float, float]:
-    """A y-range around the values with room above and below, so a narrow band stays visible;
-    from 0 when the values come near it."""
-    span = (high - low) or abs(high) or 1.0
-    bottom = low - span * 0.5
-    if bottom <= span:
-        bottom = 0.0
-    return bottom, bottom + _nice_max(high + span * 0.25 - bottom)
-
-
-def _frame_from(title: str, ymin: float, ymax: float, fmt, years: list[int], x_of) -> list[str]:
-    parts = [f'<svg class="chart" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img" '
-             f'aria-label="{escape(title)}">']
-    plot_h = H - PAD_T - PAD_B
-    for i in range(5):
-        y = PAD_T + plot_h - plot_h * i / 4
-        parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
-        parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">'
-                     f"{escape(fmt(ymin + (ymax - ymin) * i / 4))}</text>")
-    for i, year in enumerate(years):
-        parts.append(f'<text x="{x_of(i):.1f}" y="{H - 10}" text-anchor="middle">{year}</text>')
-    return parts
-
-
 def band_chart(title: str, years: list[int], rows: list[dict[str, Any] | None], color: str, share: bool) -> str:
     """P10-P90 and P25-P75 bands and the median per year (bands only where the rows have them)."""
     fmt = _fmt_pct if share else _fmt_num
     plot_w, plot_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     slot = plot_w / max(len(years), 1)
     values = [_float(r[c]) for r in rows if r for c in ("p10", "p50", "p90") if r[c] is not None]
-    ymin, ymax = _axis(min(values or [0.0]), max(values or [0.0]))
+    ymin, ymax = value_axis(min(values or [0.0]), max(values or [0.0]), share=share)
     x_of = lambda i: PAD_L + slot * (i + 0.5)  # noqa: E731
     y_of = lambda v: PAD_T + plot_h - plot_h * (v - ymin) / (ymax - ymin)  # noqa: E731
-    parts = _frame_from(title, ymin, ymax, fmt, years, x_of)
+    parts = frame(title, ymin, ymax, fmt, years, x_of)
     for low, high, cls in (("p10", "p90", "band-outer"), ("p25", "p75", "band-inner")):
         points = [(i, _float(r[low]), _float(r[high])) for i, r in enumerate(rows) if r and r[low] is not None]
         if len(points) > 1:

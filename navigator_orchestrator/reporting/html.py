@@ -8,6 +8,7 @@ browser test reads.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from datetime import datetime, timezone
 from html import escape
@@ -54,13 +55,36 @@ svg.chart { display: block; margin: 0.5em 0; font-size: 11px; }
 
 
 def _nice_max(value: float) -> float:
+    """The smallest of 1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10 times a power of ten at or above `value`."""
     if value <= 0:
         return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1) if value >= 1 else 0.1
+    magnitude = 10.0 ** math.floor(math.log10(value))
     for step in (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if value <= step * magnitude:
+        if value <= step * magnitude * (1 + 1e-9):
             return step * magnitude
     return value
+
+
+SHARE_STEP = 0.002  # 0.2 percentage points between grid lines at the least
+
+
+def value_axis(low: float, high: float, share: bool = False) -> tuple[float, float]:
+    """(bottom, top) of a y-axis fitted to values from `low` to `high`: a margin of a tenth of the
+    range (5% of the value when all are equal) on each side, widened to a round step of a quarter
+    of the axis; never below 0 for values that are not, and never above 1 (100%) for a share
+    (`share`: fractions of 1) whose values are not; a share's step is at least SHARE_STEP so the
+    labels, printed to a tenth of a percent, stay distinct. A chart drawn from zero passes low=0."""
+    span = high - low
+    margin = span * 0.1 if span else (abs(high) * 0.05 or 0.01)
+    lo, hi = low - margin, high + margin
+    if low >= 0:
+        lo = max(lo, 0.0)
+    step = max(_nice_max((hi - lo) / 4), SHARE_STEP if share else 0.0)
+    bottom = math.floor(lo / step + 1e-9) * step
+    top = math.ceil(hi / step - 1e-9) * step
+    if share and high <= 1:
+        top = min(top, 1.0)
+    return (0.0 if low >= 0 and bottom < 0 else bottom), (top if top > bottom else bottom + step)
 
 
 def _fmt_num(v: float) -> str:
@@ -75,13 +99,14 @@ def _fmt_pct(v: float) -> str:
     return f"{v:.1%}"
 
 
-def _frame(title: str, ymax: float, fmt: Callable[[float], str], years: list[int],
-           x_of: Callable[[int], float]) -> list[str]:
+def frame(title: str, ymin: float, ymax: float, fmt: Callable[[float], str], years: list[int],
+          x_of: Callable[[int], float]) -> list[str]:
+    """The opening <svg> of a chart: title, five grid lines from ymin to ymax, the years below."""
     parts = [f'<svg class="chart" width="{W}" height="{H}" viewBox="0 0 {W} {H}" role="img" '
              f'aria-label="{escape(title)}">']
     plot_h = H - PAD_T - PAD_B
     for i in range(5):
-        v = ymax * i / 4
+        v = ymin + (ymax - ymin) * i / 4
         y = PAD_T + plot_h - plot_h * i / 4
         parts.append(f'<line x1="{PAD_L}" x2="{W - PAD_R}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eaeef2"/>')
         parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(fmt(v))}</text>')
@@ -106,7 +131,7 @@ def bar_chart(title: str, years: list[int], series: dict[str, list[float]], stac
     names = list(series)
     totals = [sum(series[n][i] for n in names) for i in range(len(years))]
     ymax = _nice_max(max(totals if stacked else [v for n in names for v in series[n]] or [0]))
-    parts = _frame(title, ymax, fmt, years, lambda i: PAD_L + slot * (i + 0.5))
+    parts = frame(title, 0.0, ymax, fmt, years, lambda i: PAD_L + slot * (i + 0.5))
     width = slot * 0.7 / (1 if stacked else len(names))
     for i in range(len(years)):
         base = PAD_T + plot_h
@@ -127,9 +152,10 @@ def line_chart(title: str, years: list[int], series: dict[str, list[float | None
                fmt: Callable[[float], str] = _fmt_pct) -> str:
     plot_w, plot_h = W - PAD_L - PAD_R, H - PAD_T - PAD_B
     slot = plot_w / max(len(years), 1)
-    ymax = _nice_max(max([v for vals in series.values() for v in vals if v is not None] or [0]))
+    _, ymax = value_axis(0.0, max([v for vals in series.values() for v in vals if v is not None] or [0]),
+                         share=fmt is _fmt_pct)
     x_of = lambda i: PAD_L + slot * (i + 0.5)  # noqa: E731
-    parts = _frame(title, ymax, fmt, years, x_of)
+    parts = frame(title, 0.0, ymax, fmt, years, x_of)
     for k, (name, values) in enumerate(series.items()):
         points = [(x_of(i), PAD_T + plot_h - plot_h * v / ymax) for i, v in enumerate(values) if v is not None]
         if len(points) > 1:

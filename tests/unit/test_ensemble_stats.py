@@ -77,3 +77,27 @@ def test_a_share_threshold_written_as_a_percent_is_refused_with_the_fraction_to_
         Threshold.parse("employer_cost_pct_of_pay:5")
     assert Threshold.parse("participation_rate:0.9").value == Decimal("0.9")
     assert Threshold.parse("employer_cost:5000000").value == Decimal("5000000")
+
+
+def _axis_labels(svg: str) -> list[str]:
+    import re
+
+    return re.findall(r'text-anchor="end">([^<]+)</text>', svg)
+
+
+def test_a_share_is_drawn_on_an_axis_fitted_to_its_band_and_never_above_100_percent():
+    from navigator_orchestrator.ensemble.report import band_chart
+
+    def row(p10, p50, p90):
+        return {"p10": p10, "p25": p10, "p50": p50, "p75": p90, "p90": p90}
+
+    narrow = band_chart("Participation", [2025, 2026], [row(0.957, 0.958, 0.96), row(0.956, 0.958, 0.959)], "#000", True)
+    labels = _axis_labels(narrow)
+    assert len(labels) == 5 and len(set(labels)) == 5  # distinct grid labels
+    low, high = (float(labels[i].rstrip("%")) for i in (0, -1))
+    assert 95.0 <= low <= 95.6 and 96.0 <= high <= 96.5  # fits 95.6%-96%, not 95.8%-105.8%
+    one_year = band_chart("Participation", [2025], [row(0.958, 0.958, 0.958)], "#000", True)
+    top = float(_axis_labels(one_year)[-1].rstrip("%"))
+    assert top <= 100.0 and float(_axis_labels(one_year)[0].rstrip("%")) >= 80.0  # not 0%-150%
+    money = band_chart("Employer cost", [2025], [row(1.2e6, 1.3e6, 1.5e6)], "#000", False)
+    assert _axis_labels(money)[0] != "0"  # a money band is fitted too
