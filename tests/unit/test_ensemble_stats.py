@@ -101,3 +101,15 @@ def test_a_share_is_drawn_on_an_axis_fitted_to_its_band_and_never_above_100_perc
     assert top <= 100.0 and float(_axis_labels(one_year)[0].rstrip("%")) >= 80.0  # not 0%-150%
     money = band_chart("Employer cost", [2025], [row(1.2e6, 1.3e6, 1.5e6)], "#000", False)
     assert _axis_labels(money)[0] != "0"  # a money band is fitted too
+
+
+def test_the_ensemble_guide_lists_exactly_the_metrics_the_summary_produces():
+    import re
+    from pathlib import Path
+
+    from navigator_orchestrator.ensemble.summary import METRICS
+
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "ensembles.md").read_text()
+    section = guide.split("## Metrics", 1)[1].split("\n## ", 1)[0]
+    listed = re.findall(r"^- `([a-z_]+)`:", section, flags=re.M)
+    assert listed == list(METRICS)
