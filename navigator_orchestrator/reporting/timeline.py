@@ -1,9 +1,15 @@
-"""`navigator employee ID`: one employee's event timeline and year-end state per year."""
+"""`navigator employee ID`: one employee's event timeline and year-end state per year.
+
+Events show the dollar amount an event carries in its details (a forfeiture's `amount`); the
+year-end state shows the account balances per source, the vested percentages (0-100) and the
+year's forfeiture_amount, as fct_workforce_snapshot holds them (docs/reports.md)."""
 
 from __future__ import annotations
 
+import json
 import sys
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, TextIO
 
 import duckdb
@@ -12,11 +18,14 @@ from navigator_orchestrator.engine import database
 
 EVENT_COLUMNS = ["simulation_year", "event_sequence", "effective_date", "event_type", "event_category",
                  "compensation_amount", "previous_compensation", "employee_deferral_rate",
-                 "prev_employee_deferral_rate", "level_id"]
+                 "prev_employee_deferral_rate", "level_id", "event_details"]
 STATE_COLUMNS = ["simulation_year", "employment_status", "detailed_status_code", "level_id", "current_age",
                  "current_tenure", "current_compensation", "prorated_annual_compensation", "is_eligible",
                  "is_enrolled_flag", "current_deferral_rate", "prorated_annual_contributions",
-                 "employer_match_amount", "employer_core_amount", "irs_limit_reached"]
+                 "employer_match_amount", "employer_core_amount", "irs_limit_reached",
+                 "employee_deferral_balance", "employer_match_balance", "employer_core_balance",
+                 "match_vested_percentage", "core_vested_percentage", "vested_employer_balance",
+                 "forfeiture_amount"]
 
 
 @dataclass
@@ -46,6 +55,10 @@ def load_timeline(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design
     params = [scenario_id, plan_design_id, employee_id]
     events = _select(conn, "fct_yearly_events", EVENT_COLUMNS, where,
                      "simulation_year, event_sequence, effective_date", params)
+    for event in events:
+        details = event.pop("event_details", None)
+        amount = json.loads(details).get("amount") if details else None
+        event["amount"] = None if amount is None else Decimal(str(amount))
     states = _select(conn, "fct_workforce_snapshot", STATE_COLUMNS, where, "simulation_year", params)
     if not events and not states:
         raise ValueError(f"no employee '{employee_id}' in scenario '{scenario_id}', design '{plan_design_id}' "
@@ -60,7 +73,9 @@ def _cell(column: str, value: Any) -> str:
         return "yes" if value else "no"
     if column.endswith("_rate"):
         return f"{float(value):.2%}"
-    if column.endswith(("compensation", "contributions", "amount")):
+    if column.endswith("_percentage"):  # percent 0-100
+        return f"{float(value):g}%"
+    if column.endswith(("compensation", "contributions", "amount", "balance")):
         return f"{float(value):,.2f}"
     return str(value)
 
@@ -74,6 +89,10 @@ HEADERS = {
     "prorated_annual_compensation": "pay earned", "is_eligible": "eligible", "is_enrolled_flag": "enrolled",
     "current_deferral_rate": "deferral", "prorated_annual_contributions": "deferrals $",
     "employer_match_amount": "match $", "employer_core_amount": "core $", "irs_limit_reached": "at limit",
+    "amount": "amount $", "employee_deferral_balance": "deferral bal $", "employer_match_balance": "match bal $",
+    "employer_core_balance": "core bal $", "match_vested_percentage": "match vested",
+    "core_vested_percentage": "core vested", "vested_employer_balance": "vested employer $",
+    "forfeiture_amount": "forfeited $",
 }
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from decimal import Decimal
@@ -83,6 +84,15 @@ def test_worked_example_graded_6_leaver_forfeits_8000_through_the_cli(tmp_path):
     summary = query(db, "select total_employer_cost, forfeitures, forfeitures_used, net_employer_cost "
                         "from fct_plan_year_summary")
     assert summary == [(Decimal("0.00"), Decimal("8000.00"), Decimal("0.00"), Decimal("0.00"))]
+
+    shown = navigator("employee", "LEAVER", "--database", str(db), cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    events, state = shown.stdout.split("Year-end state")
+    assert re.search(r"2025-03-31\s+forfeiture\s+vesting_forfeiture\s+.*8,000\.00", events), events
+    header, row = state.strip().splitlines()[1:3]
+    cells = dict(zip(re.split(r"\s{2,}", header.strip()), re.split(r"\s{2,}", row.strip())))
+    assert cells["match bal $"] == "0.00" and cells["match vested"] == "20%" and cells["forfeited $"] == "8,000.00"
+    assert cells["deferral bal $"] == "0.00" and cells["vested employer $"] == "0.00"
 
 
 @pytest.mark.parametrize("use, used, net", [
