@@ -39,6 +39,7 @@ from navigator_orchestrator.config.sections import (
     PLAN_SECTIONS,
 )
 from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems, schedule_steps
+from navigator_orchestrator.config.yaml_text import DuplicateKeyError, load_yaml
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
 from navigator_orchestrator.sql import SLUG  # noqa: F401
@@ -400,9 +401,11 @@ def load_config(path: Path | str | None = None) -> SimulationConfig:
     if len(raw) > _CONFIG_MAX_BYTES:
         raise ConfigError(f"config {path} is over {_CONFIG_MAX_BYTES // 1_000_000} MB; pass -c with the scenario's YAML file")
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = load_yaml(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(f"{path} is not UTF-8 text; save the config as UTF-8 YAML") from None
+    except DuplicateKeyError as exc:
+        raise ConfigError(f"{path}: {exc.problem}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {' '.join(str(exc).split())}") from None
     config = parse_config(data, path.resolve().parent)

@@ -32,6 +32,7 @@ import duckdb
 import yaml
 
 from navigator_orchestrator.config.schema import SLUG, SimulationConfig, load_config, parse_config, resolve_config_path
+from navigator_orchestrator.config.yaml_text import load_yaml
 from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety import checkpoints
@@ -98,7 +99,7 @@ class Ensemble:
     def __init__(self, config_path: Path | str | None, directory: Path, seeds: int, first_seed: int | None = None):
         self.config_path = resolve_config_path(config_path).resolve()
         self.config: SimulationConfig = load_config(self.config_path)  # ConfigError names any problem
-        self.raw: dict[str, Any] = yaml.safe_load(self.config_path.read_text(encoding="utf-8")) or {}
+        self.raw: dict[str, Any] = load_yaml(self.config_path.read_text(encoding="utf-8")) or {}
         if seeds < 1:
             raise EnsembleError(f"--seeds {seeds}: an ensemble needs at least one seed; give --seeds N with "
                                 "N of 1 or more (bands are shown from 10 seeds)")
@@ -187,7 +188,7 @@ class Ensemble:
                     f"# {seed_scenario_id(self.scenario_id, seed)}. Run from this directory to resume or report it.\n"
                     + yaml.safe_dump(self.seed_raw(seed), sort_keys=False, allow_unicode=True))
             _write_if_changed(files.config, text)
-            written = parse_config(yaml.safe_load(files.config.read_text()), files.directory)
+            written = parse_config(load_yaml(files.config.read_text()), files.directory)
             if written.config_hash() != self.seed_config(seed).config_hash():
                 raise EnsembleError(f"{files.config} does not read back as seed {seed}'s config; "
                                     "report this with the config file")

@@ -37,6 +37,19 @@ def test_unknown_section_is_refused(tmp_path):
         parse_config({"workforse": {}}, tmp_path)
 
 
+@pytest.mark.parametrize("text, key, lines", [
+    ("scenario_id: a\nsimulation: {random_seed: 1}\nscenario_id: b\n", "scenario_id", "lines 1 and 3"),
+    ("plan_designs:\n  d1: {employer_core_contribution: {enabled: false}}\n"
+     "  d1: {employer_core_contribution: {enabled: true}}\n", "d1", "lines 2 and 3"),
+    ("simulation: {random_seed: 1, random_seed: 2}\n", "random_seed", "lines 1 and 1"),
+])
+def test_a_key_given_twice_is_refused_not_silently_replaced(tmp_path, text, key, lines):
+    path = tmp_path / "twice.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=rf"key '{key}' is given twice in one mapping \({lines}\); keep one"):
+        load_config(path)
+
+
 @pytest.mark.parametrize("bad", ["has space", "quote'd", "x" * 65, "semi;colon", ""])
 def test_identifiers_must_be_slugs(tmp_path, bad):
     with pytest.raises(ConfigError, match="slug"):
