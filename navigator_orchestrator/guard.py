@@ -77,6 +77,12 @@ def _database_line(exc: duckdb.Error) -> str:
         return f"database: {first}; the database file and its directory must be writable (or pass --database)"
     if "no space left" in lowered or "disk is full" in lowered:
         return f"database: {first}; free disk space and run again"
+    if isinstance(exc, duckdb.BinderException) and "column" in lowered:
+        # A published table without a column this version reads: the file was written before the
+        # column existed (or by hand).
+        return (f"database: {first}; its tables lack a column this version of navigator reads, so it was "
+                "probably written by an earlier version: run the simulation again into a new --database "
+                "(or with setup.clear_mode: all)")
     return f"database: {first}"
 
 

@@ -47,3 +47,18 @@ def test_design_description_states_vesting_forfeiture_use_return_and_core_rules(
     el = config.design("slow").employer_core_contribution.eligibility
     assert f"{el.minimum_hours_annual:,} hours required" in core
     assert ("last-day rule (active at year end)" if el.require_active_at_year_end else "no last-day rule") in core
+
+
+def test_a_table_without_a_column_this_version_reads_says_the_database_is_older(tmp_path):
+    import duckdb
+
+    from navigator_orchestrator.guard import _database_line
+
+    conn = duckdb.connect(str(tmp_path / "old.duckdb"))
+    conn.execute("create table fct_plan_year_summary (scenario_id varchar)")
+    try:
+        conn.execute("select forfeitures from fct_plan_year_summary")
+    except duckdb.Error as exc:
+        line = _database_line(exc)
+    assert "written by an earlier version" in line and "new --database" in line
+    assert "\n" not in line
