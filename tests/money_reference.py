@@ -17,6 +17,7 @@ from typing import Sequence
 
 import duckdb
 
+from navigator_orchestrator.config.disparity import taxable_wage_base
 from navigator_orchestrator.config.schema import SimulationConfig
 
 CENT = Decimal("0.01")
@@ -105,10 +106,12 @@ class Money:
 
 
 def contributions(*, age: int, requested: Decimal, plan_pay: Decimal, limits: Limits,
-                  formula: Formula | None, core_rate: Decimal | None) -> Money:
+                  formula: Formula | None, core_rate: Decimal | None,
+                  excess_rate: Decimal = Decimal(0), integration_level: Decimal | None = None) -> Money:
     """Deferrals, catch-up, match and core of one person-year.
 
-    formula / core_rate None: not eligible for match / core. 415(c): deferrals that are not
+    formula / core_rate None: not eligible for match / core. An integrated core adds
+    excess_rate x the capped pay above integration_level (IRC 401(l)). 415(c): deferrals that are not
     catch-up + match + core <= min(415(c)(1)(A), plan pay); a 50+ participant's deferrals that
     would exceed it are catch-up while room is left (Treas. Reg. §1.414(v)-1(b)(1)(i)), then
     the match is cut, then core.
@@ -118,7 +121,9 @@ def contributions(*, age: int, requested: Decimal, plan_pay: Decimal, limits: Li
     catch_up = max(Decimal(0), deferral - limits.elective)
     match_pay = min(plan_pay, limits.compensation)
     match = formula_match(deferral, match_pay, formula) if formula is not None and deferral > 0 else Decimal(0)
-    core = half_up(Fraction(core_rate) * Fraction(match_pay)) if core_rate is not None else Decimal(0)
+    above = max(Decimal(0), match_pay - integration_level) if integration_level is not None else Decimal(0)
+    core = (half_up(Fraction(core_rate) * Fraction(match_pay) + Fraction(excess_rate) * Fraction(above))
+            if core_rate is not None else Decimal(0))
     cap = min(limits.annual_additions, plan_pay)
     excess = max(Decimal(0), deferral - catch_up + match + core - cap)
     more_catch_up = min(excess, room - catch_up, deferral - catch_up)
@@ -197,9 +202,16 @@ def recompute(db: Path, config: SimulationConfig) -> tuple[int, list[str]]:
 
     m, core_cfg = config.employer_match, config.employer_core_contribution
     active = m.formulas[m.active_formula]
-    formula = Formula(tuple((_dec(t.employee_min), _dec(t.employee_max), _dec(t.match_rate)) for t in active.tiers),
-                      _dec(active.max_match_percentage))
-    graded = sorted(core_cfg.graded_by_service, key=lambda g: g.min_years)
+    bands = [(lo, hi, Formula(tuple((_dec(t.employee_min), _dec(t.employee_max), _dec(t.match_rate)) for t in tiers),
+                              _dec(cap))) for lo, hi, tiers, cap in active.band_list()]
+    graded = sorted(core_cfg.grades, key=lambda g: g.band[0])
+    ssi = core_cfg.social_security_integration
+
+    def band_value(basis: str, age: int, service: int) -> int:
+        return {"service": service, "age": age, "points": age + service}.get(basis, 0)
+
+    def in_band(value: int, lo: int, hi: int | None, next_lo: int | None) -> bool:
+        return lo <= value and (value <= hi if hi is not None else next_lo is None or value < next_lo)
     index_rate = _dec(config.irs_limits.index_rate)
     limits = {}
     problems: list[str] = []
@@ -218,6 +230,9 @@ def recompute(db: Path, config: SimulationConfig) -> tuple[int, list[str]]:
         plan_pay = pay_earned(pay_changes, start, end, year)
         requested = requested_deferral(pay_changes, rate_changes, start, end, year)
         tenure = completed_years(row["employee_hire_date"], end)
+        # Formulas by service count elapsed-time service from the date service counts from.
+        service = max(0, completed_years(row["vesting_service_start_date"] or row["employee_hire_date"], end))
+        age = row["current_age"]
         hours = half_up(Fraction((end - start).days + 1) * 2080 / days_in_year(year)) // 1
         is_active = row["employment_status"] == "active"
 
@@ -227,13 +242,23 @@ def recompute(db: Path, config: SimulationConfig) -> tuple[int, list[str]]:
                     and (is_active or not rules.require_active_at_year_end))
 
         core_rate = _dec(core_cfg.contribution_rate)
-        for g in graded:
-            if tenure >= g.min_years:
+        value = band_value(core_cfg.grade_basis, age, service)
+        for g, nxt in zip(graded, [*graded[1:], None]):
+            if in_band(value, *g.band, nxt.band[0] if nxt else None):
                 core_rate = _dec(g.rate)
+        value = band_value(active.band_basis, age, service)
+        formula = next(f for (lo, hi, f), nxt in zip(bands, [*bands[1:], None])
+                       if in_band(value, lo, hi, nxt[0] if nxt else None))
+        level = None
+        if ssi.enabled:
+            level = (_dec(ssi.integration_level) if ssi.integration_level != "taxable_wage_base" else
+                     half_up(Fraction(_dec(ssi.wage_base_fraction))
+                             * Fraction(taxable_wage_base(year, config.irs_limits.index_rate)[0])))
         money = contributions(
-            age=row["current_age"], requested=requested, plan_pay=plan_pay, limits=lim,
+            age=age, requested=requested, plan_pay=plan_pay, limits=lim,
             formula=formula if m.enabled and meets(m.eligibility) else None,
-            core_rate=core_rate if core_cfg.enabled and meets(core_cfg.eligibility) else None)
+            core_rate=core_rate if core_cfg.enabled and meets(core_cfg.eligibility) else None,
+            excess_rate=_dec(ssi.excess_rate) if ssi.enabled else Decimal(0), integration_level=level)
         expected = {"prorated_annual_compensation": plan_pay, "current_tenure": tenure,
                     "prorated_annual_contributions": money.deferral, "catch_up_contribution": money.catch_up,
                     "employer_match_amount": money.match, "employer_core_amount": money.core,

@@ -54,3 +54,13 @@
   {{ tier }}.match_rate * greatest(0, least({{ deferral }}, {{ tier }}.employee_max * {{ match_pay }})
                                     - {{ tier }}.employee_min * {{ match_pay }})
 {%- endmacro %}
+
+{#-
+  Completed years of elapsed-time service (Treas. Reg. 1.410(a)-7) from `service_start` (the
+  date service counts from: vesting_service_start_date) to the termination date, or to Dec 31
+  of the simulated year for someone still employed; never negative. Vesting, and the match and
+  core formulas by service or points, count service this way (docs/plan.md, "Service").
+-#}
+{% macro service_years(service_start, termination_date) -%}
+  greatest(0, {{ years_between(service_start, 'coalesce(' ~ termination_date ~ ', ' ~ year_end() ~ ')') }})
+{%- endmacro %}

@@ -111,10 +111,16 @@ def _qaca_enrollment(config: "SimulationConfig") -> str | None:
     return None
 
 
+def _bands(config: "SimulationConfig") -> list[tuple[list[tuple[float, float, float]], float]]:
+    """(tiers, cap) of every band of the active match formula (one for a tiered formula): a
+    safe harbor must hold in each band, whoever falls in it."""
+    match = config.employer_match
+    return [([(t.employee_min, t.employee_max, t.match_rate) for t in tiers], cap)
+            for _, _, tiers, cap in match.formulas[match.active_formula].band_list()]
+
+
 def _adp_status(config: "SimulationConfig", kind: str) -> str:
     match, core = config.employer_match, config.employer_core_contribution
-    formula = match.formulas[match.active_formula]
-    tiers = [(t.employee_min, t.employee_max, t.match_rate) for t in formula.tiers]
     if kind.startswith("qaca"):
         problem = _qaca_enrollment(config)
         if problem:
@@ -123,9 +129,9 @@ def _adp_status(config: "SimulationConfig", kind: str) -> str:
         if not match.enabled:
             return "match_disabled"
         floor = QACA_MATCH if kind == "qaca_match" else BASIC_MATCH
-        if not _at_least(tiers, formula.max_match_percentage, floor):
+        if not all(_at_least(tiers, cap, floor) for tiers, cap in _bands(config)):
             return "match_below_qaca" if kind == "qaca_match" else "match_below_basic"
-        if not _ratio_never_rises(tiers, formula.max_match_percentage):
+        if not all(_ratio_never_rises(tiers, cap) for tiers, cap in _bands(config)):
             return "match_rate_increases"
         if not _no_conditions(match.eligibility):
             return "match_allocation_conditions"
@@ -133,7 +139,7 @@ def _adp_status(config: "SimulationConfig", kind: str) -> str:
     # nonelective / qaca_nonelective
     if not core.enabled:
         return "core_disabled"
-    rates = [core.contribution_rate, *(g.rate for g in core.graded_by_service)]
+    rates = [core.contribution_rate, *(g.rate for g in core.grades)]
     if min(rates) < NONELECTIVE_RATE:
         return "core_below_3_percent"
     if not _no_conditions(core.eligibility):
@@ -147,17 +153,15 @@ def safe_harbor_status(config: "SimulationConfig") -> SafeHarborStatus:
     if kind == "none":
         return SafeHarborStatus("not_claimed", "not_claimed")
     adp = _adp_status(config, kind)
-    match = config.employer_match
-    formula = match.formulas[match.active_formula]
-    tiers = [(t.employee_min, t.employee_max, t.match_rate) for t in formula.tiers]
-    cap = formula.max_match_percentage
+    match, bands = config.employer_match, _bands(config)
     if adp != "qualified":
         acp = "adp_safe_harbor_not_met"
     elif not match.enabled:
         acp = "no_match"
-    elif match_percent(tiers, cap, 1.0) > match_percent(tiers, cap, ACP_MATCHED_DEFERRAL_CAP) + 1e-12:
+    elif any(match_percent(tiers, cap, 1.0) > match_percent(tiers, cap, ACP_MATCHED_DEFERRAL_CAP) + 1e-12
+             for tiers, cap in bands):
         acp = "match_above_6_percent_of_pay"
-    elif not _ratio_never_rises(tiers, cap):
+    elif not all(_ratio_never_rises(tiers, cap) for tiers, cap in bands):
         acp = "match_rate_increases"
     else:
         acp = "qualified"

@@ -39,6 +39,8 @@ from navigator_orchestrator.config.sections import (
     PLAN_SECTIONS,
 )
 from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems, schedule_steps
+from navigator_orchestrator.config.disparity import integration_problems
+from navigator_orchestrator.config.formulas import formula_parameters
 from navigator_orchestrator.config.yaml_text import DuplicateKeyError, load_yaml
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
@@ -176,11 +178,13 @@ class SimulationConfig(_Section):
 
     def check_designs(self) -> None:
         """ConfigError naming the first design whose plan sections disagree with the rest of its
-        config (vesting on a safe harbor, a return mapping starting after start_year)."""
+        config (vesting on a safe harbor, a return mapping starting after start_year, an
+        integration level above a simulated year's taxable wage base or its disparity limit)."""
         for design_id in self.design_ids:
             where = "" if design_id == self.effective_plan_design_id else f"plan_designs.{design_id}."
             try:
-                problems = plan_account_problems(self.design(design_id))
+                design = self.design(design_id)
+                problems = plan_account_problems(design) + integration_problems(design)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
             if problems:
@@ -226,12 +230,13 @@ class SimulationConfig(_Section):
 
     def plan_parameters(self) -> dict[str, Any]:
         """This config's plan design as data: `plan_design_id` and one value per plan
-        parameter (rates as fractions, days, years, ISO dates; lists for match tiers, core
-        service grades and sweep years). One element of the `plan_designs` dbt var; the names
+        parameter (rates as fractions, days, years, ISO dates, dollars; lists for match tiers,
+        core grades and sweep years). One element of the `plan_designs` dbt var; the names
         are the columns of int_plan_design_parameters (adding a parameter: docs/plan_designs.md)."""
         el, en, esc = self.eligibility, self.enrollment, self.deferral_auto_escalation
         ae, m, core = en.auto_enrollment, self.employer_match, self.employer_core_contribution
         formula = m.formulas[m.active_formula]
+        formulas = formula_parameters(formula, core)
         iso = lambda d: d.isoformat() if d else None  # noqa: E731
         return {
             "plan_design_id": self.effective_plan_design_id,
@@ -262,14 +267,12 @@ class SimulationConfig(_Section):
             "match_enabled": m.enabled,
             "match_formula_id": m.active_formula,
             "match_formula_name": formula.name,
-            "match_tiers": [t.model_dump() for t in formula.tiers],
-            "match_max_percentage": formula.max_match_percentage,
+            **{k: v for k, v in formulas.items() if k.startswith("match_")},
             "match_minimum_tenure_years": m.eligibility.minimum_tenure_years,
             "match_require_active_at_year_end": m.eligibility.require_active_at_year_end,
             "match_minimum_hours": m.eligibility.minimum_hours_annual,
             "core_enabled": core.enabled,
-            "core_contribution_rate": core.contribution_rate,
-            "core_graded_by_service": [g.model_dump() for g in sorted(core.graded_by_service, key=lambda g: g.min_years)],
+            **{k: v for k, v in formulas.items() if k.startswith("core_")},
             "core_minimum_tenure_years": core.eligibility.minimum_tenure_years,
             "core_require_active_at_year_end": core.eligibility.require_active_at_year_end,
             "core_minimum_hours": core.eligibility.minimum_hours_annual,

@@ -12,59 +12,21 @@ import functools
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from navigator_orchestrator.census.columns import CENSUS_COLUMNS
 from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR
 from navigator_orchestrator.locations import DBT_PROJECT_DIR
-from navigator_orchestrator.sql import SLUG
+from navigator_orchestrator.config.base import (  # noqa: F401  (re-exported: the sections' building blocks)
+    ConfigError, Label, Rate, Rate_default, Slug, _Section, _label, _slug,
+)
+from navigator_orchestrator.config.formulas import (  # noqa: F401  (re-exported: plan formulas)
+    ContributionEligibility, EmployerCoreSettings, MatchFormula, MatchTier, ServiceRate, _default_formulas,
+)
 
 IRS_LIMITS_SEED = DBT_PROJECT_DIR / "seeds" / "config_irs_limits.csv"
-
-
-class ConfigError(ValueError):
-    """A configuration that cannot be run; the message names the key and the fix."""
-
-
-def _slug(value: str) -> str:
-    # Identifiers reach SQL, so anything outside the slug alphabet is refused outright.
-    if not SLUG.match(value):
-        raise ValueError(f"{value!r} is not a slug: use 1-64 characters from A-Z a-z 0-9 _ -")
-    return value
-
-
-# An identifier that reaches SQL: a scenario, plan design, match formula or check name.
-Slug = Annotated[str, AfterValidator(_slug)]
-
-# dbt renders every string var as a Jinja template before a model sees it, so free text that
-# reaches SQL through a var may not hold Jinja delimiters (the SQL gets it with quotes doubled).
-_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
-
-
-def _label(value: str) -> str:
-    if _JINJA.search(value):
-        raise ValueError(f"{value!r} holds a template delimiter ({{{{ }}}}, {{% %}} or {{# #}}); remove it")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError(f"{value!r} holds a control character (tab, newline, ...); write it on one line")
-    return value
-
-
-# Free display text that reaches SQL (e.g. a match formula's name): stored as written.
-Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
-
-
-Rate = Field(ge=0.0, le=1.0)
-
-
-def Rate_default(default: float) -> Any:
-    """A fraction in [0, 1] with a default."""
-    return Field(default, ge=0.0, le=1.0)
 
 
 @functools.cache
@@ -259,58 +221,6 @@ class IrsLimitSettings(_Section):
     catch_up_60_63_enabled: bool = True
 
 
-class ContributionEligibility(_Section):
-    minimum_tenure_years: int = Field(0, ge=0, le=50)
-    require_active_at_year_end: bool = True
-    minimum_hours_annual: int = Field(1000, ge=0, le=2080)
-
-
-class MatchTier(_Section):
-    tier: int = Field(ge=1)
-    employee_min: float = Rate_default(0.0)
-    employee_max: float = Rate_default(1.0)
-    match_rate: float = Field(ge=0.0, le=10.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> "MatchTier":
-        if self.employee_max <= self.employee_min:
-            raise ValueError(f"tier {self.tier}: employee_max must be above employee_min")
-        return self
-
-
-class MatchFormula(_Section):
-    name: Label
-    type: Literal["tiered"] = "tiered"
-    tiers: list[MatchTier] = Field(min_length=1)
-    max_match_percentage: float = Rate_default(1.0)
-
-    @model_validator(mode="after")
-    def _tiers_do_not_overlap(self) -> "MatchFormula":
-        tiers = sorted(self.tiers, key=lambda t: t.employee_min)
-        for before, after in zip(tiers, tiers[1:]):
-            if after.employee_min < before.employee_max:
-                raise ValueError(f"tiers {before.tier} and {after.tier} overlap")
-        return self
-
-
-def _default_formulas() -> dict[str, MatchFormula]:
-    def formula(name: str, tiers: list[tuple[float, float, float]], cap: float) -> MatchFormula:
-        return MatchFormula(name=name, max_match_percentage=cap, tiers=[
-            MatchTier(tier=i + 1, employee_min=lo, employee_max=hi, match_rate=r)
-            for i, (lo, hi, r) in enumerate(tiers)
-        ])
-
-    return {
-        "simple_match": formula("50% of the first 6%", [(0.0, 0.06, 0.5)], 0.03),
-        "safe_harbor_basic": formula("Safe harbor basic: 100% of 3% + 50% of the next 2%",
-                                     [(0.0, 0.03, 1.0), (0.03, 0.05, 0.5)], 0.04),
-        "enhanced_safe_harbor": formula("Enhanced safe harbor: 100% of 4%", [(0.0, 0.04, 1.0)], 0.04),
-        "qaca_safe_harbor": formula("QACA safe harbor: 100% of 1% + 50% of the next 5%",
-                                    [(0.0, 0.01, 1.0), (0.01, 0.06, 0.5)], 0.035),
-        "stretch_match": formula("Stretch: 25% of the first 12%", [(0.0, 0.12, 0.25)], 0.03),
-    }
-
-
 class EmployerMatchSettings(_Section):
     enabled: bool = True
     active_formula: Slug = "simple_match"
@@ -325,18 +235,6 @@ class EmployerMatchSettings(_Section):
                 f"active_formula {self.active_formula!r} is not among employer_match.formulas ({known})"
             )
         return self
-
-
-class ServiceRate(_Section):
-    min_years: int = Field(ge=0, le=80)
-    rate: float = Rate_default(0.0)
-
-
-class EmployerCoreSettings(_Section):
-    enabled: bool = True
-    contribution_rate: float = Rate_default(0.02)
-    graded_by_service: list[ServiceRate] = Field(default_factory=list)
-    eligibility: ContributionEligibility = ContributionEligibility()
 
 
 class NdtSettings(_Section):

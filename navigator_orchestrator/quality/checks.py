@@ -133,7 +133,8 @@ def query(ctx: Context, check: Check) -> str:
     s = ctx.settings
     m = ctx.config.employer_match
     formula = m.formulas[m.active_formula]
-    match_active = m.enabled and formula.max_match_percentage > 0 and any(t.match_rate > 0 for t in formula.tiers)
+    match_active = m.enabled and any(cap > 0 and any(t.match_rate > 0 for t in tiers)
+                                     for _, _, tiers, cap in formula.band_list())
     body = check.sql.format(
         growth=f"({ctx.config.simulation.target_growth_rate!r})::decimal(18, 8)",
         max_event_count_change=s.max_event_count_change,

@@ -92,6 +92,53 @@ FORFEITURE_USE = {"reduce_employer_contributions": "are used to reduce the emplo
                   "reallocate": "are reallocated to participants"}
 
 
+BAND_UNITS = {"service": "years of service", "points": "points"}
+BASIS_TEXT = {"service": "years of service", "age": "age", "points": "points (age + years of service)"}
+
+
+def _band(lo: int, hi: int | None, basis: str) -> str:
+    if basis == "age":
+        return f"ages {lo} and over" if hi is None else f"ages {lo} to {hi}"
+    return f"{lo} or more {BAND_UNITS[basis]}" if hi is None else f"{lo} to {hi} {BAND_UNITS[basis]}"
+
+
+def describe_match(formula: Any) -> str:
+    """The active match formula in words: its tiers and cap, per band for a banded formula."""
+    def tiers_text(tiers: list, cap: float) -> str:
+        parts = [f"{_pct(t.match_rate)} of deferrals between {_pct(t.employee_min)} and {_pct(t.employee_max)} of pay"
+                 if t.employee_min else f"{_pct(t.match_rate)} of deferrals up to {_pct(t.employee_max)} of pay"
+                 for t in sorted(tiers, key=lambda t: t.employee_min)]
+        return f"{', then '.join(parts)}, at most {_pct(cap)} of pay"
+
+    bands = formula.band_list()
+    if formula.band_basis == "none":
+        return tiers_text(bands[0][2], bands[0][3])
+    return f"by {BASIS_TEXT[formula.band_basis]} on Dec 31: " + "; ".join(
+        f"{_band(lo, hi, formula.band_basis)}: {tiers_text(tiers, cap)}" for lo, hi, tiers, cap in bands)
+
+
+def describe_core(core: Any) -> str:
+    """The core formula in words: flat, graded by service, age or points, or integrated."""
+    ssi = core.social_security_integration
+    if ssi.enabled:
+        level = (f"${ssi.integration_level:,.0f}" if ssi.integration_level != "taxable_wage_base" else
+                 "the Social Security taxable wage base" if ssi.wage_base_fraction == 1 else
+                 f"{_pct(ssi.wage_base_fraction)} of the Social Security taxable wage base")
+        return (f"{_pct(core.contribution_rate)} of pay plus {_pct(ssi.excess_rate)} of pay above {level} "
+                "(integrated with Social Security)")
+    grades = sorted(core.grades, key=lambda g: g.band[0])
+    if not grades:
+        return f"{_pct(core.contribution_rate)} of pay"
+    basis = core.grade_basis
+    closed = [(g.band[0], g.band[1] if g.band[1] is not None or n is None else n.band[0] - 1, g.rate)
+              for g, n in zip(grades, [*grades[1:], None])]
+    first = grades[0].band[0]
+    below = "" if first == 0 else (f"; {_pct(core.contribution_rate)} below "
+                                   + (f"age {first}" if basis == "age" else f"{first} {BAND_UNITS[basis]}"))
+    return (f"graded by {BASIS_TEXT[basis]} on Dec 31 (" + "; ".join(f"{_pct(r)} at {_band(lo, hi, basis)}" for lo, hi, r in closed)
+            + below + ")")
+
+
 def describe_design(config: SimulationConfig) -> list[str]:
     """The design's plan in plain words, one sentence per plan section."""
     el, ae = config.eligibility, config.enrollment.auto_enrollment
@@ -114,20 +161,12 @@ def describe_design(config: SimulationConfig) -> list[str]:
         lines.append("Automatic escalation: none.")
     if match.enabled:
         formula = match.formulas[match.active_formula]
-        tiers = sorted(formula.tiers, key=lambda t: t.employee_min)
-        parts = [f"{_pct(t.match_rate)} of deferrals between {_pct(t.employee_min)} and {_pct(t.employee_max)} of pay"
-                 if t.employee_min else f"{_pct(t.match_rate)} of deferrals up to {_pct(t.employee_max)} of pay"
-                 for t in tiers]
-        lines.append(f"Employer match ({formula.name}): {', then '.join(parts)}; at most "
-                     f"{_pct(formula.max_match_percentage)} of pay; {_conditions(match.eligibility)}.")
+        lines.append(f"Employer match ({formula.name}): {describe_match(formula)}; {_conditions(match.eligibility)}.")
     else:
         lines.append("Employer match: none.")
     if core.enabled:
-        graded = "; ".join(f"{_pct(g.rate)} from {g.min_years} years of service" for g in
-                           sorted(core.graded_by_service, key=lambda g: g.min_years))
-        rate = f"graded by service ({graded})" if graded else f"{_pct(core.contribution_rate)} of pay"
-        lines.append(f"Employer core (non-elective) contribution: {rate}, whether or not the employee defers; "
-                     f"{_conditions(core.eligibility)}.")
+        lines.append(f"Employer core (non-elective) contribution: {describe_core(core)}, whether or not the "
+                     f"employee defers; {_conditions(core.eligibility)}.")
     else:
         lines.append("Employer core contribution: none.")
     v = config.vesting

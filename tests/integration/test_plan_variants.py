@@ -84,8 +84,9 @@ def test_safe_harbor_basic_match_in_a_full_run(variant_run):
 
 
 def test_core_is_graded_by_service_and_needs_a_year_of_tenure(variant_run):
+    # The grade follows elapsed-time service (vesting_years); the eligibility condition, tenure.
     people = rows(variant_run, """
-        select simulation_year, current_tenure, prorated_annual_compensation as pay, employer_core_amount as c,
+        select simulation_year, current_tenure, vesting_years, prorated_annual_compensation as pay, employer_core_amount as c,
                employment_status, is_eligible, days_employed
         from fct_workforce_snapshot where employment_status = 'active' and days_employed >= 200""")
     for p in people:
@@ -93,7 +94,7 @@ def test_core_is_graded_by_service_and_needs_a_year_of_tenure(variant_run):
         if not p["is_eligible"] or p["current_tenure"] < 1:
             assert float(p["c"]) == 0
         else:
-            rate = 0.04 if p["current_tenure"] >= 5 else 0.02
+            rate = 0.04 if p["vesting_years"] >= 5 else 0.02
             assert float(p["c"]) == pytest.approx(round(rate * pay, 2), abs=0.011)
 
 

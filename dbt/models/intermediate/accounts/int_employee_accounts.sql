@@ -67,8 +67,7 @@ people as (
 served as (
     select
         *,
-        greatest(0, {{ years_between('vesting_service_start_date',
-                                     'coalesce(termination_date, ' ~ year_end() ~ ')') }}) as vesting_years
+        {{ service_years('vesting_service_start_date', 'termination_date') }} as vesting_years
     from people
 ),
 

@@ -4,7 +4,9 @@
 -- year, deferrals before any limit (the sum over each pay-rate period intersected with each
 -- deferral-rate period of annual_rate x deferral_rate x days, / days-in-year, rounded half up
 -- to the cent once: docs/money.md), age and tenure at Dec 31 (service ends at termination),
--- days employed, status, plan eligibility and HCE status.
+-- the plan's elapsed-time service (service_years: completed years from the date service counts
+-- from, vesting_service_start_date, to the termination date or Dec 31, as for vesting), days
+-- employed, status, plan eligibility and HCE status.
 with workforce as (
     select * from {{ ref('int_workforce_snapshot_optimized') }}
 ),
@@ -39,6 +41,8 @@ final as (
         w.employment_status,
         w.current_age,
         w.current_tenure,
+        {{ service_years('coalesce(s.vesting_service_start_date, w.employee_hire_date)', 'w.termination_date') }}
+            as service_years,
         w.days_employed,
         {{ hours_from_days('w.days_employed') }} as hours_worked,
         coalesce(w.prorated_annual_compensation, 0)::decimal(14, 2) as plan_compensation,
@@ -49,6 +53,9 @@ final as (
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)
     join {{ ref('int_hce_determination') }} as h using (plan_design_id, employee_id)
     left join deferrals as d using (plan_design_id, employee_id)
+    -- The date service counts from (census rules, kept year to year); hires count from hire.
+    left join {{ ref('stg_year_start_state') }} as s
+      on s.plan_design_id = e.plan_design_id and s.employee_id = w.employee_id and s.is_active
 )
 
 select * from final

@@ -6,10 +6,17 @@
 --   1. deferrals = requested deferrals capped at 402(g) plus the age-based catch-up (age
 --      attained by Dec 31; ages 60-63 get the SECURE 2.0 amount where offered);
 --   2. match pay and core pay = plan compensation capped at 401(a)(17);
---   3. match = tiered formula on the capped deferrals (catch-up included) for plan-eligible
---      participants who meet the match eligibility (active at year end, hours, service);
---   4. core = rate (graded by service when configured) x core pay for plan-eligible employees
---      who meet the core eligibility;
+--   3. match = tiered formula on the capped deferrals (catch-up included), capped at
+--      max_match_percentage of match pay, for plan-eligible participants who meet the match
+--      eligibility (active at year end, hours, service); a banded formula takes the tiers and
+--      cap of the band the participant's service years or points (age + service years) on
+--      Dec 31 fall in (match_band_basis);
+--   4. core = rate x core pay for plan-eligible employees who meet the core eligibility; the
+--      rate is that of the grade the person's service years, age or points fall in
+--      (core_grade_basis), else core_contribution_rate; integrated with Social Security, plus
+--      core_excess_rate x the core pay above the integration level (the year's taxable wage
+--      base x core_integration_level_fraction, rounded half up to the cent, or
+--      core_integration_level_amount): permitted disparity, IRC 401(l), Treas. Reg. 1.401(l)-2;
 --   5. 415(c): deferrals that are not catch-up + match + core may not exceed the lesser of the
 --      415(c)(1)(A) limit and plan compensation. A participant aged 50+ has deferrals above a
 --      limit treated as catch-up up to the catch-up limit (Treas. Reg. §1.414(v)-1(b)(1)(i)):
@@ -31,6 +38,7 @@ capped as (
         l.elective_deferral_limit,
         l.annual_additions_limit,
         l.compensation_limit,
+        l.taxable_wage_base,
         l.is_estimate as limits_are_estimates,
         {{ deferral_limit('i.current_age', 'l.elective_deferral_limit', 'l.catch_up_limit', 'l.catch_up_60_63_limit') }}
             as deferral_limit,
@@ -49,19 +57,35 @@ deferrals as (
     from capped
 ),
 
--- The core rate of the highest service grade reached (none: core_contribution_rate).
-graded as (
-    select d.plan_design_id, d.employee_id, arg_max(g.rate, g.min_years) as graded_rate
+-- Each person's band values on Dec 31 for the design's formulas: service years, age, or points
+-- (age + service years); the match's is 0 for a formula without bands.
+banded as (
+    select
+        d.*,
+        case p.match_band_basis when 'service' then d.service_years
+                                when 'points' then d.current_age + d.service_years
+                                else 0 end as match_band_value,
+        case p.core_grade_basis when 'service' then d.service_years
+                                when 'age' then d.current_age
+                                when 'points' then d.current_age + d.service_years end as core_band_value
     from deferrals as d
+    join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
+),
+
+-- The core rate of the grade the band value falls in (none: core_contribution_rate).
+graded as (
+    select b.plan_design_id, b.employee_id, arg_max(g.rate, g.band_min) as graded_rate
+    from banded as b
     join {{ ref('int_plan_design_core_grades') }} as g
-      on g.plan_design_id = d.plan_design_id and d.current_tenure >= g.min_years
-    group by d.plan_design_id, d.employee_id
+      on g.plan_design_id = b.plan_design_id
+     and b.core_band_value >= g.band_min
+     and (g.band_max is null or b.core_band_value <= g.band_max)
+    group by b.plan_design_id, b.employee_id
 ),
 
 employer as (
     select
         d.*,
-        p.match_max_percentage,
         greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_over_402g,
         p.match_enabled
             and d.is_eligible
@@ -76,22 +100,31 @@ employer as (
             and d.hours_worked >= p.core_minimum_hours
             and (not p.core_require_active_at_year_end or d.employment_status = 'active')
             as is_core_eligible,
-        {{ decimal_rate('coalesce(g.graded_rate, p.core_contribution_rate)') }} as core_rate
-    from deferrals as d
+        {{ decimal_rate('coalesce(g.graded_rate, p.core_contribution_rate)') }} as core_rate,
+        case when p.core_integration_enabled then p.core_excess_rate else 0 end::decimal(18, 8) as core_excess_rate,
+        case when p.core_integration_enabled
+             then coalesce(p.core_integration_level_amount,
+                           {{ cents('p.core_integration_level_fraction * d.taxable_wage_base') }}) end
+            as core_integration_level
+    from banded as d
     join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
     left join graded as g using (plan_design_id, employee_id)
 ),
 
 -- The tiered match of the design's active formula on the capped deferrals (catch-up
--- included), capped at max_match_percentage of match pay; not yet rounded.
+-- included): the tiers of the participant's band, capped at the band's max_match_percentage
+-- of match pay; not yet rounded.
 tiered as (
     select
         e.plan_design_id,
         e.employee_id,
         least(sum({{ tier_match('t', 'e.employee_deferral', 'e.capped_compensation') }}),
-              any_value(e.match_max_percentage) * any_value(e.capped_compensation)) as match_before_rounding
+              any_value(t.max_match_percentage) * any_value(e.capped_compensation)) as match_before_rounding
     from employer as e
-    join {{ ref('int_plan_design_match_tiers') }} as t using (plan_design_id)
+    join {{ ref('int_plan_design_match_tiers') }} as t
+      on t.plan_design_id = e.plan_design_id
+     and e.match_band_value >= t.band_min
+     and (t.band_max is null or e.match_band_value <= t.band_max)
     where e.is_match_eligible
     group by e.plan_design_id, e.employee_id
 ),
@@ -100,7 +133,9 @@ formulas as (
     select
         e.*,
         coalesce({{ cents('t.match_before_rounding') }}, 0)::decimal(14, 2) as formula_match,
-        case when e.is_core_eligible then {{ cents('e.core_rate * e.capped_compensation') }}
+        case when e.is_core_eligible
+             then {{ cents('e.core_rate * e.capped_compensation + e.core_excess_rate
+                           * greatest(0, e.capped_compensation - coalesce(e.core_integration_level, e.capped_compensation))') }}
              else 0 end::decimal(14, 2) as formula_core,
         least(e.annual_additions_limit, e.plan_compensation) as annual_additions_cap
     from employer as e
@@ -132,6 +167,7 @@ final as (
         employment_status,
         current_age,
         current_tenure,
+        service_years,
         hours_worked,
         is_eligible,
         is_hce,
@@ -145,6 +181,7 @@ final as (
         is_match_eligible,
         is_core_eligible,
         case when is_core_eligible then core_rate else 0 end as core_rate,
+        core_integration_level,
         formula_match,
         formula_core,
         greatest(0, formula_match - (excess_over_415c - catch_up_over_415c))::decimal(14, 2)

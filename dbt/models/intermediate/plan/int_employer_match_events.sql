@@ -29,7 +29,10 @@ final as (
             'formula_match', formula_match,
             'reduced_by_415c', annual_additions_limited,
             'hours_worked', hours_worked,
-            'tenure_years', current_tenure
+            'tenure_years', current_tenure,
+            'band_basis', p.match_band_basis,
+            'service_years', service_years,
+            'age', current_age
         ) as event_details
     from contributions as c
     join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)

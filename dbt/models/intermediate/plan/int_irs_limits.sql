@@ -5,10 +5,15 @@
 -- a later year is the latest published value x (1 + irs_limit_index_rate)^(years since),
 -- rounded DOWN to the statute's step, and flagged is_estimate. The ages 60-63 catch-up is
 -- projected as IRC 414(v)(2)(E)(i) defines it: the greater of the $10,000 base indexed after
--- 2025 (rounded down to $500) and 150% of the 2024 catch-up, which is not indexed. Amounts are
--- whole dollars, DECIMAL like all money.
+-- 2025 (rounded down to $500) and 150% of the 2024 catch-up, which is not indexed. The Social
+-- Security taxable wage base (config_social_security_wage_base, the SSA's published amounts; the
+-- integration level of a core integrated with Social Security) is projected at the same rate
+-- and rounded to the NEAREST $300 as 42 U.S.C. 430(b)(1) rounds it. Amounts are whole dollars,
+-- DECIMAL like all money.
 with seed as (
     select limit_year, limit_name, amount, rounding_step from {{ ref('config_irs_limits') }}
+    union all
+    select wage_base_year, 'taxable_wage_base', amount, 300 from {{ ref('config_social_security_wage_base') }}
 ),
 
 published as (
@@ -53,6 +58,9 @@ valued as (
                 floor(c.base_amount::double * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - c.base_year)
                       / c.base_step) * c.base_step,
                 c.minimum_amount)
+            when g.limit_name = 'taxable_wage_base' then
+                round(g.latest_amount::double * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - g.latest_year)
+                      / g.rounding_step) * g.rounding_step
             else floor(g.latest_amount::double * power(1 + {{ var('irs_limit_index_rate') }}, g.limit_year - g.latest_year)
                        / g.rounding_step) * g.rounding_step
         end::decimal(14, 2) as amount,
@@ -71,6 +79,7 @@ final as (
         max(amount) filter (where limit_name = 'compensation_limit') as compensation_limit,
         max(amount) filter (where limit_name = 'annual_additions') as annual_additions_limit,
         max(amount) filter (where limit_name = 'hce_threshold') as hce_threshold,
+        max(amount) filter (where limit_name = 'taxable_wage_base') as taxable_wage_base,
         bool_or(is_estimate) as is_estimate
     from valued
     group by limit_year

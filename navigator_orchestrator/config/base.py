@@ -1,0 +1,55 @@
+"""Building blocks shared by every config section: the error type, slugs, free-text labels,
+the strict section base class and rate fields. `sections.py`, `formulas.py` and `accounts.py`
+build their sections from these."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from navigator_orchestrator.sql import SLUG
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run; the message names the key and the fix."""
+
+
+def _slug(value: str) -> str:
+    # Identifiers reach SQL, so anything outside the slug alphabet is refused outright.
+    if not SLUG.match(value):
+        raise ValueError(f"{value!r} is not a slug: use 1-64 characters from A-Z a-z 0-9 _ -")
+    return value
+
+
+# An identifier that reaches SQL: a scenario, plan design, match formula or check name.
+Slug = Annotated[str, AfterValidator(_slug)]
+
+# dbt renders every string var as a Jinja template before a model sees it, so free text that
+# reaches SQL through a var may not hold Jinja delimiters (the SQL gets it with quotes doubled).
+_JINJA = re.compile(r"\{\{|\}\}|\{%|%\}|\{#|#\}")
+
+
+def _label(value: str) -> str:
+    if _JINJA.search(value):
+        raise ValueError(f"{value!r} holds a template delimiter ({{{{ }}}}, {{% %}} or {{# #}}); remove it")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError(f"{value!r} holds a control character (tab, newline, ...); write it on one line")
+    return value
+
+
+# Free display text that reaches SQL (e.g. a match formula's name): stored as written.
+Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+Rate = Field(ge=0.0, le=1.0)
+
+
+def Rate_default(default: float) -> Any:
+    """A fraction in [0, 1] with a default."""
+    return Field(default, ge=0.0, le=1.0)
