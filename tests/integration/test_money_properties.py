@@ -1,8 +1,10 @@
 """Property: whatever the pay, rates, formula and year, every money column the engine publishes
 equals the exact-decimal computation rounded half up to the cent once (docs/money.md).
 
-Each example is a real run (one year, a random hand-made census, a random match formula, core
-rate, raises, promotions and turnover) recomputed from its event log by tests/money_reference.py.
+Each example is a real run (one year, a random hand-made census, a random match formula, flat
+or graded by service or points, a random core, flat, graded by service, age or points, or
+integrated with Social Security, raises, promotions and turnover) recomputed from its event log
+by tests/money_reference.py.
 """
 
 from __future__ import annotations
@@ -36,19 +38,44 @@ def scenarios(draw):
         pay = Decimal(draw(st.integers(1_500_000, 50_000_000))) / 100
         rate = Decimal(draw(st.integers(0, 3000))) / 10_000
         people.append((f"P{i:02d}", born, hired, pay, rate))
-    # Tier bounds on a 0.25% grid up to 15% of pay, match rates 10%-100%, a cap of 1%-10% of pay.
-    cuts = sorted(draw(st.lists(st.integers(0, 60), min_size=2, max_size=4, unique=True)))
-    tiers = [{"tier": i + 1, "employee_min": float(Decimal(lo) / 400), "employee_max": float(Decimal(hi) / 400),
-              "match_rate": draw(fraction(10_000, 1000))}
-             for i, (lo, hi) in enumerate(zip(cuts, cuts[1:]))]
+    def tiers():
+        # Tier bounds on a 0.25% grid up to 15% of pay, match rates 10%-100%.
+        cuts = sorted(draw(st.lists(st.integers(0, 60), min_size=2, max_size=4, unique=True)))
+        return [{"tier": i + 1, "employee_min": float(Decimal(lo) / 400), "employee_max": float(Decimal(hi) / 400),
+                 "match_rate": draw(fraction(10_000, 1000))}
+                for i, (lo, hi) in enumerate(zip(cuts, cuts[1:]))]
+
+    def band_starts(top: int) -> list[int]:
+        return [0, *sorted(draw(st.lists(st.integers(1, top), max_size=3, unique=True)))]
+
+    # The match: tiers and a cap of 1%-10% of pay, or such bands by service or points.
+    match_by = draw(st.sampled_from(["tiers", "service", "points"]))
+    if match_by == "tiers":
+        formula = {"name": "random", "tiers": tiers(), "max_match_percentage": draw(fraction(1000, 100))}
+    else:
+        low = "min_years" if match_by == "service" else "min_points"
+        formula = {"name": "random", f"graded_by_{match_by}": [
+            {low: lo, "tiers": tiers(), "max_match_percentage": draw(fraction(1000, 100))}
+            for lo in band_starts(20 if match_by == "service" else 90)]}
+    # The core: a flat rate, grades by service, age or points, or integrated with Social Security.
+    core_rate = draw(fraction(1000))
+    core: dict = {"contribution_rate": core_rate}
+    core_by = draw(st.sampled_from(["flat", "service", "age", "points", "integrated"]))
+    if core_by == "integrated":
+        core["social_security_integration"] = {
+            "enabled": True, "excess_rate": draw(fraction(min(int(core_rate * 10_000), 570))),
+            "wage_base_fraction": draw(st.sampled_from([1.0, 0.2, 0.8]))}
+    elif core_by != "flat":
+        low = {"service": "min_years", "age": "min_age", "points": "min_points"}[core_by]
+        core[f"graded_by_{core_by}"] = [{low: lo, "rate": draw(fraction(1000))}
+                                        for lo in band_starts({"service": 20, "age": 70, "points": 90}[core_by])]
     overrides = {
         "simulation": {"target_growth_rate": draw(fraction(1000))},
         "workforce": {"total_termination_rate": draw(fraction(3000)), "new_hire_termination_rate": draw(fraction(3000))},
         "compensation": {"cola_rate": draw(fraction(300)), "merit_budget": draw(fraction(600))},
         "promotion": {"base_rate": 0.5, "raise_rate": draw(fraction(2000))},
-        "employer_match": {"active_formula": "random", "formulas": {"random": {
-            "name": "random", "tiers": tiers, "max_match_percentage": draw(fraction(1000, 100))}}},
-        "employer_core_contribution": {"contribution_rate": draw(fraction(1000))},
+        "employer_match": {"active_formula": "random", "formulas": {"random": formula}},
+        "employer_core_contribution": core,
     }
     return year, people, overrides
 
