@@ -64,3 +64,15 @@
 {% macro service_years(service_start, termination_date) -%}
   greatest(0, {{ years_between(service_start, 'coalesce(' ~ termination_date ~ ', ' ~ year_end() ~ ')') }})
 {%- endmacro %}
+
+{#-
+  A chosen deferral rate after match responsiveness: a `rate` below `full_match_rate` (the rate
+  that earns the design's full match; null without a match) becomes that rate when the draw `u`
+  falls below `share` (enrollment.match_responsiveness; docs/plan.md). `p` is the alias of the
+  design's row of int_plan_design_parameters.
+-#}
+{% macro match_responsive_rate(rate, full_match_rate, p, u) -%}
+  (case when {{ p }}.match_responsive_enabled and {{ rate }} < {{ full_match_rate }}
+             and {{ u }} < {{ p }}.match_responsive_share
+        then {{ full_match_rate }} else {{ rate }} end)
+{%- endmacro %}

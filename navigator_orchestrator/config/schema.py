@@ -41,6 +41,7 @@ from navigator_orchestrator.config.sections import (
 from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems, schedule_steps
 from navigator_orchestrator.config.disparity import integration_problems
 from navigator_orchestrator.config.formulas import formula_parameters
+from navigator_orchestrator.config.payroll import PERIODS_PER_YEAR, PayrollSettings
 from navigator_orchestrator.config.yaml_text import DuplicateKeyError, load_yaml
 # Re-exported: where the dbt project, default config and default database are (locations.py).
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, DEFAULT_CONFIG, DEFAULT_DATABASE, PROJECT_ROOT  # noqa: F401
@@ -76,6 +77,7 @@ class SimulationConfig(_Section):
     ndt: NdtSettings = NdtSettings()
     vesting: VestingSettings = VestingSettings()
     accounts: AccountsSettings = AccountsSettings()
+    payroll: PayrollSettings = PayrollSettings()
     data_quality: DataQualitySettings = DataQualitySettings()
 
     # Where the file lives; relative paths inside it resolve from here.
@@ -258,6 +260,8 @@ class SimulationConfig(_Section):
             "voluntary_enrollment_enabled": en.voluntary_enrollment.enabled,
             "voluntary_enrollment_multiplier": en.voluntary_enrollment.probability_multiplier,
             "deferral_change_probability": en.deferral_change.annual_probability,
+            "match_responsive_enabled": en.match_responsiveness.enabled,
+            "match_responsive_share": en.match_responsiveness.share,
             "escalation_enabled": esc.enabled,
             "escalation_effective_day": esc.effective_day,
             "escalation_increment": esc.increment_amount,
@@ -271,6 +275,9 @@ class SimulationConfig(_Section):
             "match_minimum_tenure_years": m.eligibility.minimum_tenure_years,
             "match_require_active_at_year_end": m.eligibility.require_active_at_year_end,
             "match_minimum_hours": m.eligibility.minimum_hours_annual,
+            "match_calculation_period": m.calculation_period,
+            "match_true_up": m.true_up,
+            "payroll_periods_per_year": PERIODS_PER_YEAR[self.payroll.frequency],
             "core_enabled": core.enabled,
             **{k: v for k, v in formulas.items() if k.startswith("core_")},
             "core_minimum_tenure_years": core.eligibility.minimum_tenure_years,

@@ -200,11 +200,22 @@ class DeferralChangeSettings(_Section):
     annual_probability: float = Rate_default(0.04)
 
 
+class MatchResponsivenessSettings(_Section):
+    """Of the people who choose their own rate (proactive and voluntary enrollment, deferral
+    changes) and draw one below the rate that earns the full match, `share` take that rate.
+    Default 0.20: Vanguard, "Stretching the match" (2019), reports that in 2016 20% of
+    participants deferred at the rate that earns the full match (docs/plan.md)."""
+
+    enabled: bool = True
+    share: float = Rate_default(0.20)
+
+
 class EnrollmentSettings(_Section):
     auto_enrollment: AutoEnrollmentSettings = AutoEnrollmentSettings()
     proactive_enrollment: ProactiveEnrollmentSettings = ProactiveEnrollmentSettings()
     voluntary_enrollment: VoluntaryEnrollmentSettings = VoluntaryEnrollmentSettings()
     deferral_change: DeferralChangeSettings = DeferralChangeSettings()
+    match_responsiveness: MatchResponsivenessSettings = MatchResponsivenessSettings()
 
 
 class EscalationSettings(_Section):
@@ -226,6 +237,11 @@ class EmployerMatchSettings(_Section):
     active_formula: Slug = "simple_match"
     formulas: dict[Slug, MatchFormula] = Field(default_factory=_default_formulas)
     eligibility: ContributionEligibility = ContributionEligibility()
+    # annual: the formula on the year's pay and deferrals; pay_period: on each payroll period's
+    # (payroll.frequency), the year's match being their sum unless true_up restores the annual
+    # answer (docs/plan.md, "Per-payroll match and true-up").
+    calculation_period: Literal["annual", "pay_period"] = "annual"
+    true_up: bool = False
 
     @model_validator(mode="after")
     def _active_known(self) -> "EmployerMatchSettings":
@@ -234,6 +250,9 @@ class EmployerMatchSettings(_Section):
             raise ValueError(
                 f"active_formula {self.active_formula!r} is not among employer_match.formulas ({known})"
             )
+        if self.true_up and self.calculation_period == "annual":
+            raise ValueError("true_up: an annual match needs no true-up; set calculation_period: pay_period "
+                             "or true_up: false")
         return self
 
 
@@ -283,6 +302,7 @@ PLAN_SECTIONS: tuple[str, ...] = (
     "eligibility", "enrollment", "deferral_auto_escalation", "employer_match", "employer_core_contribution",
     "ndt",  # testing method, correction and the safe harbor claimed are choices of the plan
     "vesting", "accounts",  # schedules, forfeiture use and the return assumption (config/accounts.py)
+    "payroll",  # the pay periods a pay-period match is computed on
 )
 
 

@@ -87,6 +87,16 @@ def _conditions(el: Any) -> str:
     return f"{tenure}{el.minimum_hours_annual:,} hours required{rule}"
 
 
+def _match_period(match: Any, frequency: str) -> str:
+    """What the match formula is applied to, in plain words."""
+    if match.calculation_period == "annual":
+        return "calculated on the year's pay and deferrals"
+    pay = frequency.replace("_", "-")
+    if match.true_up:
+        return f"calculated each {pay} payroll, trued up to the annual formula at year end"
+    return f"calculated each {pay} payroll with no true-up (stops when deferrals stop at the 402(g) limit)"
+
+
 FORFEITURE_USE = {"reduce_employer_contributions": "are used to reduce the employer's contributions",
                   "pay_expenses": "are used to pay plan expenses",
                   "reallocate": "are reallocated to participants"}
@@ -154,6 +164,10 @@ def describe_design(config: SimulationConfig) -> list[str]:
                      f"{ae.opt_out_grace_period_days} days.")
     else:
         lines.append("Auto-enrollment: none; employees enroll on their own.")
+    mr = config.enrollment.match_responsiveness
+    if mr.enabled and match.enabled:
+        lines.append(f"Match-responsive saving: {_pct(mr.share)} of those who choose a rate below the one "
+                     "earning the full match choose that rate.")
     if esc.enabled:
         lines.append(f"Automatic escalation: deferral rates rise by {_pct(esc.increment_amount)} of pay each year "
                      f"on {esc.effective_day} (month-day), up to {_pct(esc.maximum_rate)}.")
@@ -161,7 +175,8 @@ def describe_design(config: SimulationConfig) -> list[str]:
         lines.append("Automatic escalation: none.")
     if match.enabled:
         formula = match.formulas[match.active_formula]
-        lines.append(f"Employer match ({formula.name}): {describe_match(formula)}; {_conditions(match.eligibility)}.")
+        lines.append(f"Employer match ({formula.name}): {describe_match(formula)}; {_conditions(match.eligibility)}; "
+                     f"{_match_period(match, config.payroll.frequency)}.")
     else:
         lines.append("Employer match: none.")
     if core.enabled:

@@ -1,8 +1,9 @@
 """Several plan designs of one scenario: identity of rows, checkpoints and reports, and the
 contract that each design's rows equal those of running it alone.
 
-Real runs of the 400-person census, 2025-2026. Designs differ in match formula, core rate and
-auto-enrollment default, so their plan rows really differ while their workforce is the same.
+Real runs of the 400-person census, 2025-2026. Designs differ in match formula (and its
+calculation: annual, or per weekly payroll without a true-up), core rate and auto-enrollment
+default, so their plan rows really differ while their workforce is the same.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from navigator_orchestrator.safety import checkpoints
 
 SCENARIO, BASE, RICH = "baseline", "standard_401k", "safe_harbor"
 RICH_OVERRIDES = {
-    "employer_match": {"active_formula": "safe_harbor_basic"},
+    "employer_match": {"active_formula": "safe_harbor_basic", "calculation_period": "pay_period"},
+    "payroll": {"frequency": "weekly"},
     "employer_core_contribution": {"contribution_rate": 0.03},
     "enrollment": {"auto_enrollment": {"default_deferral_rate": 0.04}},
 }

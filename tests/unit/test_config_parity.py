@@ -17,6 +17,8 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel
 
+from conftest import deep_merge
+
 from navigator_orchestrator.config.schema import (
     DBT_PROJECT_DIR, DEFAULT_CONFIG, PYTHON_ONLY_FIELDS, ConfigError, SimulationConfig, load_config,
     parse_config,
@@ -137,6 +139,10 @@ def test_every_dbt_var_from_config_is_read_by_some_model():
     assert not unread, f"to_dbt_vars() keys no model or macro reads: {sorted(unread)}"
 
 
+# Fields the schema accepts only beside another setting: path -> (that setting's path, value).
+PREREQUISITES = {("employer_match", "true_up"): (("employer_match", "calculation_period"), "pay_period")}
+
+
 def test_every_config_field_reaches_the_dbt_vars():
     base = load_config(DEFAULT_CONFIG)
     data = base.model_dump(mode="python")
@@ -149,6 +155,10 @@ def test_every_config_field_reaches_the_dbt_vars():
         if path[:2] == ("employer_match", "formulas"):
             # A formula template reaches SQL when it is the active one.
             start = set_path(data, ("employer_match", "active_formula"), path[2])
+            reference = parse_config(start, base.config_dir).to_dbt_vars()
+        if path in PREREQUISITES:
+            # A field that only means something beside another setting is tried there.
+            start = set_path(data, *PREREQUISITES[path])
             reference = parse_config(start, base.config_dir).to_dbt_vars()
         changed = None
         for candidate in candidates(path, value, start):
@@ -186,8 +196,11 @@ def test_every_plan_field_overridden_in_a_design_reaches_that_designs_dbt_vars()
         if literal_options(path) == [value] or path[:2] == ("employer_match", "formulas"):
             continue  # formulas reach SQL through active_formula (covered above)
         for candidate in candidates(path, value, data):
+            override = nested(path, candidate)
+            if path in PREREQUISITES:
+                override = deep_merge(nested(*PREREQUISITES[path]), override)
             try:
-                config = parse_config({**data, "plan_designs": {"other": nested(path, candidate)}}, base.config_dir)
+                config = parse_config({**data, "plan_designs": {"other": override}}, base.config_dir)
                 break
             except ConfigError:
                 continue

@@ -75,3 +75,40 @@ def test_every_behaviour_can_be_switched_off(tmp_path):
     assert not any(v[k] for k in ("auto_enrollment_enabled", "proactive_enrollment_enabled",
                                   "voluntary_enrollment_enabled", "escalation_enabled",
                                   "match_enabled", "core_enabled", "deferral_change_probability"))
+    off = parse_config({"enrollment": {"match_responsiveness": {"enabled": False}}}, tmp_path)
+    assert off.to_dbt_vars()["plan_designs"][0]["match_responsive_enabled"] is False
+
+
+@pytest.mark.parametrize("frequency, periods", [("weekly", 52), ("biweekly", 26), ("semi_monthly", 24), ("monthly", 12)])
+def test_payroll_frequency_gives_the_periods_a_year(tmp_path, frequency, periods):
+    config = parse_config({"payroll": {"frequency": frequency},
+                           "employer_match": {"calculation_period": "pay_period", "true_up": True}}, tmp_path)
+    (v,) = config.to_dbt_vars()["plan_designs"]
+    assert (v["payroll_periods_per_year"], v["match_calculation_period"], v["match_true_up"]) == (periods, "pay_period", True)
+
+
+def test_the_defaults_are_an_annual_match_and_a_documented_responsive_share(tmp_path):
+    (v,) = parse_config({}, tmp_path).to_dbt_vars()["plan_designs"]
+    assert (v["match_calculation_period"], v["match_true_up"]) == ("annual", False)
+    assert (v["match_responsive_enabled"], v["match_responsive_share"]) == (True, 0.20)
+
+
+def test_a_true_up_of_an_annual_match_is_refused_with_the_fix(tmp_path):
+    with pytest.raises(ConfigError, match="true_up: an annual match needs no true-up; set calculation_period: pay_period"):
+        parse_config({"employer_match": {"true_up": True}}, tmp_path)
+    # A design that returns to an annual match must drop the baseline's true-up too.
+    with pytest.raises(ConfigError, match="plan_designs.annual.employer_match"):
+        parse_config({"employer_match": {"calculation_period": "pay_period", "true_up": True},
+                      "plan_designs": {"annual": {"employer_match": {"calculation_period": "annual"}}}}, tmp_path)
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"payroll": {"frequency": "daily"}}, r"payroll.frequency: Input should be 'weekly', 'biweekly', 'semi_monthly' or 'monthly'"),
+    ({"payroll": {"frequncy": "weekly"}}, r"did you mean 'payroll.frequency'"),
+    ({"employer_match": {"calculation_perod": "annual"}}, r"did you mean 'employer_match.calculation_period'"),
+    ({"enrollment": {"match_responsiveness": {"share": 1.5}}}, r"enrollment.match_responsiveness.share"),
+    ({"enrollment": {"match_responsivness": {"share": 0.5}}}, r"did you mean 'enrollment.match_responsiveness'"),
+])
+def test_bad_payroll_and_responsiveness_keys_are_refused(tmp_path, data, message):
+    with pytest.raises(ConfigError, match=message):
+        parse_config(data, tmp_path)

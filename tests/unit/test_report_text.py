@@ -62,3 +62,17 @@ def test_a_table_without_a_column_this_version_reads_says_the_database_is_older(
         line = _database_line(exc)
     assert "written by an earlier version" in line and "new --database" in line
     assert "\n" not in line
+
+
+def test_design_description_states_the_match_calculation_period_and_true_up(make_config):
+    from navigator_orchestrator.config.schema import load_config
+    from navigator_orchestrator.reporting.compare_html import describe_design
+
+    config = load_config(make_config({"payroll": {"frequency": "semi_monthly"}, "plan_designs": {
+        "per_payroll": {"employer_match": {"calculation_period": "pay_period"}},
+        "trued_up": {"employer_match": {"calculation_period": "pay_period", "true_up": True}}}}))
+    match = {d: next(line for line in describe_design(config.design(d)) if line.startswith("Employer match"))
+             for d in config.design_ids}
+    assert "calculated on the year's pay and deferrals" in match[config.effective_plan_design_id]
+    assert "calculated each semi-monthly payroll with no true-up" in match["per_payroll"]
+    assert "calculated each semi-monthly payroll, trued up to the annual formula at year end" in match["trued_up"]

@@ -10,7 +10,9 @@
 --      max_match_percentage of match pay, for plan-eligible participants who meet the match
 --      eligibility (active at year end, hours, service); a banded formula takes the tiers and
 --      cap of the band the participant's service years or points (age + service years) on
---      Dec 31 fall in (match_band_basis);
+--      Dec 31 fall in (match_band_basis); a design matching per payroll period without a
+--      true-up applies the formula to each period's deferral and match pay instead
+--      (int_pay_period_contributions), rounding each period's match, and takes their sum;
 --   4. core = rate x core pay for plan-eligible employees who meet the core eligibility; the
 --      rate is that of the grade the person's service years, age or points fall in
 --      (core_grade_basis), else core_contribution_rate; integrated with Social Security, plus
@@ -86,6 +88,7 @@ graded as (
 employer as (
     select
         d.*,
+        coalesce(p.match_calculation_period = 'pay_period' and not p.match_true_up, false) as match_per_pay_period,
         greatest(0, d.employee_deferral - d.elective_deferral_limit) as catch_up_over_402g,
         p.match_enabled
             and d.is_eligible
@@ -111,28 +114,46 @@ employer as (
     left join graded as g using (plan_design_id, employee_id)
 ),
 
--- The tiered match of the design's active formula on the capped deferrals (catch-up
--- included): the tiers of the participant's band, capped at the band's max_match_percentage
--- of match pay; not yet rounded.
+-- What the formula is applied to: the year's capped deferrals (catch-up included) and match
+-- pay (period 0), or, matching per payroll period without a true-up, each period's.
+match_bases as (
+    select plan_design_id, employee_id, match_band_value, 0 as period_no,
+           employee_deferral as deferral, capped_compensation as match_pay
+    from employer
+    where is_match_eligible and not match_per_pay_period
+    union all
+    select pp.plan_design_id, pp.employee_id, e.match_band_value, pp.period_no,
+           pp.period_deferral as deferral, pp.period_match_pay as match_pay
+    from {{ ref('int_pay_period_contributions') }} as pp
+    join employer as e using (plan_design_id, employee_id)
+    where e.is_match_eligible and e.match_per_pay_period and pp.period_deferral > 0
+),
+
+-- The tiered match of the design's active formula on each base: the tiers of the
+-- participant's band, capped at the band's max_match_percentage of the base's match pay,
+-- rounded half up to the cent; summed over the periods.
 tiered as (
-    select
-        e.plan_design_id,
-        e.employee_id,
-        least(sum({{ tier_match('t', 'e.employee_deferral', 'e.capped_compensation') }}),
-              any_value(t.max_match_percentage) * any_value(e.capped_compensation)) as match_before_rounding
-    from employer as e
-    join {{ ref('int_plan_design_match_tiers') }} as t
-      on t.plan_design_id = e.plan_design_id
-     and e.match_band_value >= t.band_min
-     and (t.band_max is null or e.match_band_value <= t.band_max)
-    where e.is_match_eligible
-    group by e.plan_design_id, e.employee_id
+    select plan_design_id, employee_id, sum(base_match) as formula_match
+    from (
+        select
+            b.plan_design_id,
+            b.employee_id,
+            {{ cents('least(sum(' ~ tier_match('t', 'b.deferral', 'b.match_pay') ~ '),
+                            any_value(t.max_match_percentage) * any_value(b.match_pay))') }} as base_match
+        from match_bases as b
+        join {{ ref('int_plan_design_match_tiers') }} as t
+          on t.plan_design_id = b.plan_design_id
+         and b.match_band_value >= t.band_min
+         and (t.band_max is null or b.match_band_value <= t.band_max)
+        group by b.plan_design_id, b.employee_id, b.period_no
+    )
+    group by plan_design_id, employee_id
 ),
 
 formulas as (
     select
         e.*,
-        coalesce({{ cents('t.match_before_rounding') }}, 0)::decimal(14, 2) as formula_match,
+        coalesce(t.formula_match, 0)::decimal(14, 2) as formula_match,
         case when e.is_core_eligible
              then {{ cents('e.core_rate * e.capped_compensation + e.core_excess_rate
                            * greatest(0, e.capped_compensation - coalesce(e.core_integration_level, e.capped_compensation))') }}

@@ -22,6 +22,8 @@ final as (
             'formula_name', p.match_formula_name,
             'tiers', p.match_tiers,
             'max_match_percentage', p.match_max_percentage::double,
+            'calculation_period', p.match_calculation_period,
+            'true_up', p.match_true_up,
             'employee_deferral', employee_deferral,
             'plan_compensation', round(plan_compensation, 2),
             'match_compensation', round(capped_compensation, 2),

@@ -18,6 +18,9 @@
 --     eligible), at an elected rate.
 --   * deferral change: participants on Jan 1 (census participants in the first year) re-elect
 --     a rate with an annual probability, on a day drawn inside their employment.
+--   * match responsiveness: a rate a person chooses (proactive, voluntary, deferral change)
+--     below the one that earns the design's full match is raised to it with probability
+--     match_responsive_share (a draw of stream match_responsive, keyed like the rate's draw).
 -- Draws about one auto-enrollment episode are keyed by the year its window opens, so an
 -- episode spanning a year end draws the same numbers in both years. Draws are keyed by
 -- (seed, year, employee, stream), never by design: every design sees the same numbers.
@@ -72,6 +75,66 @@ elected_rates as (
         sum(weight) over (partition by age_band, income_band order by deferral_rate)
             / sum(weight) over (partition by age_band, income_band) as cum_to
     from {{ ref('config_plan_elected_rates') }}
+),
+
+-- The deferral rate that earns the full match, per design and band of its formula: where the
+-- band's tiers' match, summed from the lowest tier up, first reaches the band's maximum (the
+-- tiers' total capped at the band's max_match_percentage): 6% for 50% of the first 6%, 5% for
+-- 100% of 3% + 50% of the next 2%. Only designs with a match and match responsiveness.
+match_tiers as (
+    select
+        t.plan_design_id,
+        t.band_min,
+        t.band_max,
+        t.employee_min,
+        t.employee_max,
+        t.match_rate,
+        coalesce(sum(t.match_rate * (t.employee_max - t.employee_min)) over (
+            partition by t.plan_design_id, t.band_min order by t.employee_min
+            rows between unbounded preceding and 1 preceding), 0) as match_below,
+        least(t.max_match_percentage, sum(t.match_rate * (t.employee_max - t.employee_min)) over (
+            partition by t.plan_design_id, t.band_min)) as full_match
+    from {{ ref('int_plan_design_match_tiers') }} as t
+    join designs as d using (plan_design_id)
+    where t.match_rate > 0 and d.match_enabled and d.match_responsive_enabled
+),
+
+full_match_bands as (
+    select
+        plan_design_id,
+        band_min,
+        any_value(band_max) as band_max,
+        {{ deferral_rate_decimal('min(employee_min + (full_match - match_below) / match_rate)') }} as full_match_rate
+    from match_tiers
+    where match_below + match_rate * (employee_max - employee_min) >= full_match
+    group by plan_design_id, band_min
+),
+
+-- Each person's full-match rate: that of the band their service years or points (age +
+-- service years) on Dec 31 fall in, service counted as int_contribution_inputs counts it.
+band_values as (
+    select
+        p.plan_design_id,
+        p.employee_id,
+        case d.match_band_basis
+            when 'service' then {{ service_years('coalesce(v.vesting_service_start_date, p.employee_hire_date)', 'p.employment_end') }}
+            when 'points' then p.current_age
+                + {{ service_years('coalesce(v.vesting_service_start_date, p.employee_hire_date)', 'p.employment_end') }}
+            else 0 end as match_band_value
+    from people as p
+    join designs as d using (plan_design_id)
+    left join {{ ref('stg_year_start_state') }} as v
+      on v.plan_design_id = p.plan_design_id and v.employee_id = p.employee_id and v.is_active
+    where p.plan_design_id in (select plan_design_id from full_match_bands)
+),
+
+full_match_rates as (
+    select v.plan_design_id, v.employee_id, b.full_match_rate
+    from band_values as v
+    join full_match_bands as b
+      on b.plan_design_id = v.plan_design_id
+     and v.match_band_value >= b.band_min
+     and (b.band_max is null or v.match_band_value <= b.band_max)
 ),
 
 non_participants as (
@@ -174,9 +237,14 @@ opt_outs as (
 proactive as (
     select
         o.plan_design_id, o.employee_id, 'enrollment' as event_type, 'proactive' as event_category,
-        o.proactive_date as effective_date, r.deferral_rate as employee_deferral_rate,
+        o.proactive_date as effective_date,
+        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+                                 uniform('o.employee_id', 'match_responsive', 'year(o.window_open)')) }}
+            as employee_deferral_rate,
         json_object('window_open', o.window_open, 'window_close', o.window_close) as event_details
     from episode_outcomes as o
+    join designs as d using (plan_design_id)
+    left join full_match_rates as f using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = o.age_band and r.income_band = o.income_band
      and o.u_rate >= r.cum_from and o.u_rate < r.cum_to
@@ -206,9 +274,12 @@ voluntary as (
         c.plan_design_id, c.employee_id, 'enrollment' as event_type, 'voluntary' as event_category,
         (c.window_start + cast(floor(c.u_day * (date_diff('day', c.window_start, c.employment_end) + 1)) as integer))
             as effective_date,
-        r.deferral_rate as employee_deferral_rate,
+        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+                                 uniform('c.employee_id', 'match_responsive')) }} as employee_deferral_rate,
         json_object('annual_probability', round(c.probability, 6)) as event_details
     from voluntary_candidates as c
+    join designs as d using (plan_design_id)
+    left join full_match_rates as f using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = c.age_band and r.income_band = c.income_band
      and c.u_rate >= r.cum_from and c.u_rate < r.cum_to
@@ -216,17 +287,20 @@ voluntary as (
 ),
 
 -- ----- deferral changes by participants -------------------------------------
-deferral_changes as (
+deferral_change_elections as (
     select
         p.plan_design_id, p.employee_id, 'deferral_change' as event_type, 'participant_election' as event_category,
         (coalesce(p.census_entry_date, p.employment_start)
             + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
             * (date_diff('day', coalesce(p.census_entry_date, p.employment_start), p.employment_end) + 1)) as integer))
             as effective_date,
-        r.deferral_rate as employee_deferral_rate,
-        json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details
+        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+                                 uniform('p.employee_id', 'match_responsive')) }} as employee_deferral_rate,
+        json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details,
+        coalesce(p.census_deferral_rate, p.rate_at_start) as previous_rate
     from people as p
     join designs as d using (plan_design_id)
+    left join full_match_rates as f using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
@@ -235,7 +309,12 @@ deferral_changes as (
     where coalesce(p.census_deferral_rate, p.rate_at_start) > 0
       and coalesce(p.census_entry_date, p.employment_start) <= p.employment_end
       and {{ uniform('p.employee_id', 'deferral_change') }} < d.deferral_change_probability
-      and r.deferral_rate <> coalesce(p.census_deferral_rate, p.rate_at_start)
+),
+
+deferral_changes as (
+    select * exclude (previous_rate)
+    from deferral_change_elections
+    where employee_deferral_rate <> previous_rate
 ),
 
 all_events as (
