@@ -110,8 +110,16 @@ full_match_bands as (
     group by plan_design_id, band_min
 ),
 
--- Each person's full-match rate: that of the band their service years or points (age +
--- service years) on Dec 31 fall in, service counted as int_contribution_inputs counts it.
+-- A formula without bands has one full-match rate for everyone.
+full_match_designs as (
+    select b.plan_design_id, b.full_match_rate
+    from full_match_bands as b
+    join designs as d using (plan_design_id)
+    where d.match_band_basis = 'none'
+),
+
+-- With bands, each person's full-match rate is that of the band their service years or points
+-- (age + service years) on Dec 31 fall in, service counted as int_contribution_inputs counts it.
 band_values as (
     select
         p.plan_design_id,
@@ -120,15 +128,15 @@ band_values as (
             when 'service' then {{ service_years('coalesce(v.vesting_service_start_date, p.employee_hire_date)', 'p.employment_end') }}
             when 'points' then p.current_age
                 + {{ service_years('coalesce(v.vesting_service_start_date, p.employee_hire_date)', 'p.employment_end') }}
-            else 0 end as match_band_value
+        end as match_band_value
     from people as p
     join designs as d using (plan_design_id)
     left join {{ ref('stg_year_start_state') }} as v
       on v.plan_design_id = p.plan_design_id and v.employee_id = p.employee_id and v.is_active
-    where p.plan_design_id in (select plan_design_id from full_match_bands)
+    where d.match_band_basis <> 'none' and p.plan_design_id in (select plan_design_id from full_match_bands)
 ),
 
-full_match_rates as (
+full_match_people as (
     select v.plan_design_id, v.employee_id, b.full_match_rate
     from band_values as v
     join full_match_bands as b
@@ -238,13 +246,14 @@ proactive as (
     select
         o.plan_design_id, o.employee_id, 'enrollment' as event_type, 'proactive' as event_category,
         o.proactive_date as effective_date,
-        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+        {{ match_responsive_rate('r.deferral_rate', 'coalesce(f.full_match_rate, fp.full_match_rate)', 'd',
                                  uniform('o.employee_id', 'match_responsive', 'year(o.window_open)')) }}
             as employee_deferral_rate,
         json_object('window_open', o.window_open, 'window_close', o.window_close) as event_details
     from episode_outcomes as o
     join designs as d using (plan_design_id)
-    left join full_match_rates as f using (plan_design_id, employee_id)
+    left join full_match_designs as f using (plan_design_id)
+    left join full_match_people as fp using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = o.age_band and r.income_band = o.income_band
      and o.u_rate >= r.cum_from and o.u_rate < r.cum_to
@@ -274,12 +283,13 @@ voluntary as (
         c.plan_design_id, c.employee_id, 'enrollment' as event_type, 'voluntary' as event_category,
         (c.window_start + cast(floor(c.u_day * (date_diff('day', c.window_start, c.employment_end) + 1)) as integer))
             as effective_date,
-        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+        {{ match_responsive_rate('r.deferral_rate', 'coalesce(f.full_match_rate, fp.full_match_rate)', 'd',
                                  uniform('c.employee_id', 'match_responsive')) }} as employee_deferral_rate,
         json_object('annual_probability', round(c.probability, 6)) as event_details
     from voluntary_candidates as c
     join designs as d using (plan_design_id)
-    left join full_match_rates as f using (plan_design_id, employee_id)
+    left join full_match_designs as f using (plan_design_id)
+    left join full_match_people as fp using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = c.age_band and r.income_band = c.income_band
      and c.u_rate >= r.cum_from and c.u_rate < r.cum_to
@@ -294,13 +304,14 @@ deferral_change_elections as (
             + cast(floor({{ uniform('p.employee_id', 'deferral_change_day') }}
             * (date_diff('day', coalesce(p.census_entry_date, p.employment_start), p.employment_end) + 1)) as integer))
             as effective_date,
-        {{ match_responsive_rate('r.deferral_rate', 'f.full_match_rate', 'd',
+        {{ match_responsive_rate('r.deferral_rate', 'coalesce(f.full_match_rate, fp.full_match_rate)', 'd',
                                  uniform('p.employee_id', 'match_responsive')) }} as employee_deferral_rate,
         json_object('previous_election', coalesce(p.census_deferral_rate, p.rate_at_start)) as event_details,
         coalesce(p.census_deferral_rate, p.rate_at_start) as previous_rate
     from people as p
     join designs as d using (plan_design_id)
-    left join full_match_rates as f using (plan_design_id, employee_id)
+    left join full_match_designs as f using (plan_design_id)
+    left join full_match_people as fp using (plan_design_id, employee_id)
     join elected_rates as r
       on r.age_band = p.age_band and r.income_band = p.income_band
      and {{ uniform('p.employee_id', 'deferral_change_rate') }} >= r.cum_from
