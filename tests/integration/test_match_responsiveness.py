@@ -12,13 +12,21 @@ import pytest
 from conftest import query
 
 SIX, FOUR = "simple_match", "enhanced_safe_harbor"  # 50% of the first 6%; 100% of the first 4%
+# By service: 100% of the first 4% under 5 years (full match at 4%), 50% of the first 8% from 5
+# years (full match at 8%).
+BANDED = {"name": "By service", "graded_by_service": [
+    {"min_years": 0, "max_years": 4, "max_match_percentage": 0.04,
+     "tiers": [{"tier": 1, "employee_min": 0.0, "employee_max": 0.04, "match_rate": 1.0}]},
+    {"min_years": 5, "max_match_percentage": 0.04,
+     "tiers": [{"tier": 1, "employee_min": 0.0, "employee_max": 0.08, "match_rate": 0.5}]}]}
 CHOSEN = ("proactive", "voluntary", "participant_election")
 
 
 @pytest.fixture(scope="module")
 def elections(tmp_path_factory, small_census):
-    """One run of four designs: 50% of 6% and 100% of 4%, each with and without match
-    responsiveness; the chosen rates of 2025 per design, keyed by (employee, type, date)."""
+    """One run of five designs: 50% of 6% and 100% of 4%, each with and without match
+    responsiveness, and a match by service band; the chosen rates of 2025 per design, keyed by
+    (employee, type, date), and each person's service on Dec 31 2025 under "service"."""
     from conftest import write_scenario
     from navigator_orchestrator.config.schema import load_config
     from navigator_orchestrator.engine.simulation import Simulation
@@ -34,6 +42,7 @@ def elections(tmp_path_factory, small_census):
             "four": {"employer_match": {"active_formula": FOUR}},
             "six_off": off,
             "four_off": {**off, "employer_match": {"active_formula": FOUR}},
+            "banded": {"employer_match": {"active_formula": "by_service", "formulas": {"by_service": BANDED}}},
         },
     }, end_year=2025)
     db = root / "simulation.duckdb"
@@ -43,6 +52,8 @@ def elections(tmp_path_factory, small_census):
             db, "select plan_design_id, employee_id, event_category, effective_date, employee_deferral_rate "
                 "from fct_yearly_events where simulation_year = 2025 and event_category in (?, ?, ?)", list(CHOSEN)):
         by_design[design][(employee, kind, day)] = Decimal(str(rate)).quantize(Decimal("0.000001"))
+    by_design["service"] = dict(query(db, "select employee_id, vesting_years from fct_workforce_snapshot "
+                                          "where simulation_year = 2025 and plan_design_id = 'banded'"))
     return by_design
 
 
@@ -72,3 +83,14 @@ def test_only_rates_below_the_full_match_rate_move_and_they_move_to_it(elections
     assert all(on.get(k, full) == full for k in moved)
     # The share moved is a draw per person at 20%: well inside (5%, 40%) on these counts.
     assert 0.05 < len(moved) / len(below) < 0.40, (len(moved), len(below))
+
+
+def test_with_service_bands_each_person_moves_to_the_full_match_rate_of_their_band(elections):
+    on, off, service = elections["banded"], elections["six_off"], elections["service"]
+    moved = {k: on.get(k) for k in off if on.get(k) != off[k]}
+    assert moved
+    for (employee, kind, day), rate in moved.items():
+        full = Decimal("0.04") if service[employee] <= 4 else Decimal("0.08")
+        assert off[(employee, kind, day)] < full and rate in (full, None), (employee, service[employee], rate)
+    # Both bands have people who moved.
+    assert {service[k[0]] <= 4 for k in moved} == {True, False}
