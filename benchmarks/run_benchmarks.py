@@ -22,7 +22,6 @@ import json
 import os
 import platform
 import re
-import resource
 import subprocess
 import sys
 import tempfile
@@ -123,11 +122,18 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
     command = [sys.executable, "-m", "navigator_orchestrator.cli", "run", "-c", str(config_path),
                "--database", str(database), "--threads", str(threads)]
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # os.wait4 gives this child's own resource usage (RUSAGE_CHILDREN would report the largest
+    # child of the whole benchmark as every later row's peak). Output goes to files, so nothing
+    # else waits for the child.
+    out_path, err_path = workdir / "run.stdout", workdir / "run.stderr"
     started = time.perf_counter()
-    proc = subprocess.run(command, cwd=workdir, capture_output=True, text=True)
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        child = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=err)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
     wall = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    stdout, stderr = out_path.read_text(), err_path.read_text()
+    proc = subprocess.CompletedProcess(command, child.returncode, stdout, stderr)
     if proc.returncode != 0:
         raise SystemExit(f"benchmark run failed ({employees} x {years}):\n{proc.stderr[-2000:]}")
 
@@ -141,9 +147,8 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
         "years": years,
         "designs": designs,
         "wall_s": round(wall, 2),
-        "cpu_s": round((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), 2),
-        # ru_maxrss of children is the largest child so far (KiB on Linux); the run is the largest.
-        "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),  # KiB on Linux
         "events": events,
         "snapshot_rows": snapshot_rows,
         "dbt_invocations": int(match.group(1)) if match else None,
