@@ -311,22 +311,28 @@ CHECKS: list[Check] = [
             select
                 {match_active} as match_formula_active,
                 count(*) filter (where prorated_annual_contributions > 0) as deferring_employees,
+                -- Deferrers whose 415(c) annual additions were already used up (e.g. by a high
+                -- core) lawfully get no match: only the others call for match events.
+                count(*) filter (where prorated_annual_contributions > 0 and annual_additions_limited)
+                    as deferring_at_415c_limit,
                 coalesce(sum(prorated_annual_contributions), 0) as total_deferrals,
                 coalesce(sum(employer_match_amount), 0) as snapshot_match_total,
                 (select count(*) from dq_match_events) as match_events,
                 (select coalesce(sum(amount), 0) from dq_match_events) as match_events_total
             from dq_snapshot
         """,
-        trips=lambda o, s: o["match_formula_active"] and o["total_deferrals"] > 0 and o["match_events"] == 0,
+        trips=lambda o, s: (o["match_formula_active"] and o["deferring_employees"] > o["deferring_at_415c_limit"]
+                            and o["match_events"] == 0),
         message="{deferring_employees:,} employees deferred ${total_deferrals:,.0f} with a match formula "
-                "active; {match_events:,} match events (${match_events_total:,.0f})",
+                "active ({deferring_at_415c_limit:,} of them held at the 415(c) limit); {match_events:,} "
+                "match events (${match_events_total:,.0f})",
         recovery=lambda c: (
             "check employer_match.enabled, employer_match.active_formula (tiers with match_rate > 0, "
             "max_match_percentage > 0) and employer_match.eligibility (minimum_tenure_years, "
             "minimum_hours_annual, require_active_at_year_end); rebuild: "
             f"{c.dbt_run('int_employee_contributions', 'int_employer_match_events')}; then {c.rerun()}"
         ),
-        snapshot_columns=("prorated_annual_contributions", "employer_match_amount"),
+        snapshot_columns=("prorated_annual_contributions", "employer_match_amount", "annual_additions_limited"),
     ),
     Check(
         name="deferrals_for_non_participants",

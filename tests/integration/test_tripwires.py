@@ -181,6 +181,31 @@ def test_no_match_events_pass_when_the_match_is_off(db_copy, built, tmp_path):
     assert next(r for r in report.results if r.check_name == "contributions_without_match").status == "pass"
 
 
+def test_no_match_events_pass_when_415c_leaves_no_room_for_match(db_copy, built):
+    """A core that uses up every deferrer's 415(c) annual additions lawfully leaves no match."""
+    with database.connect(db_copy) as conn:
+        conn.execute("delete from int_employer_match_events")
+        conn.execute("update int_yearly_snapshot set employer_match_amount = 0, annual_additions_limited = true "
+                     "where prorated_annual_contributions > 0")
+        report = tripwires.evaluate(conn, load_config(built[1]), 2026, "year", db_copy)
+    result = next(r for r in report.results if r.check_name == "contributions_without_match")
+    assert result.status == "pass"
+    assert result.observed["deferring_at_415c_limit"] == result.observed["deferring_employees"] > 0
+
+
+def test_match_events_missing_for_deferrers_with_415c_room_still_trip(db_copy, built):
+    with database.connect(db_copy) as conn:
+        conn.execute("delete from int_employer_match_events")
+        conn.execute("""update int_yearly_snapshot set annual_additions_limited = true
+                        where employee_id in (select employee_id from int_yearly_snapshot
+                                              where prorated_annual_contributions > 0
+                                              order by employee_id limit 3)""")
+        report = tripwires.evaluate(conn, load_config(built[1]), 2026, "year", db_copy)
+    result = next(r for r in report.results if r.check_name == "contributions_without_match")
+    assert result.status == "fail" and result.observed["deferring_at_415c_limit"] == 3
+    assert "3 of them held at the 415(c) limit" in result.message
+
+
 def test_deferrals_for_a_non_participant_trip(db_copy, built):
     with pytest.raises(TripwireError) as err:
         guard(db_copy, built[1], sql="""
