@@ -40,6 +40,10 @@ def design_list(text: str | None) -> list[str] | None:
     if not ids or bad:
         raise ConfigError(f"--plan-designs {text!r}: give design ids (slugs) separated by commas, e.g. "
                           "--plan-designs standard_401k,safe_harbor")
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise ConfigError(f"--plan-designs {text!r} names {', '.join(repr(i) for i in repeated)} more than once; "
+                          "give each design once")
     return ids
 
 

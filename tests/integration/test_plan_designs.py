@@ -217,7 +217,8 @@ def test_plan_designs_option_must_name_designs_of_the_config(tmp_path, small_cen
     db = tmp_path / "x.duckdb"
     for option, message in (("nope", "--plan-designs names 'nope', which the config does not define; "
                                       f"designs: {BASE}, {RICH}"),
-                            ("a b", "--plan-designs 'a b': give design ids (slugs)")):
+                            ("a b", "--plan-designs 'a b': give design ids (slugs)"),
+                            (f"{RICH},{BASE},{RICH}", f"names '{RICH}' more than once; give each design once")):
         assert main(["run", "-c", str(path), "--database", str(db), "--plan-designs", option]) == 1
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
