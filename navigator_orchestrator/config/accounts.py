@@ -136,7 +136,7 @@ class VestingSettings(_Section):
         return self
 
 
-Rate = Annotated[float, Field(ge=-0.99, le=1.0)]
+Rate = Annotated[float, Field(ge=-0.99, le=1.0, allow_inf_nan=False)]
 
 
 class AccountsSettings(_Section):

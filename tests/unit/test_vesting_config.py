@@ -58,3 +58,9 @@ def test_named_schedules_vest_as_their_names_say():
     assert table["immediate"] == [100] * 8
 
 
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), {2025: float("nan")}])
+def test_an_annual_return_that_is_not_a_finite_number_is_refused_as_such(make_config, value):
+    with pytest.raises(ConfigError, match=r"accounts\.annual_return.*finite number"):
+        load_config(make_config({"accounts": {"annual_return": value}}))
