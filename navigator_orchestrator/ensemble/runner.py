@@ -83,29 +83,44 @@ def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | Non
     states = {seed: ensemble.seed_state(seed, census_hash) for seed in ensemble.seeds}
     to_run = [s for s in ensemble.seeds if states[s] != "finished"]
     local_default = lambda: default_workers(employees, designs, len(to_run))  # noqa: E731
-    pool = (RayPool(workers, address, local_default) if executor == "ray"
-            else LocalPool(workers or local_default()))
+
+    def start_pool() -> LocalPool | RayPool:
+        return (RayPool(workers, address, local_default) if executor == "ray"
+                else LocalPool(workers or local_default()))
+
+    # With every seed finished there is nothing to start (no Ray cluster, no workers): the
+    # summary is rebuilt from the seed databases.
+    pool = start_pool() if to_run else None
     try:
         with database_lock(ensemble.directory / SUMMARY_DATABASE, f"ensemble-{os.getpid()}"):
             # Again under the lock: seeds another command finished meanwhile are not run twice.
             states = {seed: ensemble.seed_state(seed, census_hash) for seed in ensemble.seeds}
             to_run = [s for s in ensemble.seeds if states[s] != "finished"]
+            if to_run and pool is None:
+                pool = start_pool()
             ensemble.prepare(census_hash)
             skipped = [s for s in ensemble.seeds if states[s] == "finished"]
-            where = f"Ray ({pool.cluster})" if executor == "ray" else "the local pool"
-            say(f"Ensemble of {len(ensemble.seeds)} seeds ({seed_ranges(ensemble.seeds)}) of scenario "
-                f"{ensemble.scenario_id}, designs {', '.join(ensemble.designs)}, {year_span(*ensemble.years)}, "
-                f"in {ensemble.directory}: {len(skipped)} finished already, {len(to_run)} to run on {where} "
-                f"with {pool.workers} worker(s)")
-            records = _run_seeds(ensemble, pool, to_run, census_hash, say)
+            head = (f"Ensemble of {len(ensemble.seeds)} seeds ({seed_ranges(ensemble.seeds)}) of scenario "
+                    f"{ensemble.scenario_id}, designs {', '.join(ensemble.designs)}, {year_span(*ensemble.years)}, "
+                    f"in {ensemble.directory}: ")
+            if pool is None:
+                say(f"{head}all {len(skipped)} finished already; nothing to run, summarising")
+                records = {}
+            else:
+                where = f"Ray ({pool.cluster})" if executor == "ray" else "the local pool"
+                say(f"{head}{len(skipped)} finished already, {len(to_run)} to run on {where} "
+                    f"with {pool.workers} worker(s)")
+                records = _run_seeds(ensemble, pool, to_run, census_hash, say)
             records.update({seed: summaries.SeedRecord(seed, "finished") for seed in skipped})
             summary = summaries.build(ensemble, [records[s] for s in ensemble.seeds], list(thresholds),
                                       min_seeds_for_bands)
             summaries.write(summary, ensemble)
             write_report(summary, ensemble)
     finally:
-        pool.close()
-    return EnsembleResult(summary, skipped, executor, pool.workers, time.perf_counter() - started)
+        if pool is not None:
+            pool.close()
+    return EnsembleResult(summary, skipped, executor, pool.workers if pool is not None else 0,
+                          time.perf_counter() - started)
 
 
 def _run_seeds(ensemble: Ensemble, pool: LocalPool | RayPool, to_run: list[int], census_hash: str,
