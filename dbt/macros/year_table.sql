@@ -27,3 +27,33 @@
 
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+{#-
+  A year-only model whose rows are cheap to compute and are read once (by one model, or by the
+  year's publish): a view, so its query runs inside its reader's and nothing is written (writing
+  a table to the work file costs several times the query). It stays in the work file, so a step
+  run by hand still reads it.
+-#}
+{% materialization year_view, adapter='duckdb' %}
+  {%- set target_relation = this.incorporate(type='view') -%}
+  {%- set existing_relation = load_cached_relation(this) -%}
+
+  {{ run_hooks(pre_hooks, inside_transaction=False) }}
+  {{ run_hooks(pre_hooks, inside_transaction=True) }}
+
+  {% if existing_relation is not none and existing_relation.type != 'view' %}
+    {{ adapter.drop_relation(existing_relation) }}
+  {% endif %}
+
+  {% call statement('main') -%}
+    create or replace view {{ target_relation }} as (
+      {{ sql }}
+    )
+  {%- endcall %}
+
+  {{ run_hooks(post_hooks, inside_transaction=True) }}
+  {{ adapter.commit() }}
+  {{ run_hooks(post_hooks, inside_transaction=False) }}
+
+  {{ return({'relations': [target_relation]}) }}
+{% endmaterialization %}

@@ -106,9 +106,10 @@ def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> 
     with one thread. Read as disjoint rowid ranges that together cover every row, the same rows
     are appended by `parts` threads at once when the connection does not preserve insertion
     order (the rows' physical order is then not the source's; nothing reads the published
-    tables by it).
+    tables by it). A source that is a view (a year model computed as it is read) has no rowid
+    and is appended whole; its underlying scan is parallel as usual.
     """
-    if parts > 1:
+    if parts > 1 and not _is_view(conn, source):
         rows = conn.execute(f"select count(*) from {source}").fetchone()[0]
         parts = min(parts, rows // _SPLIT_MIN_ROWS)  # many threads, few rows: fewer ranges
         if parts > 1:
@@ -118,6 +119,12 @@ def _append_source(conn: duckdb.DuckDBPyConnection, source: str, parts: int) -> 
             ranges += [f"rowid >= {bounds[-1]}"]
             return " union all ".join(f"(select * from {source} where {r})" for r in ranges)
     return f"select * from {source}"
+
+
+def _is_view(conn: duckdb.DuckDBPyConnection, name: str) -> bool:
+    row = conn.execute("select count(*) from duckdb_views() where database_name = ? and view_name = ?",
+                       [WORK_CATALOG, name]).fetchone()
+    return bool(row and row[0])
 
 
 def create_published_table(conn: duckdb.DuckDBPyConnection, table: str, source: str) -> None:

@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], materialized="year_view") }}
 
 -- The account activity of the year in the published shape: one row per employee and source with
 -- any money (rows of all zeros are left out). fct_employee_accounts appends this; the closing

@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], materialized="year_view") }}
 
 -- Deferral auto-escalation on the configured effective day of the year, per plan design (its
 -- escalation parameters: int_plan_design_parameters). Who is escalated:

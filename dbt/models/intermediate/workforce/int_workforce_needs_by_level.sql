@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], materialized="year_view") }}
 
 -- Hiring demand. H is the smallest count with W - E + H - round(H x nh_rate) = T, where
 -- T = round(W x (1 + growth)); H - round(H x r) rises by 0 or 1 per extra hire, so a small
