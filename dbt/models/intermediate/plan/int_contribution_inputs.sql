@@ -1,4 +1,4 @@
-{{ config(tags=["year"], materialized="year_view") }}
+{{ config(tags=["year"]) }}
 
 -- Everything the contribution formulas need, one row per plan design and employee-year: pay earned in the
 -- year, deferrals before any limit (the sum over each pay-rate period intersected with each
