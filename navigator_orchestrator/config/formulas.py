@@ -306,7 +306,7 @@ def _closed(bands: list[tuple]) -> list[tuple]:
             for (lo, hi, *rest), nxt in zip(bands, [*bands[1:], None])]
 
 
-def formula_parameters(formula: MatchFormula, core: EmployerCoreSettings) -> dict[str, dict | Any]:
+def formula_parameters(formula: MatchFormula, core: EmployerCoreSettings) -> dict[str, Any]:
     """The match and core formula parameters of plan_parameters() (the columns of
     int_plan_design_parameters), by name."""
     bands = _closed(formula.band_list())
