@@ -275,7 +275,7 @@ class EmployerCoreSettings(_Section):
             raise ValueError(f"social_security_integration: an integrated core has one base rate for everyone "
                              f"(uniform disparity, Treas. Reg. 1.401(l)-2(c)); drop {given[0]} or the integration")
         if ssi.enabled:
-            # A dollar level is checked against each simulated year's wage base (formula_problems).
+            # A dollar level is checked against each simulated year's wage base (disparity.integration_problems).
             points = (fraction_points(Fraction(str(ssi.wage_base_fraction)))
                       if ssi.integration_level == "taxable_wage_base" else Decimal("5.7"))
             problem = disparity_problem(ssi.excess_rate, self.contribution_rate, points,
