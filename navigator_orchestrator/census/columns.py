@@ -21,7 +21,7 @@ REQUIRED_COLUMNS: tuple[str, ...] = (
 OPTIONAL_COLUMNS: tuple[str, ...] = (
     "employee_termination_date", "active", "employee_deferral_rate", "level_id",
     "is_owner_5pct", "employee_rehire_date", "employee_deferral_balance", "employer_match_balance",
-    "employer_core_balance", "vesting_service_years",
+    "employer_core_balance", "vesting_service_years", "is_officer", "is_owner_1pct",
 )
 CENSUS_COLUMNS: tuple[str, ...] = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -65,6 +65,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                                "matchingbalance", "companymatchbalance"),
     "employer_core_balance": ("employercorebalance", "corebalance", "ercorebalance",
                               "nonelectivebalance", "profitsharingbalance"),
+    "is_officer": ("officer", "isofficer", "officerflag", "corporateofficer"),
+    "is_owner_1pct": ("owner1pct", "owner1percent", "1percentowner", "onepercentowner",
+                      "over1percentowner", "morethan1percentowner"),
     "vesting_service_years": ("vestingserviceyears", "vestingyears", "vestingservice",
                               "yearsofvestingservice", "vestingyearsofservice", "vestingyos"),
 }

@@ -48,6 +48,9 @@ COLUMN_TYPES: dict[str, str] = {
     # and completed-or-partial years of vesting service at the census date (docs/plan.md).
     "employee_deferral_balance": "DECIMAL(14, 2)", "employer_match_balance": "DECIMAL(14, 2)",
     "employer_core_balance": "DECIMAL(14, 2)", "vesting_service_years": "DECIMAL(6, 2)",
+    # Officer, and more-than-1% owner, of the employer: key employees for the top-heavy test
+    # (IRC 416(i)(1)(A)(i), (iii)).
+    "is_officer": "BOOLEAN", "is_owner_1pct": "BOOLEAN",
 }
 MAX_EXAMPLES = 5
 _TABLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
@@ -328,7 +331,7 @@ def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_
                 value, pct = parse.number_sql(col, d)
                 if name == parse.RATE_COLUMN:
                     flags = {"pct": pct}
-            elif name in ("active", "is_owner_5pct"):
+            elif name in parse.BOOLEAN_COLUMNS:
                 value = parse.bool_sql(col, d.status_words and name == "active")
             else:  # employee_id
                 value = f"nullif(trim(CAST({col.source} AS VARCHAR)), '')"

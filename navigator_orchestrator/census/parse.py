@@ -37,6 +37,8 @@ NUMBER_COLUMNS = ("employee_gross_compensation", "employee_deferral_rate", "leve
 # Account balances at the census date (dollars) and years of vesting service.
 ACCOUNT_COLUMNS = ("employee_deferral_balance", "employer_match_balance", "employer_core_balance")
 RATE_COLUMN = "employee_deferral_rate"
+# True/false columns (the active status words aside): ownership and officer flags.
+BOOLEAN_COLUMNS = ("active", "is_owner_5pct", "is_officer", "is_owner_1pct")
 # Two-digit years resolve to the latest year ending in them that is <= census year + this.
 TWO_DIGIT_YEAR_AHEAD = {"employee_termination_date": 10}
 STATUS_TRUE = ("true", "t", "yes", "y", "1", "active", "a")

@@ -107,8 +107,8 @@ def row_rules(present: set[str], census_date: date, level_ids: list[int], date_o
         Rule("unparseable_active", ("active",), "active__bad",
              "write active as true/false, yes/no, Y/N, 1/0 or Active/Terminated (in a column of "
              "Active/Terminated a bare T is ambiguous)"),
-        Rule("unparseable_is_owner_5pct", ("is_owner_5pct",), "is_owner_5pct__bad",
-             "write is_owner_5pct as true/false, yes/no, Y/N or 1/0"),
+        *(Rule(f"unparseable_{c}", (c,), f"{c}__bad", f"write {c} as true/false, yes/no, Y/N or 1/0")
+          for c in ("is_owner_5pct", "is_officer", "is_owner_1pct")),
         Rule("birth_after_hire", ("employee_birth_date", "employee_hire_date"),
              "employee_birth_date > employee_hire_date",
              f"swap or correct the birth and hire dates.{two_digit}"),

@@ -1,5 +1,5 @@
 """Reading a simulated database: `report` (HTML), `compare` (designs side by side), `employee`
-(one person's timeline) and `ndt` (ADP/ACP results). None of them writes to the database."""
+(one person's timeline) and `ndt` (ADP/ACP and top-heavy results). None of them writes to the database."""
 
 from __future__ import annotations
 
@@ -72,9 +72,11 @@ def cmd_employee(args: argparse.Namespace) -> int:
 def cmd_ndt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.reporting.ndt import load_ndt, print_ndt
 
-    identity, conn = Context(args).read_database()
+    ctx = Context(args)
+    identity, conn = ctx.read_database()
     with conn:
-        report = load_ndt(conn, identity.scenario_id, args.year)  # every design of the scenario
+        # Every design of the scenario, in the config's order (baseline first), as compare has them.
+        report = load_ndt(conn, identity.scenario_id, args.year, ctx.config.design_ids)
     print_ndt(report)
     return 0
 
@@ -105,7 +107,7 @@ def register(sub) -> None:
     design_option(emp)
     emp.set_defaults(func=cmd_employee)
 
-    ndt = sub.add_parser("ndt", help="show the ADP/ACP test results and corrections per design and year")
+    ndt = sub.add_parser("ndt", help="show the ADP/ACP and top-heavy test results and corrections per design and year")
     config_option(ndt)
     database_option(ndt)
     ndt.add_argument("--year", type=int, help="only this simulated year (default: all published years)")

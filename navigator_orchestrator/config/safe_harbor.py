@@ -53,6 +53,8 @@ STATUS_TEXT: dict[str, str] = {
     "adp_safe_harbor_not_met": "the ADP safe harbor is not met, so the ACP safe harbor cannot be",
     "no_match": "no matching contributions: nothing for the ACP test to test",
     "match_above_6_percent_of_pay": "the match applies to deferrals above 6% of pay",
+    "top_heavy_other_employer_contributions": "a core contribution beside a safe-harbor match: the plan is not "
+                                              "exempt from the top-heavy rules (IRC 416(g)(4)(H))",
 }
 
 

@@ -246,7 +246,12 @@ class DbtRunner:
             nodes.append(NodeResult(name, status, str(node_result.message or ""),
                                     getattr(node_result, "failures", None)))
             if status in {"error", "fail"}:
-                failures.append(f"{name}: {node_result.message}")
+                message = str(node_result.message or "")
+                if message.startswith("Compilation Error"):
+                    # A model's own refusal (raise_compiler_error) follows dbt's first line: keep it
+                    # on the one line the user is shown.
+                    message = " ".join(part.strip() for part in message.splitlines() if part.strip())
+                failures.append(f"{name}: {message}")
         invocation = DbtInvocation(args=command, seconds=elapsed, node_timings=timings, nodes=nodes)
         self.invocations.append(invocation)
         if not result.success and (check or result.exception is not None or not nodes):

@@ -12,7 +12,7 @@ Two views, both read from published tables:
   HCE/NHCE (bands as of the employee's last year in the range). A scenario's designs share one
   simulated workforce, so every employee appears under every design;
 - the nondiscrimination tests: per design, year and test (ADP, ACP), pass / fail / exempt and the
-  corrective amount, from `fct_ndt_results`.
+  corrective amount, from `fct_ndt_results`; the top-heavy test beside them.
 
 Totals: money columns are sums over the years; employer_cost_pct_of_pay = total cost / total
 pay; participation_rate = enrolled eligible actives / eligible actives, both summed over the
@@ -65,10 +65,13 @@ BANDS: list[tuple[str, str, list[str]]] = [
 GAIN_COLUMNS = ["plan_design_id", "dimension", "band", "employees", "better_off", "worse_off", "unchanged",
                 "mean_change", "total_change"]
 # The nondiscrimination view: fct_ndt_results per design, year and test (docs/ndt.md). `result` is
-# pass, fail or exempt (a qualifying safe harbor); averages and limit are fractions of pay;
-# corrective_amount is the correction ndt.correction selects, in dollars.
-NDT_COLUMNS = ["plan_design_id", "simulation_year", "test", "result", "method", "hce_average", "nhce_average",
-               "limit", "correction", "corrective_amount"]
+# pass, fail or exempt (a qualifying safe harbor) for adp and acp, and not top-heavy, top-heavy or
+# exempt for top_heavy; averages, the key employees' share (hce_average of a top_heavy row) and
+# limit are fractions; corrective_amount is the correction ndt.correction selects, or the top-heavy
+# minimum owed, in dollars; in_words says it all in a sentence, with any testing option that was
+# not applied as asked (reporting/ndt.py, in_words).
+NDT_COLUMNS = ["plan_design_id", "simulation_year", "test", "result", "method", "safe_harbor_status", "hce_average",
+               "nhce_average", "limit", "correction", "corrective_amount", "in_words"]
 
 
 class CompareError(ValueError):
@@ -208,19 +211,29 @@ def _gain_loss(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[
 
 
 def _ndt(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The ADP and ACP results of the designs and years compared (none when the tests were off)."""
+    """The ADP, ACP and top-heavy results of the designs and years compared (none when the tests were off)."""
+    from navigator_orchestrator.reporting.ndt import TEST_ORDER, in_words
+
     if not database.table_exists(conn, "fct_ndt_results"):
         return []
     sql = """
         select plan_design_id, simulation_year::varchar, test,
-               case when method = 'safe_harbor' then 'exempt' when passed then 'pass' else 'fail' end,
-               method, hce_average, nhce_average, "limit", correction, corrective_amount
+               case when method = 'safe_harbor' then 'exempt'
+                    when test = 'top_heavy' then case when passed then 'not top-heavy' else 'top-heavy' end
+                    when passed then 'pass' else 'fail' end,
+               method, safe_harbor_status, hce_average, nhce_average, "limit", correction, corrective_amount,
+               passed, qnec_rate
         from fct_ndt_results
         where scenario_id = $scenario and list_contains($designs, plan_design_id)
           and simulation_year between $first and $last
-        order by list_position($designs, plan_design_id), simulation_year, test = 'acp'"""
-    wanted = {k: params[k] for k in ("scenario", "designs", "first", "last")}
-    return [dict(zip(NDT_COLUMNS, row)) for row in conn.execute(sql, wanted).fetchall()]
+        order by list_position($designs, plan_design_id), simulation_year, list_position($tests, test)"""
+    wanted = {**{k: params[k] for k in ("scenario", "designs", "first", "last")}, "tests": TEST_ORDER}
+    rows = []
+    for values in conn.execute(sql, wanted).fetchall():
+        row = dict(zip([*NDT_COLUMNS[:-1], "passed", "qnec_rate"], values))
+        row["in_words"] = in_words(row)
+        rows.append({c: row[c] for c in NDT_COLUMNS})
+    return rows
 
 
 def _estimated_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> list[int]:

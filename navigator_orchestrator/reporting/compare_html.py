@@ -257,13 +257,22 @@ def render(c: Comparison, describe: dict[str, list[str]], dq: list[dict[str, Any
             body.append(f"<h3>{escape(design)} vs {escape(c.baseline)}</h3>"
                         + _table(GAIN_COLUMNS[1:], rows, {"dimension", "band"}))
     if c.ndt:
-        failed = [r for r in c.ndt if r["result"] == "fail"]
-        body.append("<h2>Nondiscrimination tests (ADP, ACP)</h2><p>Each design and year: pass, fail, or exempt as a "
-                    "qualifying safe harbor (IRC 401(k)(3), 401(m)(2), 401(k)(12)); averages and limit in percent "
-                    "of pay; the corrective amount is the correction the design's ndt.correction selects "
-                    f"(corrective distributions to HCEs or a QNEC to NHCEs). {len(failed)} of {len(c.ndt)} "
-                    "tests fail.</p>" + _table(NDT_COLUMNS, c.ndt, {"plan_design_id", "simulation_year", "test",
-                                                                     "result", "method", "correction"}))
+        tested = [r for r in c.ndt if r["test"] != "top_heavy"]
+        failed = [r for r in tested if r["result"] == "fail"]
+        heavy = [r for r in c.ndt if r["result"] == "top-heavy"]
+        shown = [col for col in NDT_COLUMNS if col != "in_words"]
+        words = "".join(f"<li>{escape(r['plan_design_id'])} {escape(r['simulation_year'])}: {escape(r['in_words'])}</li>"
+                        for r in c.ndt)
+        body.append("<h2>Nondiscrimination and top-heavy tests (ADP, ACP, top-heavy)</h2><p>Each design and year: "
+                    "pass, fail, or exempt as a qualifying safe harbor (IRC 401(k)(3), 401(m)(2), 401(k)(12)); "
+                    "averages and limit in percent of pay; the corrective amount is the correction the design's "
+                    "ndt.correction selects (corrective distributions to HCEs or a QNEC to NHCEs). Top-heavy (IRC "
+                    "416): the key employees' share of the account balances against the 60% limit, and the minimum "
+                    f"contribution owed to non-key employees when above it. {len(failed)} of {len(tested)} ADP/ACP "
+                    f"tests fail; {len(heavy)} design-year(s) top-heavy.</p>"
+                    + _table(shown, c.ndt, {"plan_design_id", "simulation_year", "test", "result", "method",
+                                            "safe_harbor_status", "correction"})
+                    + f"<h3>In words</h3><ul>{words}</ul>")
     if c.estimated_limit_years:
         years = ", ".join(map(str, c.estimated_limit_years))
         body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} use 402(g), catch-up, 401(a)(17) '

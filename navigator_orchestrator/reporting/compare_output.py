@@ -81,13 +81,19 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
         console.print(gl)
     if comparison.ndt:
         nd = Table(title="Nondiscrimination tests (ADP, ACP): pass, fail, or exempt as a qualifying safe harbor; "
-                         "corrective amount as ndt.correction selects", title_justify="left")
-        for column in NDT_COLUMNS:
+                         "corrective amount as ndt.correction selects. Top-heavy (IRC 416): key employees' share "
+                         "of the balances (hce average), limit 60%, minimum contribution owed", title_justify="left")
+        shown = [c for c in NDT_COLUMNS if c != "in_words"]  # the sentences follow the table
+        for column in shown:
             nd.add_column(column.replace("_", " "), overflow="fold",
                           justify="right" if column in MONEY or column in SHARES else "left")
         for r in comparison.ndt:
-            nd.add_row(*(cell_text(c, r[c]) for c in NDT_COLUMNS), style="bold" if r["result"] == "fail" else None)
+            nd.add_row(*(cell_text(c, r[c]) for c in shown),
+                       style="bold" if r["result"] in ("fail", "top-heavy") else None)
         console.print(nd)
+        for r in comparison.ndt:
+            console.print(f"  {r['plan_design_id']} {r['simulation_year']}: {r['in_words']}", highlight=False,
+                          soft_wrap=True)
     if comparison.estimated_limit_years:
         years = ", ".join(map(str, comparison.estimated_limit_years))
         console.print(f"Note: {years} use IRS limits projected from the last published year (estimates).")

@@ -239,7 +239,7 @@ def render(scenario_id: str, plan_design_id: str, figures: list[YearFigures], di
         body.append(f"<h2>{escape(title)}</h2>\n{svg}")
     body.append("<h2>Year-over-year figures</h2>" + _figures_table(figures))
     if ndt is not None:
-        body.append("<h2>Nondiscrimination tests (ADP/ACP)</h2>" + ndt)
+        body.append("<h2>Nondiscrimination and top-heavy tests (ADP, ACP, IRC 416)</h2>" + ndt)
     body.append("<h2>Data quality</h2>" + _dq_section(dq))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>PlanWise Navigator report — {escape(scenario_id)} / {escape(plan_design_id)}</title><style>{CSS}</style></head>"

@@ -9,13 +9,14 @@ import re
 import shutil
 import subprocess
 from decimal import Decimal
+from html import escape
 from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
-from conftest import deep_merge
+from conftest import copy_database, deep_merge
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, load_config
 from navigator_orchestrator.engine.simulation import Simulation
@@ -216,31 +217,79 @@ def test_compare_on_a_database_without_the_designs_is_refused(compared, tmp_path
     assert not out.exists()
 
 
-def test_compare_shows_every_designs_adp_and_acp_results_and_corrections(compared, tmp_path, capsys):
+def test_compare_shows_every_designs_adp_acp_and_top_heavy_results_and_corrections(compared, tmp_path, capsys):
     from navigator_orchestrator.reporting.compare import load_comparison
 
     with duckdb.connect(str(compared["db"]), read_only=True) as conn:
         c = load_comparison(conn, "baseline", [BASE, RICH, LEAN], BASE)
         published = conn.execute("select plan_design_id, simulation_year::varchar, test, method, passed, "
                                  "corrective_amount from fct_ndt_results").fetchall()
-    assert len(c.ndt) == len(published) == 3 * 2 * 2  # designs x years x (adp, acp)
-    expected = {(d, y, t): ("exempt" if m == "safe_harbor" else "pass" if p else "fail", a)
+    assert len(c.ndt) == len(published) == 3 * 2 * 3  # designs x years x (adp, acp, top_heavy)
+    expected = {(d, y, t): ("exempt" if m == "safe_harbor" else
+                            ("not top-heavy" if p else "top-heavy") if t == "top_heavy" else "pass" if p else "fail", a)
                 for d, y, t, m, p, a in published}
     assert {(r["plan_design_id"], r["simulation_year"], r["test"]): (r["result"], r["corrective_amount"])
             for r in c.ndt} == expected
     assert [r["plan_design_id"] for r in c.ndt] == sorted((r["plan_design_id"] for r in c.ndt),
                                                           key=[BASE, RICH, LEAN].index)
+    assert [r["test"] for r in c.ndt[:3]] == ["adp", "acp", "top_heavy"]
+    heavy = [r for r in c.ndt if r["test"] == "top_heavy"]
+    assert all(r["in_words"].startswith("top-heavy: ") and "(limit 60%)" in r["in_words"] for r in heavy)
     assert compare(compared) == 0
-    assert "Nondiscrimination tests (ADP, ACP)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Nondiscrimination tests (ADP, ACP)" in out and "Top-heavy (IRC 416)" in out
+    assert all(f"{r['plan_design_id']} {r['simulation_year']}: {r['in_words']}" in out for r in heavy)
     html, book = tmp_path / "cmp.html", tmp_path / "cmp.xlsx"
     assert compare(compared, "--out", str(html)) == 0 and compare(compared, "--out", str(book)) == 0
     text = html.read_text()
-    assert "<h2>Nondiscrimination tests (ADP, ACP)</h2>" in text
+    assert "<h2>Nondiscrimination and top-heavy tests (ADP, ACP, top-heavy)</h2>" in text
     failed = sum(1 for r in c.ndt if r["result"] == "fail")
-    assert f"{failed} of 12 tests fail" in text
+    assert f"{failed} of 12 ADP/ACP tests fail" in text
+    assert all(escape(r["in_words"]) in text for r in c.ndt)
     from openpyxl import load_workbook
 
     sheet = load_workbook(book)["ndt"]
-    assert sheet.max_row == 1 + 12 and [c.value for c in sheet[1]][:4] == ["plan_design_id", "simulation_year",
-                                                                           "test", "result"]
+    header = [c.value for c in sheet[1]]
+    assert sheet.max_row == 1 + 18 and header[:4] == ["plan_design_id", "simulation_year", "test", "result"]
+    assert "safe_harbor_status" in header and header[-1] == "in_words"
     assert all(isinstance(row[1], int) for row in sheet.iter_rows(min_row=2, values_only=True))
+
+
+def test_navigator_ndt_lists_the_designs_in_the_config_order_baseline_first(compared, capsys):
+    assert main(["ndt", "-c", str(compared["config"]), "--database", str(compared["db"])]) == 0
+    out = capsys.readouterr().out
+    words = out[out.index("In words:"):]
+    first = [words.index(f"  {d} 2025: ADP") for d in (BASE, RICH, LEAN)]
+    assert first == sorted(first)  # standard_401k, safe_harbor, no_core: not alphabetical
+
+
+def test_testing_options_not_applied_as_asked_are_stated_in_every_output(compared, tmp_path, capsys):
+    # The models state them in the row (tests/integration/test_ndt.py): prior-year testing of the
+    # first simulated year without the deemed 3% or a stated average runs current-year
+    # (current_year_no_prior_year_data); an ACP safe harbor claimed on a match that does not meet
+    # it is tested, the reason in safe_harbor_status. Every output says so in words.
+    db = copy_database(compared["db"], tmp_path / "stated.duckdb")
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("update fct_ndt_results set method = 'current_year_no_prior_year_data' "
+                     "where plan_design_id = ? and test = 'adp' and simulation_year = 2025", [LEAN])
+        conn.execute("update fct_ndt_results set safe_harbor_status = 'match_above_6_percent_of_pay', "
+                     "safe_harbor = 'enhanced_match' where plan_design_id = ? and test = 'acp' and simulation_year = 2025",
+                     [RICH])
+    prior = "prior-year testing asked for, but the year before the first simulated year has no NHCE average"
+    unmet = "the safe harbor claimed is not met (the match applies to deferrals above 6% of pay)"
+    args = ["-c", str(compared["config"]), "--database", str(db)]
+    assert main(["ndt", *args]) == 0
+    out = capsys.readouterr().out
+    assert f"{LEAN} 2025: ADP: " in out and prior in out and unmet in out
+    html, book, report = tmp_path / "c.html", tmp_path / "c.xlsx", tmp_path / "r.html"
+    assert main(["compare", *args]) == 0
+    out = capsys.readouterr().out
+    assert prior in out and unmet in out
+    assert main(["compare", *args, "--out", str(html)]) == 0 and main(["compare", *args, "--out", str(book)]) == 0
+    assert main(["report", *args, "--out", str(report)]) == 0
+    for text in (html.read_text(), report.read_text()):
+        assert escape(prior) in text and escape(unmet) in text
+    from openpyxl import load_workbook
+
+    cells = [str(c) for row in load_workbook(book)["ndt"].iter_rows(values_only=True) for c in row]
+    assert any(prior in c for c in cells) and any(unmet in c for c in cells)

@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from navigator_orchestrator.config.schema import SimulationConfig, parse_config
 from navigator_orchestrator.engine import database
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
+from top_heavy_support import TOP_HEAVY_MODELS, write_top_heavy_inputs
 
 NDT_MODELS = ["int_ndt_employee_ratios", "int_ndt_tests", "int_ndt_employee_results", "int_ndt_results"]
 
@@ -88,10 +89,11 @@ def run_ndt(tmp_path: Path, people: list[Person], year: int = 2025, start_year: 
                      "(2026, 360000)) as t(limit_year, compensation_limit)")
         conn.execute(f"create table {work}.int_hce_determination as select plan_design_id, employee_id, "
                      f"case when is_hce then 'compensation' end as hce_basis from {work}.int_yearly_snapshot")
+        write_top_heavy_inputs(conn, work, [])  # no balances: the top-heavy row is built beside them
         runner = DbtRunner(db, threads=1)
         try:
             # The design's parameters come from the vars, as in a run.
-            runner.invoke(["run", "--select", "int_plan_design_parameters", *NDT_MODELS],
+            runner.invoke(["run", "--select", "int_plan_design_parameters", *TOP_HEAVY_MODELS, *NDT_MODELS],
                           {**config.to_dbt_vars(), "scenario_id": "s", "simulation_year": year, "run_id": "t"})
         finally:
             runner.close()

@@ -104,10 +104,50 @@ def test_navigator_ndt_prints_every_year_and_test(owner_runs, capsys):
     assert "ADP" in out and "ACP" in out and "current_year" in out
 
 
+def test_navigator_ndt_shows_the_top_heavy_test_in_words(owner_runs, capsys):
+    config, db = owner_runs["plain"]
+    assert cli.main(["ndt", "-c", str(config), "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Top-heavy test (IRC 416), scenario baseline" in out
+    with duckdb.connect(str(db), read_only=True) as conn:
+        rows = conn.execute("select simulation_year, hce_average, passed, corrective_amount from fct_ndt_results "
+                            "where test = 'top_heavy' order by 1").fetchall()
+        owner = conn.execute("select distinct is_key_employee, key_employee_basis from fct_ndt_employee_results "
+                             "where test = 'top_heavy' and employee_id = ?", [owner_runs["owner"]]).fetchall()
+    assert [r[0] for r in rows] == [2025, 2026] and rows[1][1] is not None  # 2026 counts 2025's balances
+    assert owner == [(True, "owner_5pct")]  # a 5% owner is a key employee (IRC 416(i)(1)(A)(ii))
+    for year, held, passed, owed in rows:
+        line = next(line for line in out.splitlines() if line.startswith(f"  standard_401k {year}: top-heavy: "))
+        assert (f"key employees hold {float(held):.2%} of the balances (limit 60%)" if held is not None
+                else "no account balances to count (limit 60%)") in line
+        assert f"determined on {year - 1}-12-31" in line
+        assert ("not top-heavy" in line) == passed
+        assert passed or f"minimum contribution owed ${float(owed):,.2f}" in line
+
+
+def test_a_database_written_before_the_key_employee_columns_is_refused_with_the_fix(owner_runs, tmp_path, capsys):
+    from conftest import copy_database
+
+    config, db = owner_runs["plain"]
+    old = copy_database(db, tmp_path / "old.duckdb")
+    with duckdb.connect(str(old)) as conn:
+        conn.execute("delete from fct_ndt_employee_results where test = 'top_heavy'")
+        for column in ("is_key_employee", "key_employee_basis", "former_key_employee", "top_heavy_balance",
+                       "top_heavy_minimum"):
+            conn.execute(f"alter table fct_ndt_employee_results drop column {column}")
+        before = conn.execute("select count(*) from fct_ndt_employee_results").fetchone()[0]
+    assert cli.main(["run", "-c", str(config), "--database", str(old), "--years", "2026-2026"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    assert "written by an earlier version" in err and "new --database" in err
+    with duckdb.connect(str(old), read_only=True) as conn:
+        assert conn.execute("select count(*) from fct_ndt_employee_results").fetchone()[0] == before
+
+
 def test_navigator_ndt_refuses_a_year_without_results_and_a_missing_database(owner_runs, tmp_path, capsys):
     config, db = owner_runs["plain"]
     assert cli.main(["ndt", "-c", str(config), "--database", str(db), "--year", "2031"]) == 1
-    assert capsys.readouterr().err.startswith("Error: no ADP/ACP results for scenario 'baseline' in 2031")
+    assert capsys.readouterr().err.startswith("Error: no ADP/ACP or top-heavy results for scenario 'baseline' in 2031")
     assert cli.main(["ndt", "-c", str(config), "--database", str(tmp_path / "none.duckdb")]) == 1
     assert "Error: no database at" in capsys.readouterr().err
 
@@ -188,6 +228,7 @@ def test_the_html_report_shows_the_tests(owner_runs, tmp_path):
     out = tmp_path / "report.html"
     assert cli.main(["report", "-c", str(config), "--database", str(db), "--out", str(out)]) == 0
     html = out.read_text()
-    section = html[html.index("Nondiscrimination tests (ADP/ACP)"):html.index("<h2>Data quality")]
+    section = html[html.index("Nondiscrimination and top-heavy tests"):html.index("<h2>Data quality")]
     assert section.count("<td class=\"\">ADP</td>") == 2 and section.count("<td class=\"\">ACP</td>") == 2
+    assert "Top-heavy test (IRC 416)" in section and all(f"standard_401k {y}: top-heavy: " in section for y in (2025, 2026))
     assert "docs/ndt.md" in section

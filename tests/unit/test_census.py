@@ -166,6 +166,34 @@ def test_unparseable_owner_flag(valid: Path, tmp_path: Path) -> None:
                   "unparseable_is_owner_5pct", 1, ids[:1])
 
 
+@pytest.mark.parametrize("column", ["is_officer", "is_owner_1pct"])
+def test_unparseable_officer_and_one_percent_owner_flags(valid: Path, tmp_path: Path, column: str) -> None:
+    ids = _ids(valid, "active")
+    sql = ("SELECT *, CASE WHEN employee_id = '" + ids[0] + "' THEN 'maybe' ELSE 'false' END "
+           f"AS {column} FROM {{src}}")
+    _only_problem(validate_census(_plant(valid, tmp_path / "f.csv", sql), CENSUS_DATE),
+                  f"unparseable_{column}", 1, ids[:1])
+
+
+def test_officer_and_one_percent_owner_flags_load_from_their_export_headers(valid: Path, tmp_path: Path) -> None:
+    # Key employees for the top-heavy test (IRC 416(i)(1)(A)): `Officer` and `1% Owner` headers,
+    # Y/N words; absent columns load as null (false downstream).
+    ids = _ids(valid, "active")
+    sql = ("SELECT *, CASE WHEN employee_id = '" + ids[0] + "' THEN 'Y' ELSE 'N' END AS \"Officer\", "
+           "CASE WHEN employee_id = '" + ids[1] + "' THEN 'yes' ELSE 'no' END AS \"1% Owner\" FROM {src}")
+    path = _plant(valid, tmp_path / "k.csv", sql)
+    con = duckdb.connect()
+    load_census(con, path, CENSUS_DATE)
+    rows = dict(((r[0], (r[1], r[2])) for r in con.execute(
+        "SELECT employee_id, is_officer, is_owner_1pct FROM raw_census").fetchall()))
+    assert rows[ids[0]] == (True, False) and rows[ids[1]] == (False, True)
+    assert sum(1 for flags in rows.values() if any(flags)) == 2
+    con = duckdb.connect()
+    load_census(con, valid, CENSUS_DATE)
+    assert con.execute("SELECT count(*) FROM raw_census WHERE is_officer IS NOT NULL "
+                       "OR is_owner_1pct IS NOT NULL").fetchone()[0] == 0
+
+
 @pytest.mark.parametrize("name, column, value, where", [
     ("birth_after_hire", "employee_birth_date", "employee_hire_date + 1",
      "employee_hire_date < DATE '2005-01-01'"),
@@ -256,7 +284,7 @@ def test_load_writes_only_contract_columns(valid: Path, tmp_path: Path, suffix: 
     assert [r[0] for r in described] == list(CENSUS_COLUMNS)
     assert [r[1] for r in described] == ["VARCHAR", "DATE", "DATE", "DOUBLE", "DATE", "BOOLEAN",
                                          "DOUBLE", "INTEGER", "BOOLEAN", "DATE", "DECIMAL(14,2)",
-                                         "DECIMAL(14,2)", "DECIMAL(14,2)", "DECIMAL(6,2)"]
+                                         "DECIMAL(14,2)", "DECIMAL(14,2)", "DECIMAL(6,2)", "BOOLEAN", "BOOLEAN"]
     tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert tables == {"raw_census"}
     same = con.execute(f"""SELECT count(*) FROM raw_census r JOIN read_parquet('{valid}') v

@@ -69,6 +69,9 @@ final as (
         coalesce(s.employee_deferral_rate, 0)::double as employee_deferral_rate,
         coalesce(s.level_id, b.band_level_id, 1)::integer as level_id,
         coalesce(s.is_owner_5pct, false) as is_owner_5pct,
+        -- Officer and more-than-1% owner (key employees, IRC 416(i)(1)(A)); absent: false.
+        coalesce(s.is_officer, false) as is_officer,
+        coalesce(s.is_owner_1pct, false) as is_owner_1pct,
         -- Account balances at the census date per source (absent: $0), and the date vesting
         -- service counts from: the census's vesting_service_years before the census date (to
         -- the nearest whole month), else the date service counts from (docs/plan.md, Vesting).

@@ -9,6 +9,8 @@
 --   qnec_amount: an NHCE's QNEC at the test's uniform QNEC rate (current-year testing).
 -- Amounts are exact until here and rounded half up to the cent once, in this model; a test's
 -- totals (int_ndt_results) are sums of these rounded amounts.
+-- The top-heavy rows (int_top_heavy_employee_results) follow; the key employee columns are
+-- theirs (null in the ADP and ACP rows).
 with ratios as (
     select * from {{ ref('int_ndt_employee_ratios') }}
 ),
@@ -41,10 +43,17 @@ final as (
         (case
             when r.is_hce or t.qnec_bp is null then null
             else {{ ndt_div_half_up('t.qnec_bp * r.compensation_cents', '10000') }}
-        end::decimal(18, 0) * 0.01)::decimal(14, 2) as qnec_amount
+        end::decimal(18, 0) * 0.01)::decimal(14, 2) as qnec_amount,
+        null::boolean as is_key_employee,
+        null::varchar as key_employee_basis,
+        null::boolean as former_key_employee,
+        null::decimal(14, 2) as top_heavy_balance,
+        null::decimal(14, 2) as top_heavy_minimum
     from ratios as r
     join tests as t on t.plan_design_id = r.plan_design_id and t.test = r.test
     join {{ ref('int_hce_determination') }} as h on h.plan_design_id = r.plan_design_id and h.employee_id = r.employee_id
 )
 
 select * from final
+union all by name
+select * from {{ ref('int_top_heavy_employee_results') }}

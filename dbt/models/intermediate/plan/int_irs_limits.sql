@@ -80,6 +80,7 @@ final as (
         max(amount) filter (where limit_name = 'annual_additions') as annual_additions_limit,
         max(amount) filter (where limit_name = 'hce_threshold') as hce_threshold,
         max(amount) filter (where limit_name = 'taxable_wage_base') as taxable_wage_base,
+        max(amount) filter (where limit_name = 'key_employee_compensation') as key_employee_compensation,
         bool_or(is_estimate) as is_estimate
     from valued
     group by limit_year
