@@ -7,6 +7,10 @@
 -- the first simulated year (the census carries neither). Both published tables are read as
 -- sources (fct_employee_accounts, fct_ndt_employee_results), like stg_year_start_state reads
 -- the snapshot, so the DAG has no cycle.
+-- Built after stg_year_start_state: both look the published tables up while compiling, and
+-- dbt's relation cache fills from the first lookup, so a second lookup at the same time could
+-- see it half filled.
+-- depends_on: {{ ref('stg_year_start_state') }}
 {%- set year = var('simulation_year') | int %}
 {%- set start_year = var('start_year') | int %}
 {%- set accounts = source('navigator', 'fct_employee_accounts') %}
