@@ -90,7 +90,23 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
                                 "`navigator census generate`"))
     findings.extend(_years(config, today or date.today()))
     findings.extend(_ndt(config))
+    findings.extend(_payroll(config))
     return findings
+
+
+def _payroll(config: SimulationConfig) -> list[Finding]:
+    """A payroll frequency given for designs whose match is annual has no effect (docs/plan.md)."""
+    out = []
+    for design_id, design in config.designs().items():
+        overrides = (config.plan_designs.get(design_id) or {}) if design_id != config.effective_plan_design_id else {}
+        given = "frequency" in config.payroll.model_fields_set or "frequency" in (overrides.get("payroll") or {})
+        if given and design.employer_match.calculation_period == "annual":
+            key = "payroll.frequency" if design_id == config.effective_plan_design_id \
+                else f"plan_designs.{design_id}.payroll.frequency"
+            out.append(Finding(key, design.payroll.frequency,
+                               "has no effect while employer_match.calculation_period is annual "
+                               "(set calculation_period: pay_period to match each payroll)"))
+    return out
 
 
 def _ndt(config: SimulationConfig) -> list[Finding]:

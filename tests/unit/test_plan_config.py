@@ -112,3 +112,19 @@ def test_a_true_up_of_an_annual_match_is_refused_with_the_fix(tmp_path):
 def test_bad_payroll_and_responsiveness_keys_are_refused(tmp_path, data, message):
     with pytest.raises(ConfigError, match=message):
         parse_config(data, tmp_path)
+
+
+def test_a_payroll_frequency_under_an_annual_match_is_flagged_as_having_no_effect(make_config):
+    from navigator_orchestrator.config.lint import lint
+    from navigator_orchestrator.config.schema import load_config
+
+    config = load_config(make_config({
+        "payroll": {"frequency": "weekly"},
+        "plan_designs": {"per_pay": {"employer_match": {"calculation_period": "pay_period"}},
+                         "monthly": {"payroll": {"frequency": "monthly"}}}}))
+    flagged = {f.key: f.message for f in lint(config) if f.key.endswith("payroll.frequency")}
+    assert set(flagged) == {"payroll.frequency", "plan_designs.monthly.payroll.frequency"}
+    assert all("calculation_period: pay_period" in m for m in flagged.values())
+    quiet = load_config(make_config({"employer_match": {"calculation_period": "pay_period"},
+                                     "payroll": {"frequency": "weekly"}}, name="quiet.yaml"))
+    assert not [f for f in lint(quiet) if f.key.endswith("payroll.frequency")]
