@@ -78,6 +78,14 @@ def cmd_ndt(args: argparse.Namespace) -> int:
         # Every design of the scenario, in the config's order (baseline first), as compare has them.
         report = load_ndt(conn, identity.scenario_id, args.year, ctx.config.design_ids)
     print_ndt(report)
+    # A design of the config without rows is named, never silently left out.
+    shown = {r["plan_design_id"] for r in report.results}
+    for design_id, design in ctx.config.designs().items():
+        if design_id not in shown:
+            why = ("its tests are off (ndt.enabled: false)" if not design.ndt.enabled
+                   else "the database holds no results for it; run it with `navigator run --plan-designs "
+                        f"{design_id}`")
+            ctx.say(f"Design {design_id}: no ADP/ACP or top-heavy results: {why}")
     return 0
 
 

@@ -104,6 +104,21 @@ def test_navigator_ndt_prints_every_year_and_test(owner_runs, capsys):
     assert "ADP" in out and "ACP" in out and "current_year" in out
 
 
+def test_navigator_ndt_names_a_design_without_results_and_why(owner_runs, tmp_path, capsys):
+    config, db = owner_runs["plain"]
+    data = yaml.safe_load(config.read_text())
+    data["plan_designs"] = {"tests_off": {"ndt": {"enabled": False}},
+                            "not_run": {"employer_core_contribution": {"contribution_rate": 0.02}}}
+    more = tmp_path / "more.yaml"
+    more.write_text(yaml.safe_dump(data))
+    assert cli.main(["ndt", "-c", str(more), "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "Design tests_off: no ADP/ACP or top-heavy results: its tests are off (ndt.enabled: false)" in out
+    assert ("Design not_run: no ADP/ACP or top-heavy results: the database holds no results for it; "
+            "run it with `navigator run --plan-designs not_run`") in out
+    assert "Design standard_401k" not in out
+
+
 def test_navigator_ndt_shows_the_top_heavy_test_in_words(owner_runs, capsys):
     config, db = owner_runs["plain"]
     assert cli.main(["ndt", "-c", str(config), "--database", str(db)]) == 0
