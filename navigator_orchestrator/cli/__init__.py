@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, NoReturn, Sequence
 
 from navigator_orchestrator.safety import interrupts
 from navigator_orchestrator.safety.permissions import private_files
@@ -23,11 +23,20 @@ if TYPE_CHECKING:
     from navigator_orchestrator.reporting.observe import RunObserver
 
 
+class _Parser(argparse.ArgumentParser):
+    """A usage mistake (an unknown option, a missing argument, a value of the wrong type) ends
+    like every other failure: one `Error:` line on stderr naming it and where help is, exit
+    status 2. Sub-command parsers are of this class too (argparse makes them of the parent's)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"Error: {self.prog}: {message}; see `{self.prog} --help`\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The parser of every command; each command group adds its own sub-commands."""
     from navigator_orchestrator.cli import census, checkpoint, dbt_by_hand, dq, ensemble, reports, restore, run, validate
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="navigator",
         description="PlanWise Navigator: workforce and DC plan simulation on dbt + DuckDB.",
     )

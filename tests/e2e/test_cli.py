@@ -113,3 +113,17 @@ def test_census_generate_refuses_to_overwrite_a_file(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith(f"Error: --out {census} already exists")
     assert census.read_text() == "employee_id,employee_birth_date\nREAL_1,1970-01-01\n"
+
+
+def test_a_usage_mistake_is_one_error_line_with_where_help_is(tmp_path):
+    for args, message in (
+            (("ndt", "--year", "abc"), "Error: navigator ndt: argument --year: invalid int value: 'abc'; "
+                                       "see `navigator ndt --help`"),
+            (("employee",), "Error: navigator employee: the following arguments are required: ID; "
+                            "see `navigator employee --help`"),
+            (("compare", "--bogus"), "Error: navigator: unrecognized arguments: --bogus; see `navigator --help`"),
+            (("bogus",), "Error: navigator: argument COMMAND: invalid choice: 'bogus'")):
+        result = navigator(*args, cwd=tmp_path)
+        assert result.returncode == 2 and result.stdout == ""
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(message), result.stderr
