@@ -45,11 +45,12 @@ def identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def check_duckdb_file(path: Path) -> None:
+def check_duckdb_file(path: Path, creates: bool = True) -> None:
     """Refuse an existing, non-empty file that is not a DuckDB database.
 
     Raises NotADuckDBFile naming the file and what it seems to be. A missing or empty file
-    passes (DuckDB creates the database); a directory is refused.
+    passes (DuckDB creates the database); a directory is refused. `creates`: whether the
+    caller would create a database at a new path (a reader would not; its fix says so).
     """
     path = Path(path)
     if path.is_dir():
@@ -64,8 +65,8 @@ def check_duckdb_file(path: Path) -> None:
     if not head or head[8:12] == _DUCKDB_MAGIC:
         return
     kind = "a SQLite database" if head.startswith(b"SQLite format 3") else "not a DuckDB database"
-    raise NotADuckDBFile(f"{path} is {kind}; pass --database with a DuckDB file "
-                         "(or a new path, which is created)")
+    fix = "pass --database with a DuckDB file" + (" (or a new path, which is created)" if creates else "")
+    raise NotADuckDBFile(f"{path} is {kind}; {fix}")
 
 
 def connect_duckdb(database: str | Path = ":memory:", read_only: bool = False,
@@ -77,5 +78,5 @@ def connect_duckdb(database: str | Path = ":memory:", read_only: bool = False,
     A file path is checked first (check_duckdb_file)."""
     name = str(database)
     if not name.startswith(":memory:"):
-        check_duckdb_file(Path(name))
+        check_duckdb_file(Path(name), creates=not read_only)
     return duckdb.connect(name, read_only=read_only, config={**(config or {}), **DUCKDB_CONFIG})

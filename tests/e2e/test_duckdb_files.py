@@ -68,8 +68,12 @@ def test_connections_refuse_extension_autoload(tmp_path, sqlite_file):
 def test_other_files_are_refused_by_what_they_are(tmp_path):
     parquet_named_duckdb = tmp_path / "data.duckdb"
     parquet_named_duckdb.write_bytes(b"PAR1" + b"\0" * 64)
-    with pytest.raises(NotADuckDBFile, match="not a DuckDB database"):
+    with pytest.raises(NotADuckDBFile, match=r"not a DuckDB database; .*\(or a new path, which is created\)"):
         check_duckdb_file(parquet_named_duckdb)
+    # A reader (compare, ndt, report) creates nothing: its fix does not offer a new path.
+    with pytest.raises(NotADuckDBFile) as refused:
+        connect_duckdb(parquet_named_duckdb, read_only=True)
+    assert str(refused.value).endswith("pass --database with a DuckDB file")
     with pytest.raises(NotADuckDBFile, match="directory"):
         check_duckdb_file(tmp_path)
     check_duckdb_file(tmp_path / "new.duckdb")  # missing: DuckDB creates it
