@@ -1,22 +1,28 @@
 {#-
-  A table rebuilt whole on every run with one `create or replace table ... as` statement.
-  dbt's stock table materialization issues a create, two renames, a drop and a column
-  query per model; for the year-only work tables, rebuilt every simulated year, that
-  bookkeeping cost more than the queries themselves. DuckDB replaces the table atomically.
+  The year-only models (tag `year`), rebuilt whole every simulated year with one
+  `create or replace ... as` statement. dbt's stock materializations issue a create, two
+  renames, a drop and a column query per model; for models rebuilt every year that bookkeeping
+  cost more than the queries themselves. DuckDB replaces the relation atomically.
+
+  - `year_table`: a table in the work file.
+  - `year_view`: for a model whose rows are cheap to compute and are read once (by one model,
+    or by the year's publish): a view, so its query runs inside its reader's and nothing is
+    written (writing a table to the work file costs several times the query). It stays in the
+    work file, so a step run by hand still reads it.
 -#}
-{% materialization year_table, adapter='duckdb' %}
-  {%- set target_relation = this.incorporate(type='table') -%}
+{% macro year_relation(kind, sql, pre_hooks, post_hooks) %}
+  {%- set target_relation = this.incorporate(type=kind) -%}
   {%- set existing_relation = load_cached_relation(this) -%}
 
   {{ run_hooks(pre_hooks, inside_transaction=False) }}
   {{ run_hooks(pre_hooks, inside_transaction=True) }}
 
-  {% if existing_relation is not none and existing_relation.type != 'table' %}
+  {% if existing_relation is not none and existing_relation.type != kind %}
     {{ adapter.drop_relation(existing_relation) }}
   {% endif %}
 
   {% call statement('main') -%}
-    create or replace table {{ target_relation }} as (
+    create or replace {{ kind }} {{ target_relation }} as (
       {{ sql }}
     )
   {%- endcall %}
@@ -26,34 +32,12 @@
   {{ run_hooks(post_hooks, inside_transaction=False) }}
 
   {{ return({'relations': [target_relation]}) }}
+{% endmacro %}
+
+{% materialization year_table, adapter='duckdb' %}
+  {{ return(year_relation('table', sql, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
 
-{#-
-  A year-only model whose rows are cheap to compute and are read once (by one model, or by the
-  year's publish): a view, so its query runs inside its reader's and nothing is written (writing
-  a table to the work file costs several times the query). It stays in the work file, so a step
-  run by hand still reads it.
--#}
 {% materialization year_view, adapter='duckdb' %}
-  {%- set target_relation = this.incorporate(type='view') -%}
-  {%- set existing_relation = load_cached_relation(this) -%}
-
-  {{ run_hooks(pre_hooks, inside_transaction=False) }}
-  {{ run_hooks(pre_hooks, inside_transaction=True) }}
-
-  {% if existing_relation is not none and existing_relation.type != 'view' %}
-    {{ adapter.drop_relation(existing_relation) }}
-  {% endif %}
-
-  {% call statement('main') -%}
-    create or replace view {{ target_relation }} as (
-      {{ sql }}
-    )
-  {%- endcall %}
-
-  {{ run_hooks(post_hooks, inside_transaction=True) }}
-  {{ adapter.commit() }}
-  {{ run_hooks(post_hooks, inside_transaction=False) }}
-
-  {{ return({'relations': [target_relation]}) }}
+  {{ return(year_relation('view', sql, pre_hooks, post_hooks)) }}
 {% endmaterialization %}
