@@ -94,3 +94,25 @@ def test_bad_payroll_settings_are_refused_with_one_error_line(tmp_path, make_con
     assert proc.returncode != 0
     (line,) = [l for l in proc.stderr.splitlines() if l.strip()]
     assert line.startswith("Error:") and key in line, line
+
+
+def test_a_per_payroll_match_never_exceeds_the_annual_formula_on_the_recorded_deferrals(simulate):
+    """Weekly payrolls of part-year people (7-day periods, per-period cents) must not pay more
+    match than the trued-up (annual) answer on the same recorded deferrals: a true-up only adds."""
+    _, db = simulate({
+        "simulation": {"start_year": 2025, "end_year": 2026},
+        "payroll": {"frequency": "weekly"},
+        "employer_match": {"calculation_period": "pay_period", "true_up": False},
+        "plan_designs": {"trued_up": {"employer_match": {"true_up": True}}},
+    })
+    base = query(db, "select plan_design_id from fct_workforce_snapshot where plan_design_id <> 'trued_up' limit 1")[0][0]
+    rows = query(db, """
+        select a.employee_id, a.simulation_year, a.prorated_annual_contributions, b.prorated_annual_contributions,
+               a.employer_match_amount, b.employer_match_amount
+        from fct_workforce_snapshot as a
+        join fct_workforce_snapshot as b using (scenario_id, simulation_year, employee_id)
+        where a.plan_design_id = ? and b.plan_design_id = 'trued_up'""", [base])
+    assert rows and all(r[2] == r[3] for r in rows), "both designs record the same deferrals"
+    over = [r for r in rows if r[4] > r[5]]
+    assert not over, f"per-payroll match above the trued-up one: {over[:3]}"
+    assert any(r[4] < r[5] for r in rows), "some front-loaders or part-year people get less without a true-up"

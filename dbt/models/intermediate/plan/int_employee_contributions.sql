@@ -115,12 +115,13 @@ employer as (
 ),
 
 -- What the formula is applied to: the year's capped deferrals (catch-up included) and match
--- pay (period 0), or, matching per payroll period without a true-up, each period's.
+-- pay (period 0) for every design, and, matching per payroll period without a true-up, also
+-- each period's (periods 1, 2, ...).
 match_bases as (
     select plan_design_id, employee_id, match_band_value, 0 as period_no,
            employee_deferral as deferral, capped_compensation as match_pay
     from employer
-    where is_match_eligible and not match_per_pay_period
+    where is_match_eligible
     union all
     select pp.plan_design_id, pp.employee_id, e.match_band_value, pp.period_no,
            pp.period_deferral as deferral, pp.period_match_pay as match_pay
@@ -131,23 +132,37 @@ match_bases as (
 
 -- The tiered match of the design's active formula on each base: the tiers of the
 -- participant's band, capped at the band's max_match_percentage of the base's match pay,
--- rounded half up to the cent; summed over the periods.
+-- rounded half up to the cent.
+base_matches as (
+    select
+        b.plan_design_id,
+        b.employee_id,
+        b.period_no,
+        {{ cents('least(sum(' ~ tier_match('t', 'b.deferral', 'b.match_pay') ~ '),
+                        any_value(t.max_match_percentage) * any_value(b.match_pay))') }} as base_match
+    from match_bases as b
+    join {{ ref('int_plan_design_match_tiers') }} as t
+      on t.plan_design_id = b.plan_design_id
+     and b.match_band_value >= t.band_min
+     and (t.band_max is null or b.match_band_value <= t.band_max)
+    group by b.plan_design_id, b.employee_id, b.period_no
+),
+
+-- The year's match: the annual formula; matching per payroll period without a true-up, the
+-- sum of the periods' matches, never more than the annual formula on the year's recorded
+-- deferrals and pay (a sum of per-period matches cannot exceed it in exact arithmetic; the
+-- period convention and per-period cents could otherwise add a few cents).
 tiered as (
-    select plan_design_id, employee_id, sum(base_match) as formula_match
-    from (
-        select
-            b.plan_design_id,
-            b.employee_id,
-            {{ cents('least(sum(' ~ tier_match('t', 'b.deferral', 'b.match_pay') ~ '),
-                            any_value(t.max_match_percentage) * any_value(b.match_pay))') }} as base_match
-        from match_bases as b
-        join {{ ref('int_plan_design_match_tiers') }} as t
-          on t.plan_design_id = b.plan_design_id
-         and b.match_band_value >= t.band_min
-         and (t.band_max is null or b.match_band_value <= t.band_max)
-        group by b.plan_design_id, b.employee_id, b.period_no
-    )
-    group by plan_design_id, employee_id
+    select
+        b.plan_design_id,
+        b.employee_id,
+        case when any_value(e.match_per_pay_period)
+             then least(coalesce(sum(b.base_match) filter (where b.period_no > 0), 0),
+                        sum(b.base_match) filter (where b.period_no = 0))
+             else sum(b.base_match) filter (where b.period_no = 0) end as formula_match
+    from base_matches as b
+    join employer as e using (plan_design_id, employee_id)
+    group by b.plan_design_id, b.employee_id
 ),
 
 formulas as (
