@@ -80,9 +80,13 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
     """Warnings for values outside sensible bounds (never raises on a parsed config)."""
     data = config.model_dump(mode="python")
     findings: list[Finding] = []
+    # A formula graded by service or points has its caps in its bands; its formula-level
+    # max_match_percentage is not used, so it is not held to the bound.
+    unused = {f"employer_match.formulas.{fid}.max_match_percentage"
+              for fid, f in config.employer_match.formulas.items() if f.graded_by_service or f.graded_by_points}
     for key, value in leaves(data):
         for rule in RULES:
-            if fnmatch.fnmatchcase(key, rule.key) and rule.check(value):
+            if fnmatch.fnmatchcase(key, rule.key) and rule.check(value) and key not in unused:
                 findings.append(Finding(key, value, rule.message))
     if not config.census_path.exists():
         findings.append(Finding("setup.census_parquet_path", str(config.setup.census_parquet_path),

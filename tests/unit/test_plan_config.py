@@ -128,3 +128,17 @@ def test_a_payroll_frequency_under_an_annual_match_is_flagged_as_having_no_effec
     quiet = load_config(make_config({"employer_match": {"calculation_period": "pay_period"},
                                      "payroll": {"frequency": "weekly"}}, name="quiet.yaml"))
     assert not [f for f in lint(quiet) if f.key.endswith("payroll.frequency")]
+
+
+def test_a_graded_match_formula_is_not_held_to_the_formula_level_cap_bound(make_config):
+    from navigator_orchestrator.config.lint import lint
+    from navigator_orchestrator.config.schema import load_config
+
+    band = {"tiers": [{"tier": 1, "employee_min": 0.0, "employee_max": 0.06, "match_rate": 1.0}],
+            "max_match_percentage": 0.06}
+    config = load_config(make_config({"employer_match": {"active_formula": "by_service", "formulas": {
+        "by_service": {"name": "by service", "graded_by_service": [{"min_years": 0, **band}]},
+        "flat": {"name": "flat", "max_match_percentage": 0.5,
+                 "tiers": [{"tier": 1, "employee_min": 0.0, "employee_max": 0.5, "match_rate": 1.0}]}}}}))
+    keys = [f.key for f in lint(config) if f.key.endswith("max_match_percentage")]
+    assert keys == ["employer_match.formulas.flat.max_match_percentage"]
