@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -365,6 +366,10 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     for err in exc.errors():
         loc = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"]]) or "(top level)"
         msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        value = err.get("input")
+        if isinstance(value, float) and not math.isfinite(value):
+            # YAML's .nan / .inf fail a bound check first; say what is wrong with them.
+            msg = f"{value} is not a finite number; give a number"
         lines.append(f"{loc}: {msg}")
     return "; ".join(lines)
 

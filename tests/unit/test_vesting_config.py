@@ -64,3 +64,14 @@ def test_named_schedules_vest_as_their_names_say():
 def test_an_annual_return_that_is_not_a_finite_number_is_refused_as_such(make_config, value):
     with pytest.raises(ConfigError, match=r"accounts\.annual_return.*finite number"):
         load_config(make_config({"accounts": {"annual_return": value}}))
+
+
+@pytest.mark.parametrize("overrides, key", [
+    ({"enrollment": {"match_responsiveness": {"share": float("nan")}}}, r"enrollment\.match_responsiveness\.share"),
+    ({"ndt": {"prior_year_nhce_adp": float("nan")}}, r"ndt\.prior_year_nhce_adp"),
+    ({"plan_designs": {"other": {"enrollment": {"match_responsiveness": {"share": float("inf")}}}}},
+     r"plan_designs\.other\..*share"),
+])
+def test_any_setting_given_nan_or_infinity_is_refused_as_not_a_finite_number(make_config, overrides, key):
+    with pytest.raises(ConfigError, match=key + r".*not a finite number"):
+        load_config(make_config(overrides))
