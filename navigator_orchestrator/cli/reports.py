@@ -80,7 +80,12 @@ def cmd_ndt(args: argparse.Namespace) -> int:
     print_ndt(report)
     # A design of the config without rows is named, never silently left out.
     shown = {r["plan_design_id"] for r in report.results}
+    top_heavy = {r["plan_design_id"] for r in report.results if r["test"] == "top_heavy"}
     for design_id, design in ctx.config.designs().items():
+        if design_id in shown and design_id not in top_heavy:
+            ctx.say(f"Design {design_id}: no top-heavy results: the database was written by an earlier "
+                    "version, before the top-heavy test; run the simulation again into a new --database "
+                    "(or with setup.clear_mode: all) to add them")
         if design_id not in shown:
             why = ("its tests are off (ndt.enabled: false)" if not design.ndt.enabled
                    else "the database holds no results for it; run it with `navigator run --plan-designs "

@@ -159,6 +159,20 @@ def test_a_database_written_before_the_key_employee_columns_is_refused_with_the_
         assert conn.execute("select count(*) from fct_ndt_employee_results").fetchone()[0] == before
 
 
+def test_navigator_ndt_on_a_database_from_before_the_top_heavy_test_says_it_is_missing(owner_runs, tmp_path, capsys):
+    from conftest import copy_database
+
+    config, db = owner_runs["plain"]
+    old = copy_database(db, tmp_path / "old.duckdb")
+    with duckdb.connect(str(old)) as conn:
+        conn.execute("delete from fct_ndt_results where test = 'top_heavy'")
+    assert cli.main(["ndt", "-c", str(config), "--database", str(old)]) == 0
+    out = capsys.readouterr().out
+    assert "ADP/ACP tests" in out
+    assert ("Design standard_401k: no top-heavy results: the database was written by an earlier version, "
+            "before the top-heavy test") in out
+
+
 def test_navigator_ndt_refuses_a_year_without_results_and_a_missing_database(owner_runs, tmp_path, capsys):
     config, db = owner_runs["plain"]
     assert cli.main(["ndt", "-c", str(config), "--database", str(db), "--year", "2031"]) == 1
