@@ -374,6 +374,23 @@ def _format_errors(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(lines)
 
 
+def _refuse_ids_read_as_values(data: dict[str, Any]) -> None:
+    """An id written off, no, yes, on, true, false, null or as a bare number is read by YAML as
+    a value, not a name: refuse it with the fix (quote it) instead of a type error."""
+    places = [("plan_designs", data.get("plan_designs"))]
+    for where, section in [("", data), *((f"plan_designs.{d}.", o) for d, o in
+                                         (data.get("plan_designs") or {}).items() if isinstance(o, dict))]:
+        match = section.get("employer_match") if isinstance(section, dict) else None
+        if isinstance(match, dict):
+            places.append((f"{where}employer_match.formulas", match.get("formulas")))
+    for where, mapping in places:
+        for key in (mapping or {}) if isinstance(mapping, dict) else ():
+            if not isinstance(key, str):
+                shown = "null" if key is None else str(key).lower() if isinstance(key, bool) else key
+                raise ConfigError(f"{where}: an id was read as the value {shown} (YAML reads off, on, yes, no, true, "
+                                  "false, null and bare numbers as values): quote it, e.g. 'off': or '2025':")
+
+
 def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
     if data is None:
         data = {}
@@ -386,6 +403,7 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
             f"{'list' if isinstance(designs, list) else type(designs).__name__}; e.g. plan_designs: "
             "{safe_harbor: {employer_match: {active_formula: safe_harbor_basic}}, "
             "rich_core: {employer_core_contribution: {contribution_rate: 0.04}}}")
+    _refuse_ids_read_as_values(data)
     typos = unknown_keys(data)
     if typos:
         raise ConfigError("; ".join(typos))

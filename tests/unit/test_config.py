@@ -75,3 +75,19 @@ def test_config_hash_tracks_what_sql_sees(tmp_path):
     b = parse_config({"simulation": {"random_seed": 7}}, tmp_path)
     assert a.config_hash() == parse_config({}, tmp_path).config_hash()
     assert a.config_hash() != b.config_hash()
+
+
+@pytest.mark.parametrize("text, where, shown", [
+    ("plan_designs: {off: {ndt: {enabled: false}}}", "plan_designs", "false"),
+    ("plan_designs: {2025: {ndt: {enabled: false}}}", "plan_designs", "2025"),
+    ("employer_match: {formulas: {no: {name: x}}}", "employer_match.formulas", "false"),
+])
+def test_an_id_yaml_reads_as_a_value_is_refused_with_quoting_as_the_fix(tmp_path, text, where, shown):
+    from navigator_orchestrator.config.schema import ConfigError, load_config
+
+    path = tmp_path / "c.yaml"
+    path.write_text(text + "\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{where}: an id was read as the value {shown} ")
+    assert "quote it" in str(err.value)
