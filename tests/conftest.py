@@ -4,6 +4,8 @@ directories. A test that changes a shared database works on `copy_database(...)`
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -106,6 +108,12 @@ def simulate(tmp_path: Path, make_config) -> Callable[..., tuple[RunResult, Path
         return result, db
 
     return _simulate
+
+
+def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    """The `navigator` program as a user runs it: a separate process in `cwd`."""
+    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
+                          cwd=cwd, capture_output=True, text=True)
 
 
 def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import deep_merge, query
+from conftest import deep_merge, navigator, query
 from plan_support import write_census_csv
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG
 
@@ -26,11 +24,6 @@ NO_NEW_MONEY = {
     "employer_core_contribution": {"enabled": False},
     "accounts": {"annual_return": 0.0},
 }
-
-
-def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
-                          cwd=cwd, capture_output=True, text=True)
 
 
 def worked_example_census(path: Path) -> Path:

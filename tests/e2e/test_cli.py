@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 
-from conftest import query
-
-
-def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
-                          cwd=cwd, capture_output=True, text=True)
+from conftest import navigator, query
 
 
 def test_run_prints_a_summary_per_year_and_continues_a_range(tmp_path, make_config):

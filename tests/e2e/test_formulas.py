@@ -5,17 +5,13 @@ inputs refused with one `Error:` line (docs/plan.md, "Match and core by service,
 from __future__ import annotations
 
 import csv
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import deep_merge, query
+from conftest import deep_merge, navigator, query, write_scenario
 from plan_support import write_census_csv
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG
 
 TIER_6 = lambda rate: [{"tier": 1, "employee_min": 0.0, "employee_max": 0.06, "match_rate": rate}]  # noqa: E731
 SERVICE_MATCH = {"name": "50% of the first 6% under 5 years, 100% from 5 years", "graded_by_service": [
@@ -37,11 +33,6 @@ STILL = {
 }
 
 
-def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
-                          cwd=cwd, capture_output=True, text=True)
-
-
 def write_config(directory: Path, overrides: dict) -> Path:
     """Three people deferring 6% all of 2025: 10, 2 and 15 years of service on Dec 31, one paid
     above the 2025 taxable wage base ($176,100)."""
@@ -52,11 +43,7 @@ def write_config(directory: Path, overrides: dict) -> Path:
          "employee_gross_compensation": 100000, "employee_deferral_rate": 0.06},
         {"employee_id": "HIGH_PAY", "employee_birth_date": "1970-05-01", "employee_hire_date": "2010-01-01",
          "employee_gross_compensation": 250000, "employee_deferral_rate": 0.06}])
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()),
-                      deep_merge(STILL, {"setup": {"census_parquet_path": str(census)}}))
-    path = directory / "config.yaml"
-    path.write_text(yaml.safe_dump(deep_merge(data, overrides), sort_keys=False))
-    return path
+    return write_scenario(directory, census, deep_merge(STILL, overrides))
 
 
 def test_a_service_band_match_and_an_integrated_core_run_and_compare_shows_their_cost(tmp_path):

@@ -5,17 +5,13 @@ refuses with one `Error:` line."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import yaml
 
-from conftest import deep_merge, query
+from conftest import deep_merge, navigator, query, write_scenario
 from plan_support import write_census_csv
-from navigator_orchestrator.config.schema import DEFAULT_CONFIG
 
 # Pay that never changes and deferral rates nobody changes: the census rate holds all year.
 STEADY = {
@@ -40,17 +36,8 @@ PER_PAYROLL = {
 }
 
 
-def navigator(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "navigator_orchestrator.cli", *args],
-                          cwd=cwd, capture_output=True, text=True)
-
-
 def write_config(directory: Path, census: Path, overrides: dict) -> Path:
-    data = deep_merge(yaml.safe_load(DEFAULT_CONFIG.read_text()),
-                      deep_merge(STEADY, {"setup": {"census_parquet_path": str(census)}}))
-    path = directory / "config.yaml"
-    path.write_text(yaml.safe_dump(deep_merge(data, overrides), sort_keys=False))
-    return path
+    return write_scenario(directory, census, deep_merge(STEADY, overrides))
 
 
 def test_worked_example_front_loader_gets_1500_per_payroll_and_3600_trued_up(tmp_path):
