@@ -99,9 +99,13 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
 
 
 def _payroll(config: SimulationConfig) -> list[Finding]:
-    """A payroll frequency given for designs whose match is annual has no effect (docs/plan.md)."""
+    """A payroll frequency other than the default given for a design whose match is annual has
+    no effect (docs/plan.md). The default config states the default frequency: not flagged."""
     out = []
+    default = type(config.payroll).model_fields["frequency"].default
     for design_id, design in config.designs().items():
+        if design.payroll.frequency == default:
+            continue
         overrides = (config.plan_designs.get(design_id) or {}) if design_id != config.effective_plan_design_id else {}
         given = "frequency" in config.payroll.model_fields_set or "frequency" in (overrides.get("payroll") or {})
         if given and design.employer_match.calculation_period == "annual":
