@@ -60,33 +60,50 @@ def band_problem(bands: list[tuple[int, int | None]], low: str, high: str, *, fr
     return None
 
 
-class _Grade(_Section):
-    """A core rate from `min_*` through `max_*` (inclusive; absent: up to the next grade)."""
+class _Banded(_Section):
+    """Something that applies from `min_*` through `max_*` (inclusive; absent: up to the next)."""
 
     keys: ClassVar[tuple[str, str]]
-    rate: float = Rate_default(0.0)
 
     @property
     def band(self) -> tuple[int, int | None]:
         return getattr(self, self.keys[0]), getattr(self, self.keys[1])
 
 
-class ServiceRate(_Grade):
+class _ByService(_Banded):
     keys: ClassVar[tuple[str, str]] = ("min_years", "max_years")
     min_years: int = Field(ge=0, le=80)
     max_years: int | None = Field(None, ge=0, le=80)
 
 
-class AgeRate(_Grade):
+class _ByAge(_Banded):
     keys: ClassVar[tuple[str, str]] = ("min_age", "max_age")
     min_age: int = Field(ge=0, le=120)
     max_age: int | None = Field(None, ge=0, le=120)
 
 
-class PointsRate(_Grade):
+class _ByPoints(_Banded):
     keys: ClassVar[tuple[str, str]] = ("min_points", "max_points")
     min_points: int = Field(ge=0, le=200)
     max_points: int | None = Field(None, ge=0, le=200)
+
+
+class _Grade(_Banded):
+    """A core rate over its band."""
+
+    rate: float = Rate_default(0.0)
+
+
+class ServiceRate(_Grade, _ByService):
+    pass
+
+
+class AgeRate(_Grade, _ByAge):
+    pass
+
+
+class PointsRate(_Grade, _ByPoints):
+    pass
 
 
 # ----- match -------------------------------------------------------------------
@@ -112,10 +129,9 @@ def _tier_overlap(tiers: list[MatchTier]) -> str | None:
     return None
 
 
-class _MatchBand(_Section):
-    """One band of a graded match formula: its tiers and cap apply from `min_*` through `max_*`."""
+class _MatchBand(_Banded):
+    """One band of a graded match formula: its tiers and cap apply over its band."""
 
-    keys: ClassVar[tuple[str, str]]
     tiers: list[MatchTier] = Field(min_length=1)
     max_match_percentage: float = Rate_default(1.0)
 
@@ -126,21 +142,13 @@ class _MatchBand(_Section):
             raise ValueError(problem)
         return self
 
-    @property
-    def band(self) -> tuple[int, int | None]:
-        return getattr(self, self.keys[0]), getattr(self, self.keys[1])
+
+class ServiceMatchBand(_MatchBand, _ByService):
+    pass
 
 
-class ServiceMatchBand(_MatchBand):
-    keys: ClassVar[tuple[str, str]] = ("min_years", "max_years")
-    min_years: int = Field(ge=0, le=80)
-    max_years: int | None = Field(None, ge=0, le=80)
-
-
-class PointsMatchBand(_MatchBand):
-    keys: ClassVar[tuple[str, str]] = ("min_points", "max_points")
-    min_points: int = Field(ge=0, le=200)
-    max_points: int | None = Field(None, ge=0, le=200)
+class PointsMatchBand(_MatchBand, _ByPoints):
+    pass
 
 
 MATCH_GRADE_FIELDS = {"graded_by_service": "service", "graded_by_points": "points"}
