@@ -51,11 +51,26 @@ def generate(employees: int, seed: int, cache: Path) -> Path:
     return path
 
 
-def _stage_records(workdir: Path) -> list[dict]:
+def _log_records(workdir: Path, event: str) -> list[dict]:
     records = []
     for log in (workdir / "logs").rglob("run_*.jsonl"):
-        records += [r for r in map(json.loads, log.read_text().splitlines()) if r.get("event") == "stage"]
+        records += [r for r in map(json.loads, log.read_text().splitlines()) if r.get("event") == event]
     return records
+
+
+def _stage_records(workdir: Path) -> list[dict]:
+    return _log_records(workdir, "stage")
+
+
+def heaviest_models(workdir: Path, count: int = 10) -> dict[str, float]:
+    """The `count` nodes (models, seeds, tests) with the most dbt seconds, summed over the years
+    (the run log's `models` lines): where a year's build time goes."""
+    totals: dict[str, float] = defaultdict(float)
+    for record in _log_records(workdir, "models"):
+        for name, seconds in record.get("seconds", {}).items():
+            totals[name] += seconds
+    ranked = sorted(totals.items(), key=lambda item: -item[1])[:count]
+    return {name: round(seconds, 2) for name, seconds in ranked}
 
 
 def stage_seconds(workdir: Path) -> dict[str, float]:
@@ -154,6 +169,7 @@ def run_one(employees: int, years: int, seed: int, threads: int, cache: Path, ke
         "dbt_invocations": int(match.group(1)) if match else None,
         "seconds_per_year": round(wall / years, 2),
         "stages": stage_seconds(workdir),
+        "heaviest_models": heaviest_models(workdir),
         "threads": threads,
         "model_s_per_year": split["model"],
         # Exact only without overlapping models (see per_year_split).
@@ -227,7 +243,10 @@ def markdown(rows: list[dict], info: dict) -> str:
               "of the year's stages (dbt invocation start-up, tripwires, publish, checkpoint, audit); the "
               "first year also carries the run's one-time costs (seeds, dbt's first-invocation set-up). "
               "Exact only with --threads 1, where models do not overlap, so shown only then.",
-              "", "Reproduce a row:", ""] + [f"    {r['command']}" for r in rows]
+              "", "Heaviest dbt nodes (seconds summed over the years; with more than one thread they overlap):", ""]
+    lines += [f"- {r['employees']:,} x {r['years']} x {r['designs']} design(s): "
+              + (", ".join(f"{k} {v}" for k, v in r.get("heaviest_models", {}).items()) or "-") for r in rows]
+    lines += ["", "Reproduce a row:", ""] + [f"    {r['command']}" for r in rows]
     return "\n".join(lines) + "\n"
 
 

@@ -269,6 +269,7 @@ class Simulation:
                     # dbt's own time per model (compile + materialize), summed: the rest
                     # of the year's stages is orchestration.
                     rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
+                obs.models_built(plan.year, invocation.node_timings)
                 # Data-quality tripwires on the unpublished year (each design's rows checked on
                 # their own), while the year of every design is appended in a transaction that
                 # commits only once they pass: an error publishes nothing.

@@ -57,6 +57,9 @@ class JsonlLog(RunObserver):
                        rows: dict[str, int] | None = None) -> None:
         self._write("stage", year=year, stage=stage, seconds=round(seconds, 4), rows=rows or {})
 
+    def models_built(self, year: int, seconds: dict[str, float]) -> None:
+        self._write("models", year=year, seconds={k: round(v, 4) for k, v in sorted(seconds.items())})
+
     def year_finished(self, summary, audit) -> None:
         self._write("year_finished", scenario_id=audit.scenario_id, plan_design_id=audit.plan_design_id,
                     year=audit.year, seconds=round(summary.seconds, 4),

@@ -67,6 +67,9 @@ class RunObserver:
     def stage_finished(self, year: int | None, stage: str, seconds: float,
                        rows: dict[str, int] | None = None) -> None: ...
 
+    def models_built(self, year: int, seconds: dict[str, float]) -> None:
+        """dbt's own seconds per node (model, seed, test) of the year's build invocation."""
+
     def year_finished(self, summary: "YearSummary", audit: "YearAudit") -> None: ...
 
     def run_finished(self, outcome: RunOutcome) -> None: ...
@@ -90,6 +93,10 @@ class Observers(RunObserver):
                        rows: dict[str, int] | None = None) -> None:
         for o in self.observers:
             o.stage_finished(year, stage, seconds, rows)
+
+    def models_built(self, year: int, seconds: dict[str, float]) -> None:
+        for o in self.observers:
+            o.models_built(year, seconds)
 
     def year_finished(self, summary: "YearSummary", audit: "YearAudit") -> None:
         for o in self.observers:
