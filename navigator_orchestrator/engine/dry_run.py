@@ -29,7 +29,7 @@ def _stages(sim: Simulation) -> list[str]:
                "per year: one dbt invocation"
                + (f" building the workforce once and the plan models of all {len(sim.designs)} designs"
                   if len(sim.designs) > 1 else "")
-               + " (the first also loads the seeds) -> tripwires per design -> publish (one transaction) "
+               + " (the first also loads the seeds) -> tripwires (every design's result per check) -> publish (one transaction) "
                "-> per design: checkpoint -> run-log update",
                "run-log row (completed | failed)"]
     return stages

@@ -270,15 +270,15 @@ class Simulation:
                     # of the year's stages is orchestration.
                     rows["model_ms"] = round(1000 * sum(invocation.node_timings.values()))
                 obs.models_built(plan.year, invocation.node_timings)
-                # Data-quality tripwires on the unpublished year (each design's rows checked on
-                # their own), while the year of every design is appended in a transaction that
-                # commits only once they pass: an error publishes nothing.
+                # Data-quality tripwires on the unpublished year (one query per check gives every
+                # design's result), while the year of every design is appended in a transaction
+                # that commits only once they pass: an error publishes nothing.
                 with CheckedPublish(conn, scenario, plan.plan_design_ids, plan.year) as publish:
                     with self._stage(plan.year, "tripwires") as rows:
-                        rows["checks"] = sum(
-                            len(tripwires.guard_year(conn, self.designs[d], plan.year, run_id,
-                                                     self.database_path).results)
-                            for d in plan.plan_design_ids)
+                        reports = tripwires.guard_designs(
+                            conn, {d: self.designs[d] for d in plan.plan_design_ids}, plan.year, run_id,
+                            self.database_path)
+                        rows["checks"] = sum(len(r.results) for r in reports.values())
                     with self._stage(plan.year, "publish") as rows:
                         counts = publish.commit()
                         rows.update(counts)

@@ -1,16 +1,18 @@
 """The catalog of data-quality checks: what each one reads, when it trips, and its fix.
 
 Each check is one SQL query over a few named relations (`dq_events`, `dq_snapshot`,
-`dq_prev_snapshot`, `dq_prev_events`, `dq_match_events`) returning one row of observed numbers.
-The relations point at the year-only `int_*` tables while a run guards a year before publishing
-it (mode "year"), and at the published `fct_*` tables when `navigator dq` audits (mode
-"published"), so the same query serves both. `tripwires.py` runs them.
+`dq_prev_snapshot`, `dq_prev_events`, `dq_match_events`, and `dq_designs`: one row per plan
+design under test with its `match_active` flag) returning one row of observed numbers per plan
+design (column `plan_design_id`), so a year of every design of a run is checked in one query
+per check. The relations point at the year-only `int_*` tables while a run guards a year before
+publishing it (mode "year"), and at the published `fct_*` tables when `navigator dq` audits
+(mode "published"), so the same query serves both. `tripwires.py` runs them.
 """
 
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
 
@@ -22,7 +24,12 @@ Severity = Literal["error", "warning"]
 
 @dataclass(frozen=True)
 class Context:
-    """What a check may know besides the data: the year, the mode and the configuration."""
+    """What a check may know besides the data: the year, the mode and the configuration.
+
+    `config` is one plan design's configuration (its recovery commands name that design; the
+    scenario-level settings, such as data_quality and the growth rate, are the same in every
+    design); `designs` maps every design checked in the same query to its configuration (by
+    default only `config`'s)."""
 
     config: SimulationConfig
     year: int
@@ -30,6 +37,18 @@ class Context:
     database_path: Path
     tables: frozenset[str]
     columns: dict[str, frozenset[str]]
+    designs: dict[str, SimulationConfig] = field(default_factory=dict)
+    # The year-only tables hold exactly `designs` (their build's int_plan_design_parameters lists
+    # no other): they are read whole, without a filter on plan_design_id.
+    work_holds_only_these: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.designs:
+            object.__setattr__(self, "designs", {self.config.effective_plan_design_id: self.config})
+
+    def for_design(self, design_id: str) -> "Context":
+        """This context with `config` the named design's (its recovery commands)."""
+        return replace(self, config=self.designs[design_id])
 
     @property
     def settings(self) -> DataQualitySettings:
@@ -68,7 +87,7 @@ class Context:
 class Check:
     name: str
     severity: Severity
-    sql: str                                   # one row of observed numbers; {placeholders} from params()
+    sql: str                                   # a row of observed numbers per plan_design_id; {placeholders} from query()
     trips: Callable[[dict[str, Any], DataQualitySettings], bool]
     message: str                               # formatted with the observed numbers and the settings
     recovery: Callable[[Context], str]
@@ -83,15 +102,18 @@ class Check:
 
 def relations(ctx: Context) -> dict[str, tuple[str, str]]:
     """Name -> (SQL, table it reads) of the year under test, for the mode."""
-    scen, design, year = literal(ctx.scenario), literal(ctx.design), ctx.year
+    scen, year = literal(ctx.scenario), ctx.year
+    designs = ", ".join(literal(d) for d in ctx.designs)
 
     def published(table: str, y: int) -> tuple[str, str]:
-        return (f"select * from {table} where scenario_id = {scen} and plan_design_id = {design} "
+        return (f"select * from {table} where scenario_id = {scen} and plan_design_id in ({designs}) "
                 f"and simulation_year = {y}", table)
 
     def year_only(table: str) -> tuple[str, str]:
-        # The work tables hold the year of every design of the run: check this design's rows.
-        return f"select * from {table} where plan_design_id = {design}", table
+        # The work tables hold the year of every design of the run: check the designs under test.
+        if ctx.work_holds_only_these:
+            return f"select * from {table}", table
+        return f"select * from {table} where plan_design_id in ({designs})", table
 
     rels = {
         "dq_prev_snapshot": published("fct_workforce_snapshot", year - 1),
@@ -109,7 +131,17 @@ def relations(ctx: Context) -> dict[str, tuple[str, str]]:
     for name, current in (("dq_prev_snapshot", "dq_snapshot"), ("dq_prev_events", "dq_events")):
         if rels[name][1] not in ctx.tables:
             rels[name] = (f"select * from ({rels[current][0]}) where false", rels[current][1])
+    rows = ", ".join(f"({literal(d)}, {str(match_active(c)).lower()})" for d, c in ctx.designs.items())
+    rels["dq_designs"] = (f"select * from (values {rows}) as t(plan_design_id, match_active)", "")
     return rels
+
+
+def match_active(config: SimulationConfig) -> bool:
+    """Whether the design's active match formula gives a match to anyone who defers."""
+    m = config.employer_match
+    formula = m.formulas[m.active_formula]
+    return m.enabled and any(cap > 0 and any(t.match_rate > 0 for t in tiers)
+                             for _, _, tiers, cap in formula.band_list())
 
 
 def _used(check: Check, rels: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
@@ -119,7 +151,7 @@ def _used(check: Check, rels: dict[str, tuple[str, str]]) -> dict[str, tuple[str
 def missing(ctx: Context, check: Check) -> list[str]:
     """Tables or snapshot columns the check needs that this database does not have."""
     rels = _used(check, relations(ctx))
-    missing = [t for t in sorted({table for _, table in rels.values()} | set(check.requires))
+    missing = [t for t in sorted({table for _, table in rels.values() if table} | set(check.requires))
                if t not in ctx.tables]
     snapshot_table = relations(ctx)["dq_snapshot"][1]
     have = ctx.columns.get(snapshot_table, frozenset())
@@ -131,16 +163,11 @@ def query(ctx: Context, check: Check) -> str:
     rels = _used(check, relations(ctx))
     prefix = "".join(f"{name} as ({sql}),\n" for name, (sql, _) in rels.items())
     s = ctx.settings
-    m = ctx.config.employer_match
-    formula = m.formulas[m.active_formula]
-    match_active = m.enabled and any(cap > 0 and any(t.match_rate > 0 for t in tiers)
-                                     for _, _, tiers, cap in formula.band_list())
     body = check.sql.format(
         growth=f"({ctx.config.simulation.target_growth_rate!r})::decimal(18, 8)",
         max_event_count_change=s.max_event_count_change,
         event_count_min_base=s.event_count_min_base,
         previous_is_census_year=str(ctx.year - 1 == ctx.config.simulation.start_year).lower(),
-        match_active=str(match_active).lower(),
     )
     return f"with {prefix}observed as ({body})\nselect * from observed"
 
@@ -149,16 +176,22 @@ def query(ctx: Context, check: Check) -> str:
 
 _ROUND = "(sign(({x})::decimal(38, 10)) * floor(abs(({x})::decimal(38, 10)) + 0.5))::bigint"
 
+# Per design: a design without rows still gets its row (of zeros) from dq_designs.
 _HEADCOUNT = f"""
     select
-        count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination'))
+        d.plan_design_id,
+        count(*) filter (where s.detailed_status_code in ('continuous_active', 'experienced_termination'))
             as start_workforce,
-        count(*) filter (where detailed_status_code = 'experienced_termination') as experienced_terminations,
-        count(*) filter (where employment_status = 'active') as ending_workforce,
-        {_ROUND.format(x="count(*) filter (where detailed_status_code in ('continuous_active', 'experienced_termination')) * (1 + {growth})")}
+        count(*) filter (where s.detailed_status_code = 'experienced_termination') as experienced_terminations,
+        count(*) filter (where s.employment_status = 'active') as ending_workforce,
+        {_ROUND.format(x="count(*) filter (where s.detailed_status_code in ('continuous_active', 'experienced_termination')) * (1 + {growth})")}
             as target_ending_workforce,
-        (select count(*) from dq_events where event_type = 'hire') as hires
-    from dq_snapshot
+        coalesce(any_value(h.hires), 0) as hires
+    from dq_designs as d
+    left join dq_snapshot as s on s.plan_design_id = d.plan_design_id
+    left join (select plan_design_id, count(*) as hires from dq_events where event_type = 'hire' group by 1) as h
+      on h.plan_design_id = d.plan_design_id
+    group by d.plan_design_id
 """
 
 CHECKS: list[Check] = [
@@ -198,17 +231,26 @@ CHECKS: list[Check] = [
         name="hires_without_pay",
         severity="error",
         sql="""
+            with snapshot_hires as (
+                select plan_design_id, count(*) as without_pay
+                from dq_snapshot
+                where detailed_status_code in ('new_hire_active', 'new_hire_termination')
+                  and coalesce(current_compensation, 0) <= 0
+                group by plan_design_id
+            )
             select
-                count(*) filter (where event_type = 'hire') as hires,
-                count(*) filter (where event_type = 'hire' and compensation_amount is null) as null_pay,
-                count(*) filter (where event_type = 'hire' and compensation_amount <= 0) as zero_pay,
-                (select count(*) from dq_snapshot
-                  where detailed_status_code in ('new_hire_active', 'new_hire_termination')
-                    and coalesce(current_compensation, 0) <= 0) as snapshot_hires_without_pay,
-                coalesce(list(employee_id order by employee_id)
-                    filter (where event_type = 'hire' and coalesce(compensation_amount, 0) <= 0), [])[1:3]
+                d.plan_design_id,
+                count(*) filter (where e.event_type = 'hire') as hires,
+                count(*) filter (where e.event_type = 'hire' and e.compensation_amount is null) as null_pay,
+                count(*) filter (where e.event_type = 'hire' and e.compensation_amount <= 0) as zero_pay,
+                coalesce(any_value(h.without_pay), 0) as snapshot_hires_without_pay,
+                coalesce(list(e.employee_id order by e.employee_id)
+                    filter (where e.event_type = 'hire' and coalesce(e.compensation_amount, 0) <= 0), [])[1:3]
                     as example_ids
-            from dq_events
+            from dq_designs as d
+            left join dq_events as e on e.plan_design_id = d.plan_design_id and e.event_type = 'hire'
+            left join snapshot_hires as h on h.plan_design_id = d.plan_design_id
+            group by d.plan_design_id
         """,
         trips=lambda o, s: (o["null_pay"] + o["zero_pay"] + o["snapshot_hires_without_pay"]) > 0,
         message="{null_pay:,} hires with NULL pay and {zero_pay:,} with pay <= 0 of {hires:,} "
@@ -223,18 +265,23 @@ CHECKS: list[Check] = [
         name="census_rows_lost",
         severity="error",
         sql="""
-            select *,
-                greatest(
-                    case when raw_rows > 0 then (raw_rows - staged_rows) / raw_rows else 0 end,
-                    case when raw_active > 0 then (raw_active - baseline_rows) / raw_active else 0 end
-                )::double as loss_fraction
-            from (
-                select
-                    (select count(*) from raw_census) as raw_rows,
-                    (select count(*) from stg_census_data) as staged_rows,
-                    (select count(*) from raw_census where active) as raw_active,
-                    (select count(*) from int_baseline_workforce) as baseline_rows
-            )
+            -- The census is the scenario's: every design gets the same row.
+            select d.plan_design_id, c.*
+            from dq_designs as d
+            cross join (
+                select *,
+                    greatest(
+                        case when raw_rows > 0 then (raw_rows - staged_rows) / raw_rows else 0 end,
+                        case when raw_active > 0 then (raw_active - baseline_rows) / raw_active else 0 end
+                    )::double as loss_fraction
+                from (
+                    select
+                        (select count(*) from raw_census) as raw_rows,
+                        (select count(*) from stg_census_data) as staged_rows,
+                        (select count(*) from raw_census where active) as raw_active,
+                        (select count(*) from int_baseline_workforce) as baseline_rows
+                )
+            ) as c
         """,
         trips=lambda o, s: o["loss_fraction"] > s.raw_to_staged_loss_tolerance,
         message="census rows raw {raw_rows:,} -> staged {staged_rows:,}, actives {raw_active:,} -> "
@@ -268,11 +315,15 @@ CHECKS: list[Check] = [
         name="event_count_swing",
         severity="warning",
         sql="""
-            with cur as (select event_type, count(*) as n from dq_events group by 1),
-            prev as (select event_type, count(*) as n from dq_prev_events group by 1),
+            with cur as (select plan_design_id, event_type, count(*) as n from dq_events group by 1, 2),
+            prev as (select plan_design_id, event_type, count(*) as n from dq_prev_events group by 1, 2),
             joined as (
-                select event_type, coalesce(cur.n, 0) as current, coalesce(prev.n, 0) as previous
-                from cur full outer join prev using (event_type)
+                select
+                    coalesce(cur.plan_design_id, prev.plan_design_id) as plan_design_id,
+                    coalesce(cur.event_type, prev.event_type) as event_type,
+                    coalesce(cur.n, 0) as current, coalesce(prev.n, 0) as previous
+                from cur full outer join prev
+                  on prev.plan_design_id = cur.plan_design_id and prev.event_type = cur.event_type
             ),
             compared as (
                 select *, case when previous > 0 then current / previous - 1 end::double as change
@@ -285,15 +336,33 @@ CHECKS: list[Check] = [
             ),
             flagged as (
                 select * from compared where change is null or abs(change) > {max_event_count_change}
+            ),
+            counted as (
+                select plan_design_id, count(*) as types from prev group by 1
+            ),
+            compared_count as (
+                select plan_design_id, count(*) as types from compared group by 1
+            ),
+            flagged_list as (
+                select
+                    plan_design_id,
+                    count(*) as types,
+                    list(struct_pack(event_type, previous, current, change) order by event_type) as out_of_bounds,
+                    string_agg(event_type || ' ' || previous || ' -> ' || current, ', ' order by event_type) as summary
+                from flagged
+                group by 1
             )
             select
-                (select count(*) from prev) as previous_event_types,
-                (select count(*) from compared) as compared_types,
-                (select count(*) from flagged) as types_out_of_bounds,
-                coalesce((select list(struct_pack(event_type, previous, current, change) order by event_type)
-                          from flagged), []) as out_of_bounds,
-                coalesce((select string_agg(event_type || ' ' || previous || ' -> ' || current, ', '
-                                            order by event_type) from flagged), 'none') as summary
+                d.plan_design_id,
+                coalesce(p.types, 0) as previous_event_types,
+                coalesce(c.types, 0) as compared_types,
+                coalesce(f.types, 0) as types_out_of_bounds,
+                coalesce(f.out_of_bounds, []) as out_of_bounds,
+                coalesce(f.summary, 'none') as summary
+            from dq_designs as d
+            left join counted as p on p.plan_design_id = d.plan_design_id
+            left join compared_count as c on c.plan_design_id = d.plan_design_id
+            left join flagged_list as f on f.plan_design_id = d.plan_design_id
         """,
         trips=lambda o, s: o["previous_event_types"] > 0 and o["types_out_of_bounds"] > 0,
         message="{types_out_of_bounds} of {compared_types} event types moved more than "
@@ -308,18 +377,27 @@ CHECKS: list[Check] = [
         name="contributions_without_match",
         severity="error",
         sql="""
+            with matched as (
+                select plan_design_id, count(*) as events, sum(amount) as total
+                from dq_match_events
+                group by plan_design_id
+            )
             select
-                {match_active} as match_formula_active,
-                count(*) filter (where prorated_annual_contributions > 0) as deferring_employees,
+                d.plan_design_id,
+                any_value(d.match_active) as match_formula_active,
+                count(*) filter (where s.prorated_annual_contributions > 0) as deferring_employees,
                 -- Deferrers whose 415(c) annual additions were already used up (e.g. by a high
                 -- core) lawfully get no match: only the others call for match events.
-                count(*) filter (where prorated_annual_contributions > 0 and annual_additions_limited)
+                count(*) filter (where s.prorated_annual_contributions > 0 and s.annual_additions_limited)
                     as deferring_at_415c_limit,
-                coalesce(sum(prorated_annual_contributions), 0) as total_deferrals,
-                coalesce(sum(employer_match_amount), 0) as snapshot_match_total,
-                (select count(*) from dq_match_events) as match_events,
-                (select coalesce(sum(amount), 0) from dq_match_events) as match_events_total
-            from dq_snapshot
+                coalesce(sum(s.prorated_annual_contributions), 0) as total_deferrals,
+                coalesce(sum(s.employer_match_amount), 0) as snapshot_match_total,
+                coalesce(any_value(m.events), 0) as match_events,
+                coalesce(any_value(m.total), 0) as match_events_total
+            from dq_designs as d
+            left join dq_snapshot as s on s.plan_design_id = d.plan_design_id
+            left join matched as m on m.plan_design_id = d.plan_design_id
+            group by d.plan_design_id
         """,
         trips=lambda o, s: (o["match_formula_active"] and o["deferring_employees"] > o["deferring_at_415c_limit"]
                             and o["match_events"] == 0),
@@ -338,28 +416,47 @@ CHECKS: list[Check] = [
         name="deferrals_for_non_participants",
         severity="error",
         sql="""
-            with rated as (
-                -- Anyone with a deferral rate above 0 at some time in the year: a rate event
-                -- (enrollment, escalation, change, opt-out from a rate) or last year-end's rate.
-                select employee_id from dq_events
-                where coalesce(employee_deferral_rate, 0) > 0 or coalesce(prev_employee_deferral_rate, 0) > 0
+            with deferring as (
+                select plan_design_id, employee_id, prorated_annual_contributions, current_deferral_rate
+                from dq_snapshot
+                where prorated_annual_contributions > 0
+            ),
+            without_rate as (
+                select * from deferring where coalesce(current_deferral_rate, 0) = 0
+            ),
+            rated as (
+                -- Those of them with a deferral rate above 0 at some time in the year: a rate
+                -- event (enrollment, escalation, change, opt-out from a rate) or last year-end's rate.
+                select e.plan_design_id, e.employee_id
+                from dq_events as e
+                join without_rate as w on w.plan_design_id = e.plan_design_id and w.employee_id = e.employee_id
+                where coalesce(e.employee_deferral_rate, 0) > 0 or coalesce(e.prev_employee_deferral_rate, 0) > 0
                 union
-                select employee_id from dq_prev_snapshot where current_deferral_rate > 0
+                select p.plan_design_id, p.employee_id
+                from dq_prev_snapshot as p
+                join without_rate as w on w.plan_design_id = p.plan_design_id and w.employee_id = p.employee_id
+                where p.current_deferral_rate > 0
             ),
             offenders as (
-                select s.employee_id, s.prorated_annual_contributions
-                from dq_snapshot as s
-                left join rated as r using (employee_id)
-                where s.prorated_annual_contributions > 0
-                  and coalesce(s.current_deferral_rate, 0) = 0
-                  and r.employee_id is null
+                select w.plan_design_id, w.employee_id, w.prorated_annual_contributions
+                from without_rate as w
+                left join rated as r on r.plan_design_id = w.plan_design_id and r.employee_id = w.employee_id
+                where r.employee_id is null
+            ),
+            deferring_count as (
+                select plan_design_id, count(*) as employees from deferring group by 1
             )
             select
-                (select count(*) from dq_snapshot where prorated_annual_contributions > 0) as deferring_employees,
-                count(*) as non_participants_deferring,
-                coalesce(sum(prorated_annual_contributions), 0) as amount,
-                coalesce(list(employee_id order by employee_id), [])[1:3] as example_ids
-            from offenders
+                d.plan_design_id,
+                coalesce(any_value(c.employees), 0) as deferring_employees,
+                count(o.employee_id) as non_participants_deferring,
+                coalesce(sum(o.prorated_annual_contributions), 0) as amount,
+                coalesce(list(o.employee_id order by o.employee_id) filter (where o.employee_id is not null), [])[1:3]
+                    as example_ids
+            from dq_designs as d
+            left join deferring_count as c on c.plan_design_id = d.plan_design_id
+            left join offenders as o on o.plan_design_id = d.plan_design_id
+            group by d.plan_design_id
         """,
         trips=lambda o, s: o["non_participants_deferring"] > 0,
         message="{non_participants_deferring:,} employees who never had a deferral rate this year "
@@ -378,14 +475,17 @@ CHECKS: list[Check] = [
         severity="warning",
         sql="""
             select
-                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0)
+                d.plan_design_id,
+                count(*) filter (where s.current_deferral_rate > 0 and s.prorated_annual_compensation > 0)
                     as participants,
-                count(*) filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
-                                 and coalesce(prorated_annual_contributions, 0) <= 0) as without_deferrals,
-                coalesce(list(employee_id order by employee_id)
-                    filter (where current_deferral_rate > 0 and prorated_annual_compensation > 0
-                            and coalesce(prorated_annual_contributions, 0) <= 0), [])[1:3] as example_ids
-            from dq_snapshot
+                count(*) filter (where s.current_deferral_rate > 0 and s.prorated_annual_compensation > 0
+                                 and coalesce(s.prorated_annual_contributions, 0) <= 0) as without_deferrals,
+                coalesce(list(s.employee_id order by s.employee_id)
+                    filter (where s.current_deferral_rate > 0 and s.prorated_annual_compensation > 0
+                            and coalesce(s.prorated_annual_contributions, 0) <= 0), [])[1:3] as example_ids
+            from dq_designs as d
+            left join dq_snapshot as s on s.plan_design_id = d.plan_design_id
+            group by d.plan_design_id
         """,
         trips=lambda o, s: o["without_deferrals"] > 0,
         message="{without_deferrals:,} of {participants:,} paid participants with a deferral rate "

@@ -39,7 +39,7 @@ class TripwireError(RuntimeError):
     def __init__(self, year: int, results: list["CheckResult"]):
         self.year = year
         self.results = results
-        names = ", ".join(r.check_name for r in results)
+        names = ", ".join(dict.fromkeys(r.check_name for r in results))
         super().__init__(
             f"year {year} not published: data-quality check(s) failed: {names}; "
             f"the database still ends at year {year - 1} (details and fixes above)"
@@ -103,39 +103,65 @@ def _catalog(conn: duckdb.DuckDBPyConnection) -> tuple[frozenset[str], dict[str,
 
 def evaluate(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int,
              mode: Literal["year", "published"], database_path: Path) -> TripwireReport:
-    """Run every applicable check for one year; nothing is recorded or raised here."""
-    unknown = sorted(set(config.data_quality.skip_checks) - set(CHECK_NAMES))
+    """Run every applicable check for one year of one design; nothing is recorded or raised here."""
+    design = config.effective_plan_design_id
+    return evaluate_designs(conn, {design: config}, year, mode, database_path)[design]
+
+
+def evaluate_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, SimulationConfig], year: int,
+                     mode: Literal["year", "published"], database_path: Path) -> dict[str, TripwireReport]:
+    """Run every applicable check for one year of several plan designs of one scenario: one
+    query per check returns every design's observed numbers. Returns a report per design, in
+    the order of `designs`; nothing is recorded or raised here.
+
+    Raises ConfigError when data_quality.skip_checks names an unknown check."""
+    first = next(iter(designs.values()))
+    unknown = sorted(set(first.data_quality.skip_checks) - set(CHECK_NAMES))
     if unknown:
         raise ConfigError(
             f"data_quality.skip_checks names unknown check(s) {', '.join(unknown)}; known: {', '.join(CHECK_NAMES)}"
         )
     started = time.perf_counter()
-    ctx = Context(config, year, mode, Path(database_path), *_catalog(conn))
-    report = TripwireReport(year)
-    settings = config.data_quality
+    tables, columns = _catalog(conn)
+    built = set()
+    if mode == "year" and "int_plan_design_parameters" in tables:
+        built = {r[0] for r in conn.execute("select plan_design_id from int_plan_design_parameters").fetchall()}
+    ctx = Context(first, year, mode, Path(database_path), tables, columns, designs=dict(designs),
+                  work_holds_only_these=built == set(designs))
+    reports = {d: TripwireReport(year) for d in designs}
+    settings = first.data_quality
     for check in CHECKS:
         if check.name in settings.skip_checks or not check.applies(ctx) or missing(ctx, check):
-            report.skipped.append(check.name)
+            for report in reports.values():
+                report.skipped.append(check.name)
             continue
         t0 = time.perf_counter()
         cursor = conn.execute(query(ctx, check))
         columns = [d[0] for d in cursor.description]
-        observed = _jsonable(dict(zip(columns, cursor.fetchone())))
-        tripped = bool(check.trips(observed, settings))
-        if not tripped:
-            status: Status = "pass"
-        elif check.severity == "error" or settings.fail_on_warning:
-            status = "fail"
-        else:
-            status = "warn"
-        message = check.message.format(**observed, **settings.model_dump(exclude={"skip_checks"}))
-        report.results.append(CheckResult(
-            check_name=check.name, severity=check.severity, status=status, observed=observed,
-            message=message, recovery=check.recovery(ctx), simulation_year=year,
-            seconds=time.perf_counter() - t0,
-        ))
-    report.seconds = time.perf_counter() - started
-    return report
+        observed_by_design = {}
+        for row in cursor.fetchall():
+            observed = _jsonable(dict(zip(columns, row)))
+            observed_by_design[observed.pop("plan_design_id")] = observed
+        seconds = (time.perf_counter() - t0) / len(designs)
+        for design_id, report in reports.items():
+            observed = observed_by_design[design_id]
+            tripped = bool(check.trips(observed, settings))
+            if not tripped:
+                status: Status = "pass"
+            elif check.severity == "error" or settings.fail_on_warning:
+                status = "fail"
+            else:
+                status = "warn"
+            message = check.message.format(**observed, **settings.model_dump(exclude={"skip_checks"}))
+            report.results.append(CheckResult(
+                check_name=check.name, severity=check.severity, status=status, observed=observed,
+                message=message, recovery=check.recovery(ctx.for_design(design_id)), simulation_year=year,
+                seconds=seconds,
+            ))
+    elapsed = time.perf_counter() - started
+    for report in reports.values():
+        report.seconds = elapsed / len(designs)
+    return reports
 
 
 def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str,
@@ -178,16 +204,32 @@ def _stderr(line: str) -> None:
 
 def guard_year(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, year: int, run_id: str,
                database_path: Path, echo: Callable[[str], None] = _stderr) -> TripwireReport:
-    """Check the freshly built (unpublished) year; raise TripwireError if it must not be published."""
-    report = evaluate(conn, config, year, "year", database_path)
-    record(conn, report, run_id, config.effective_scenario_id, config.effective_plan_design_id)
+    """Check the freshly built (unpublished) year of one design; raise TripwireError if it must
+    not be published."""
+    design = config.effective_plan_design_id
+    return guard_designs(conn, {design: config}, year, run_id, database_path, echo)[design]
+
+
+def guard_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, SimulationConfig], year: int,
+                  run_id: str, database_path: Path,
+                  echo: Callable[[str], None] = _stderr) -> dict[str, TripwireReport]:
+    """Check the freshly built (unpublished) year of every design in `designs` (one query per
+    check), record each design's results, print every result that did not pass (naming the
+    design when there are several) and raise TripwireError if any design's year must not be
+    published. Returns the report of each design."""
+    reports = evaluate_designs(conn, designs, year, "year", database_path)
+    failed: list[CheckResult] = []
+    for design_id, report in reports.items():
+        config = designs[design_id]
+        record(conn, report, run_id, config.effective_scenario_id, design_id)
+        for result in report.results:
+            if result.status != "pass":
+                echo(result.line() if len(designs) == 1 else f"{result.line()} (plan design {design_id})")
+        failed += report.failed
     note_in_run_log(conn, run_id)
-    for result in report.results:
-        if result.status != "pass":
-            echo(result.line())
-    if report.failed:
-        raise TripwireError(year, report.failed)
-    return report
+    if failed:
+        raise TripwireError(year, failed)
+    return reports
 
 
 def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, database_path: Path,

@@ -15,12 +15,15 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import deep_merge
+from conftest import copy_database, deep_merge
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config, parse_config
+from navigator_orchestrator.engine import database
 from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
 from navigator_orchestrator.engine.simulation import Simulation
 from navigator_orchestrator.identity import Identity
+from navigator_orchestrator.quality import tripwires
+from navigator_orchestrator.quality.tripwires import TripwireError
 from navigator_orchestrator.safety import checkpoints
 
 SCENARIO, BASE, RICH = "baseline", "standard_401k", "safe_harbor"
@@ -123,6 +126,31 @@ def test_dq_checks_every_design_and_names_the_design_of_a_failing_check(runs, tm
     assert main(["dq", "-c", str(runs["both"]), "--database", str(runs["db"]), "--plan-designs", BASE]) == 0
     out = capsys.readouterr().out
     assert f" {BASE} " in out and f" {RICH} " not in out
+
+
+def test_a_year_of_every_design_is_checked_at_once_and_a_defect_trips_only_its_design(runs, tmp_path):
+    db = copy_database(runs["db"], tmp_path / "guard.duckdb")  # its work tables hold 2026 of both designs
+    designs = load_config(runs["both"]).designs([])
+    with database.connect(db) as conn:
+        grouped = tripwires.evaluate_designs(conn, designs, 2026, "year", db)
+        alone = {d: tripwires.evaluate(conn, c, 2026, "year", db) for d, c in designs.items()}
+        # The hires of one design's event log are lost between its build and its publish.
+        conn.execute("delete from int_yearly_events where plan_design_id = ? and event_type = 'hire'", [RICH])
+        lines: list[str] = []
+        with pytest.raises(TripwireError) as err:
+            tripwires.guard_designs(conn, designs, 2026, "guard-test", db, echo=lines.append)
+        recorded = dict(conn.execute(
+            "select plan_design_id, status from int_data_quality_results "
+            "where run_id = 'guard-test' and check_name = 'hiring_demand_without_hires'").fetchall())
+    # One query per check gives every design exactly what checking it alone gives.
+    for design_id in designs:
+        assert [(r.check_name, r.status, r.observed) for r in grouped[design_id].results] == \
+               [(r.check_name, r.status, r.observed) for r in alone[design_id].results]
+    assert recorded == {BASE: "pass", RICH: "fail"}
+    assert {r.check_name for r in err.value.results} == {"hiring_demand_without_hires"}
+    failed = [line for line in lines if line.startswith("[FAILED]")]
+    assert failed and all(line.endswith(f"(plan design {RICH})") for line in failed)
+    assert f"--plan-designs {RICH}" in err.value.results[0].recovery
 
 
 def test_each_design_has_its_own_checkpoints_and_reports(runs, tmp_path, capsys):
