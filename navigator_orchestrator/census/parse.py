@@ -245,15 +245,17 @@ def bool_sql(col: Column, status_words: bool) -> str:
     if col.dtype == "BOOLEAN":
         return col.source
     if col.dtype in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
-                     "UINTEGER", "UBIGINT", "HUGEINT"):
-        return f"CASE {col.source} WHEN 1 THEN true WHEN 0 THEN false END"
+                     "UINTEGER", "UBIGINT", "HUGEINT", "FLOAT", "DOUBLE") or col.dtype.startswith("DECIMAL"):
+        # Spreadsheets and data frames often store a flag as the number 1.0 / 0.0.
+        return f"CASE WHEN {col.source} = 1 THEN true WHEN {col.source} = 0 THEN false END"
     if not col.text:
         return "NULL::BOOLEAN"
     words_true = [w for w in STATUS_TRUE if not (status_words and w == "t")]
     words_false = [w for w in STATUS_FALSE if not (status_words and w == "f")]
     v = f"lower({_v(col)})"
-    return (f"CASE WHEN {v} IN ({', '.join(repr(w) for w in words_true)}) THEN true "
-            f"WHEN {v} IN ({', '.join(repr(w) for w in words_false)}) THEN false END")
+    number = f"TRY_CAST({_v(col)} AS DOUBLE)"  # "1.0" / "0.00" written by a spreadsheet's export
+    return (f"CASE WHEN {v} IN ({', '.join(repr(w) for w in words_true)}) OR {number} = 1 THEN true "
+            f"WHEN {v} IN ({', '.join(repr(w) for w in words_false)}) OR {number} = 0 THEN false END")
 
 
 def present_sql(col: Column) -> str:

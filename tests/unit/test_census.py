@@ -194,6 +194,28 @@ def test_officer_and_one_percent_owner_flags_load_from_their_export_headers(vali
                        "OR is_owner_1pct IS NOT NULL").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("kind", ["DOUBLE", "DECIMAL(3, 1)", "VARCHAR"])
+def test_flags_stored_as_numbers_one_and_zero_load_as_true_and_false(valid: Path, tmp_path: Path, kind: str) -> None:
+    # A spreadsheet or data frame export writes a flag as 1.0 / 0.0 (a number, or its text).
+    ids = _ids(valid, "active")
+    one, zero = ("'1.0'", "'0.00'") if kind == "VARCHAR" else ("1.0", "0.0")
+    sql = (f"SELECT * REPLACE (CAST(CASE WHEN active THEN {one} ELSE {zero} END AS {kind}) AS active), "
+           f"CAST(CASE WHEN employee_id = '{ids[0]}' THEN {one} ELSE {zero} END AS {kind}) AS is_owner_5pct, "
+           f"CAST(CASE WHEN employee_id = '{ids[1]}' THEN {one} ELSE {zero} END AS {kind}) AS is_officer FROM {{src}}")
+    path = _plant(valid, tmp_path / "n.parquet", sql)
+    assert validate_census(path, CENSUS_DATE).ok
+    con = duckdb.connect()
+    load_census(con, path, CENSUS_DATE)
+    flags = {r[0]: r[1:] for r in con.execute(
+        "SELECT employee_id, is_owner_5pct, is_officer, active FROM raw_census").fetchall()}
+    assert flags[ids[0]] == (True, False, True) and flags[ids[1]] == (False, True, True)
+    assert sum(1 for f in flags.values() if f[0] or f[1]) == 2
+    con = duckdb.connect()
+    load_census(con, valid, CENSUS_DATE)
+    assert con.execute("SELECT count(*) FILTER (WHERE active) FROM raw_census").fetchone()[0] == \
+        sum(1 for f in flags.values() if f[2])
+
+
 @pytest.mark.parametrize("name, column, value, where", [
     ("birth_after_hire", "employee_birth_date", "employee_hire_date + 1",
      "employee_hire_date < DATE '2005-01-01'"),
