@@ -26,7 +26,8 @@ import duckdb
 
 from navigator_orchestrator.engine import database
 from navigator_orchestrator.config.schema import ConfigError, SimulationConfig
-from navigator_orchestrator.quality.checks import CHECK_NAMES, CHECKS, Context, Severity, missing, query
+from navigator_orchestrator.quality.check_context import Context, Severity, missing, query
+from navigator_orchestrator.quality.checks import CHECK_NAMES, CHECKS
 
 Status = Literal["pass", "warn", "fail"]
 RESULTS_TABLE = "int_data_quality_results"
