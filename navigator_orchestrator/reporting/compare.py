@@ -89,6 +89,23 @@ class Comparison:
     estimated_limit_years: list[int] = field(default_factory=list)
     ndt: list[dict[str, Any]] = field(default_factory=list)  # NDT_COLUMNS, per design, year and test
 
+    @property
+    def untested(self) -> list[str]:
+        """The designs compared without any nondiscrimination or top-heavy result in these years."""
+        tested = {r["plan_design_id"] for r in self.ndt}
+        return [d for d in self.designs if d not in tested]
+
+    def untested_note(self) -> str | None:
+        """One sentence naming the untested designs (None when every design was tested)."""
+        missing = self.untested
+        if not missing:
+            return None
+        names = ", ".join(missing)
+        return (f"No nondiscrimination or top-heavy results for {names} in {self.years[0]}-{self.years[1]}: "
+                "ndt.enabled was false when "
+                + ("it was" if len(missing) == 1 else "they were")
+                + " simulated (or the database predates these tests).")
+
 
 def _published(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, list[int]]:
     if not database.table_exists(conn, SUMMARY_TABLE):

@@ -273,6 +273,8 @@ def render(c: Comparison, describe: dict[str, list[str]], dq: list[dict[str, Any
                     + _table(shown, c.ndt, {"plan_design_id", "simulation_year", "test", "result", "method",
                                             "safe_harbor_status", "correction"})
                     + f"<h3>In words</h3><ul>{words}</ul>")
+    if c.untested_note():
+        body.append(f'<p class="note"><b>Not tested.</b> {escape(c.untested_note())}</p>')
     if c.estimated_limit_years:
         years = ", ".join(map(str, c.estimated_limit_years))
         body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} use 402(g), catch-up, 401(a)(17) '

@@ -94,6 +94,8 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
         for r in comparison.ndt:
             console.print(f"  {r['plan_design_id']} {r['simulation_year']}: {r['in_words']}", highlight=False,
                           soft_wrap=True)
+    if comparison.untested_note():
+        console.print(f"Note: {comparison.untested_note()}", highlight=False, soft_wrap=True)
     if comparison.estimated_limit_years:
         years = ", ".join(map(str, comparison.estimated_limit_years))
         console.print(f"Note: {years} use IRS limits projected from the last published year (estimates).")

@@ -293,3 +293,20 @@ def test_testing_options_not_applied_as_asked_are_stated_in_every_output(compare
 
     cells = [str(c) for row in load_workbook(book)["ndt"].iter_rows(values_only=True) for c in row]
     assert any(prior in c for c in cells) and any(unmet in c for c in cells)
+
+
+def test_a_design_without_test_results_is_named_not_left_out_silently(compared, tmp_path, capsys):
+    # A design simulated with ndt.enabled: false has no fct_ndt_results rows: compare says so.
+    db = copy_database(compared["db"], tmp_path / "untested.duckdb")
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("delete from fct_ndt_results where plan_design_id = ?", [LEAN])
+    args = ["-c", str(compared["config"]), "--database", str(db)]
+    note = f"No nondiscrimination or top-heavy results for {LEAN} in 2025-2026: ndt.enabled was false"
+    assert main(["compare", *args]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert note in out
+    html = tmp_path / "c.html"
+    assert main(["compare", *args, "--out", str(html)]) == 0
+    assert escape(note) in html.read_text()
+    assert main(["compare", "-c", str(compared["config"]), "--database", str(compared["db"])]) == 0
+    assert "No nondiscrimination or top-heavy results" not in capsys.readouterr().out
