@@ -5,9 +5,12 @@ build their sections from these."""
 from __future__ import annotations
 
 import re
+import types
+import typing
+from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from navigator_orchestrator.sql import SLUG
 
@@ -43,8 +46,29 @@ def _label(value: str) -> str:
 Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
 
 
+def _is_number_type(annotation: Any) -> bool:
+    """int, float or Decimal, or an optional/union of them without bool (a union that also
+    takes true/false keeps taking them)."""
+    if annotation in (int, float, Decimal):
+        return True
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType) or bool in args:
+        return False
+    return any(_is_number_type(a) for a in args)
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _number_is_not_true_or_false(cls, value: Any, info: ValidationInfo) -> Any:
+        # YAML reads yes/no/on/off/true/false as booleans, which pydantic would take as 1 and 0.
+        if isinstance(value, bool) and info.field_name in cls.model_fields \
+                and _is_number_type(cls.model_fields[info.field_name].annotation):
+            raise ValueError(f"{str(value).lower()} is not a number (YAML reads yes/no/on/off/true/false "
+                             "as true or false); give a number")
+        return value
 
 
 Rate = Field(ge=0.0, le=1.0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -91,3 +93,24 @@ def test_an_id_yaml_reads_as_a_value_is_refused_with_quoting_as_the_fix(tmp_path
         load_config(path)
     assert str(err.value).startswith(f"{where}: an id was read as the value {shown} ")
     assert "quote it" in str(err.value)
+
+
+@pytest.mark.parametrize("key, text", [
+    ("simulation.target_growth_rate", "off"),
+    ("enrollment.match_responsiveness.share", "yes"),
+    ("eligibility.minimum_age", "true"),
+])
+def test_a_number_written_as_a_yaml_boolean_is_refused_not_read_as_one_or_zero(make_config, key, text):
+    # YAML reads yes/no/on/off/true/false as booleans; a number setting must not take them as 1 or 0.
+    overrides: dict = {}
+    *sections, leaf = key.split(".")
+    node = overrides
+    for section in sections:
+        node = node.setdefault(section, {})
+    node[leaf] = "PLACEHOLDER"
+    path = make_config(overrides)
+    written = path.read_text()
+    path.write_text(re.sub(r"['\"]?PLACEHOLDER['\"]?", text, written))
+    with pytest.raises(ConfigError, match=re.escape(key) + r": (true|false) is not a number .*give a number"):
+        load_config(path)
+    assert load_config(make_config({"ndt": {"enabled": False}}, name="bools.yaml")).ndt.enabled is False
