@@ -86,6 +86,24 @@ def _database_line(exc: duckdb.Error) -> str:
     return f"database: {first}"
 
 
+def _stale_database_line(exc: duckdb.Error, args: argparse.Namespace) -> str | None:
+    """A column a command read is missing: when the database's published tables lack columns
+    this version publishes, the line `navigator run` refuses it with (engine.contract)."""
+    if not (isinstance(exc, duckdb.BinderException) and "column" in str(exc).lower()):
+        return None
+    from navigator_orchestrator.engine.contract import stale_database_line
+
+    database = Path(getattr(args, "database", None) or DEFAULT_DATABASE).resolve()
+    try:
+        backup = load_config(getattr(args, "config", None)).setup.backup.enabled
+    except (ConfigError, OSError, ValueError):
+        backup = True  # the default of setup.backup.enabled
+    try:
+        return stale_database_line(database, backup)
+    except (duckdb.Error, DbtError, OSError):
+        return None  # the database's own error line says enough
+
+
 def _keep_traceback(text: str) -> Path | None:
     """Write a traceback where the user can find it; None if no place can be written."""
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -129,7 +147,7 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(os_error_line(exc))
     except duckdb.Error as exc:
-        return fail(_database_line(exc))
+        return fail(_stale_database_line(exc, args) or _database_line(exc))
     except Exception as exc:  # a defect: one line for the user, the traceback kept
         return _unexpected(exc, args)
 

@@ -17,7 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from navigator_orchestrator.engine.database import instance_name
 from navigator_orchestrator.files import write_atomically
@@ -183,6 +183,15 @@ class DbtRunner:
         self._ensure_parsed()
         return sorted(node.name for node in self._manifests[self.project_dir].nodes.values()
                       if node.resource_type == "model" and WORK_TAG in node.tags)
+
+    def documented_columns(self, models: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The columns each of these models documents in its schema .yml (e.g. the published
+        tables' in dbt/models/marts/schema.yml), in the order listed there; a model that
+        documents none maps to (). Read from the parsed manifest (cached, see `prepare`)."""
+        self._ensure_parsed()
+        nodes = {node.name: node for node in self._manifests[self.project_dir].nodes.values()
+                 if node.resource_type == "model"}
+        return {name: tuple(nodes[name].columns) if name in nodes else () for name in models}
 
     def _ensure_parsed(self) -> None:
         if self._runner is not None:

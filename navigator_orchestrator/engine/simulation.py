@@ -17,7 +17,8 @@ rows of designs outside the run.
 
 Around the years, `run()` applies the operational guards in this order: census check (before
 anything is written), database lock, resume point and continuity (a run that refuses or has
-nothing to do takes no backup and rotates none out), preflight backup, run-log rows (one per
+nothing to do takes no backup and rotates none out; a database written by an earlier version,
+refused with nothing written, engine.contract), preflight backup, run-log rows (one per
 design); after each publish a checkpoint and a run-log update; at the end the run-log rows are
 closed either way (`completed`, `failed`, or `interrupted` after SIGINT/SIGTERM). Every file the
 run creates is owner-only (safety.permissions). Where a run starts (resume points, the previous
@@ -48,6 +49,7 @@ from navigator_orchestrator.safety.backup import BackupResult, backup_database, 
 from navigator_orchestrator.safety.permissions import private_files, refuse_read_only
 from navigator_orchestrator.census.intake import Census, CensusError, CensusOptions, load_census, read_census
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationConfig
+from navigator_orchestrator.engine.contract import check_published_columns
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.engine.publish import CheckedPublish
 from navigator_orchestrator.engine.results import RunResult, YearSummary, design_counts, year_summary
@@ -217,11 +219,16 @@ class Simulation:
         designs = list(self.designs)
         census_hash = census.sha256
         hashes = {d: design.config_hash() for d, design in self.designs.items()}
+        clearing = cfg.setup.clear_mode == "all" and not self.resume
+        # A database written by an earlier version is refused before anything, even a run-log row.
+        stale = None if clearing else check_published_columns(conn, self.dbt, self.database_path,
+                                                               cfg.setup.backup.enabled, self.resume)
+        if stale:
+            raise SimulationError(stale)
         # Decide before writing: a run that refuses or has nothing to do takes no backup and
         # rotates none out (its run-log rows, the audit trail, are still recorded).
         resumed_after = self._resume_after(conn, hashes, census_hash) if self.resume else None
         year_plans = self.plan(run_id)
-        clearing = cfg.setup.clear_mode == "all" and not self.resume
         refusal: SimulationError | None = None
         if year_plans:
             gap = missing_previous_year(conn, [self.identity(d) for d in designs], self.years()[0],
