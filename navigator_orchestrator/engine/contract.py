@@ -53,8 +53,9 @@ def missing_columns(existing: dict[str, list[str]], expected: dict[str, tuple[st
     contract's order); tables that lack none are left out. Extra columns are not a problem:
     a year is appended by column name."""
     missing = {}
-    for table, columns in existing.items():
-        lacking = [c for c in expected.get(table, ()) if c not in set(columns)]
+    for table, columns in expected.items():  # in the publishing order (PUBLISHED_TABLES)
+        have = set(existing.get(table, columns))
+        lacking = [c for c in columns if c not in have]
         if lacking:
             missing[table] = lacking
     return missing
