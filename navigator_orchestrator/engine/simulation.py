@@ -225,16 +225,16 @@ class Simulation:
                                                                cfg.setup.backup.enabled, self.resume)
         if stale:
             raise SimulationError(stale)
-        # Decide before writing: a run that refuses or has nothing to do takes no backup and
-        # rotates none out (its run-log rows, the audit trail, are still recorded).
+        # Decide before writing: a run that refuses writes nothing (no backup, no rotation, no
+        # run-log row); one with nothing to do takes no backup and rotates none out.
         resumed_after = self._resume_after(conn, hashes, census_hash) if self.resume else None
         year_plans = self.plan(run_id)
-        refusal: SimulationError | None = None
         if year_plans:
             gap = missing_previous_year(conn, [self.identity(d) for d in designs], self.years()[0],
                                         self.census_year, clearing)
-            refusal = SimulationError(gap) if gap else None
-        backup = self._backup(conn) if existed and year_plans and refusal is None else None
+            if gap:
+                raise SimulationError(gap)
+        backup = self._backup(conn) if existed and year_plans else None
         for design_id in designs:
             runlog.start(conn, runlog.RunRecord(
                 run_id=run_id, scenario_id=scenario, plan_design_id=design_id,
@@ -258,8 +258,6 @@ class Simulation:
                 years=self.years(), start_year=self.census_year, end_year=cfg.simulation.end_year,
                 database=str(self.database_path), stages=self.YEAR_STAGES, design_stages=self.DESIGN_STAGES,
             ))
-            if refusal is not None:
-                raise refusal
             if clearing:
                 database.drop_all_tables(conn, keep={runlog.RUN_LOG_TABLE})
             if year_plans:

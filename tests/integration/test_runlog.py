@@ -9,7 +9,7 @@ from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 
-from conftest import query
+from conftest import copy_database, query, write_scenario
 
 import pytest
 
@@ -59,9 +59,13 @@ def test_a_year_that_fails_midway_leaves_a_failed_row_with_the_years_done(make_c
 
 def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(simulate, make_config, tmp_path, capsys):
     _, db = simulate({"simulation": {"end_year": 2025}})
-    config = load_config(make_config({"simulation": {"end_year": 2028}}))
+    config = load_config(make_config({"simulation": {"end_year": 2026}}))
+
+    def fail(summary) -> None:
+        raise SimulationError(f"the check after year {summary.year} failed")
+
     with pytest.raises(SimulationError):
-        Simulation(config, db, first_year=2027).run()  # 2026 was never published
+        Simulation(config, db, first_year=2026, on_year=fail).run()
     last = run_log(db)[-1]
     assert last["status"] == "failed" and "2026" in last["error"] and last["finished_at"] is not None
     assert main(["runs", "--database", str(db)]) == 0
@@ -76,3 +80,15 @@ def test_clear_mode_all_keeps_the_run_log(simulate):
     db = simulate(one_year)[1]
     assert [r["status"] for r in run_log(db)] == ["completed"] * 3
     assert query(db, "select count(distinct run_id) from fct_workforce_snapshot")[0][0] == 1
+
+
+def test_a_range_without_its_previous_year_is_refused_before_anything_is_written(finished_2025_2026, tmp_path,
+                                                                                   small_census):
+    import hashlib
+
+    db = copy_database(finished_2025_2026.database, tmp_path / "gap.duckdb")
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    config = load_config(write_scenario(tmp_path, small_census, {"simulation": {"end_year": 2028}}))
+    with pytest.raises(SimulationError, match="year 2028 starts from year 2027's snapshot"):
+        Simulation(config, db, first_year=2028, checkpoint_dir=tmp_path / "cp").run()
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before  # not even a run-log row
