@@ -138,9 +138,7 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
     except CensusError as exc:
         print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
         return fail(f"census refused: {exc}")
-    except TripwireError as exc:
-        for result in exc.results:
-            print(result.line(), file=sys.stderr)
+    except TripwireError as exc:  # each failed check's line (numbers and fix) was printed as it ran
         return fail(str(exc))
     except (ConfigError, SimulationError, SafetyError, DbtError, ValueError) as exc:
         return fail(str(exc))

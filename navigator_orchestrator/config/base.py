@@ -46,15 +46,31 @@ def _label(value: str) -> str:
 Label = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_label)]
 
 
+def _kinds(annotation: Any) -> set[type]:
+    """The scalar types an annotation takes anywhere inside it (through Annotated, unions,
+    lists, tuples, sets and mappings); other classes (sections) are validated on their own."""
+    origin = typing.get_origin(annotation)
+    if origin is Annotated:
+        return _kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, tuple, set, frozenset, dict):
+        return set().union(*(_kinds(a) for a in typing.get_args(annotation) if a is not Ellipsis))
+    return {annotation} if annotation in (bool, int, float, Decimal) else set()
+
+
 def _is_number_type(annotation: Any) -> bool:
-    """int, float or Decimal, or an optional/union of them without bool (a union that also
-    takes true/false keeps taking them)."""
-    if annotation in (int, float, Decimal):
+    """A number (int, float, Decimal) anywhere in the annotation and true/false nowhere."""
+    kinds = _kinds(annotation)
+    return bool(kinds & {int, float, Decimal}) and bool not in kinds
+
+
+def _holds_bool(value: Any) -> bool:
+    if isinstance(value, bool):
         return True
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if typing.get_origin(annotation) not in (typing.Union, types.UnionType) or bool in args:
-        return False
-    return any(_is_number_type(a) for a in args)
+    if isinstance(value, dict):
+        return any(_holds_bool(v) for v in value.values())
+    if isinstance(value, (list, tuple, set)):
+        return any(_holds_bool(v) for v in value)
+    return False
 
 
 class _Section(BaseModel):
@@ -64,10 +80,11 @@ class _Section(BaseModel):
     @classmethod
     def _number_is_not_true_or_false(cls, value: Any, info: ValidationInfo) -> Any:
         # YAML reads yes/no/on/off/true/false as booleans, which pydantic would take as 1 and 0.
-        if isinstance(value, bool) and info.field_name in cls.model_fields \
+        if _holds_bool(value) and info.field_name in cls.model_fields \
                 and _is_number_type(cls.model_fields[info.field_name].annotation):
-            raise ValueError(f"{str(value).lower()} is not a number (YAML reads yes/no/on/off/true/false "
-                             "as true or false); give a number")
+            what = f"{str(value).lower()} is not a number" if isinstance(value, bool) \
+                else "holds true or false where a number belongs"
+            raise ValueError(f"{what} (YAML reads yes/no/on/off/true/false as true or false); give a number")
         return value
 
 

@@ -41,8 +41,10 @@ class TripwireError(RuntimeError):
         self.year = year
         self.results = results
         names = ", ".join(dict.fromkeys(r.check_name for r in results))
+        designs = list(dict.fromkeys(r.plan_design_id for r in results if r.plan_design_id))
+        where = f" (plan design{'s' if len(designs) > 1 else ''} {', '.join(designs)})" if designs else ""
         super().__init__(
-            f"year {year} not published: data-quality check(s) failed: {names}; "
+            f"year {year} not published: data-quality check(s) failed: {names}{where}; "
             f"the database still ends at year {year - 1} (details and fixes above)"
         )
 
@@ -57,6 +59,7 @@ class CheckResult:
     recovery: str
     simulation_year: int
     seconds: float = 0.0
+    plan_design_id: str | None = None  # the design whose rows were checked
 
     def line(self) -> str:
         label = {"pass": "PASS", "warn": "WARNING", "fail": "FAILED"}[self.status]
@@ -157,7 +160,7 @@ def evaluate_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulat
             report.results.append(CheckResult(
                 check_name=check.name, severity=check.severity, status=status, observed=observed,
                 message=message, recovery=check.recovery(ctx.for_design(design_id)), simulation_year=year,
-                seconds=seconds,
+                seconds=seconds, plan_design_id=design_id,
             ))
     elapsed = time.perf_counter() - started
     for report in reports.values():
@@ -223,11 +226,11 @@ def guard_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulation
     for design_id, report in reports.items():
         config = designs[design_id]
         record(conn, report, run_id, config.effective_scenario_id, design_id)
+        note_in_run_log(conn, run_id, design_id)
         for result in report.results:
             if result.status != "pass":
                 echo(result.line() if len(designs) == 1 else f"{result.line()} (plan design {design_id})")
         failed += report.failed
-    note_in_run_log(conn, run_id)
     if failed:
         raise TripwireError(year, failed)
     return reports
@@ -241,24 +244,28 @@ def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, d
             for year in (years if years is not None else have)]
 
 
-def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, Any]:
-    """One run's results in a line for the run log: counts by status and the checks that tripped."""
+def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str, plan_design_id: str | None = None) -> dict[str, Any]:
+    """One run's results (of one plan design, or of every design) in a line for the run log:
+    counts by status and the checks that tripped (year:check:status)."""
     if not database.table_exists(conn, RESULTS_TABLE):
         return {"pass": 0, "warn": 0, "fail": 0, "tripped": []}
+    where, params = "run_id = ?", [run_id]
+    if plan_design_id is not None:
+        where, params = where + " and plan_design_id = ?", params + [plan_design_id]
     counts = dict(conn.execute(
-        f"select status, count(*) from {RESULTS_TABLE} where run_id = ? group by status", [run_id]
+        f"select status, count(*) from {RESULTS_TABLE} where {where} group by status", params
     ).fetchall())
     tripped = [f"{year}:{name}:{status}" for year, name, status in conn.execute(
         f"select simulation_year, check_name, status from {RESULTS_TABLE} "
-        "where run_id = ? and status != 'pass' order by 1, 2", [run_id]).fetchall()]
+        f"where {where} and status != 'pass' order by 1, 2", params).fetchall()]
     return {"pass": counts.get("pass", 0), "warn": counts.get("warn", 0), "fail": counts.get("fail", 0),
             "tripped": tripped}
 
 
-def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Keep the run's data-quality summary on its run-log row (column `data_quality`, JSON)."""
+def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str, plan_design_id: str) -> None:
+    """Keep each design's data-quality summary on its own run-log row (column `data_quality`, JSON)."""
     if not database.table_exists(conn, RUN_LOG_TABLE):
         return
     conn.execute(f"alter table {RUN_LOG_TABLE} add column if not exists data_quality json")
-    conn.execute(f"update {RUN_LOG_TABLE} set data_quality = ? where run_id = ?",
-                 [json.dumps(run_summary(conn, run_id)), run_id])
+    conn.execute(f"update {RUN_LOG_TABLE} set data_quality = ? where run_id = ? and plan_design_id = ?",
+                 [json.dumps(run_summary(conn, run_id, plan_design_id)), run_id, plan_design_id])

@@ -146,7 +146,8 @@ def _sheet(book: Any, title: str, columns: list[str], rows: list[dict[str, Any]]
 
 def write_xlsx(comparison: Comparison, path: Path) -> Path:
     """Sheets `comparison` (COLUMNS), `gain_loss` (per design vs baseline and band) and, when the
-    tests were run, `ndt` (NDT_COLUMNS)."""
+    tests were run for a design, `ndt` (NDT_COLUMNS; a design without results gets one row,
+    result `not tested`, the reason in `in_words`)."""
     from openpyxl import Workbook
 
     book = Workbook()
@@ -154,7 +155,9 @@ def write_xlsx(comparison: Comparison, path: Path) -> Path:
     _sheet(book, "comparison", COLUMNS, comparison.rows)
     _sheet(book, "gain_loss", GAIN_COLUMNS, comparison.gain_loss)
     if comparison.ndt:
-        _sheet(book, "ndt", NDT_COLUMNS, comparison.ndt)
+        untested = [{**dict.fromkeys(NDT_COLUMNS), "plan_design_id": design, "result": "not tested",
+                     "in_words": comparison.untested_note()} for design in comparison.untested]
+        _sheet(book, "ndt", NDT_COLUMNS, comparison.ndt + untested)
     with atomic_path(path, durable=False) as tmp:
         book.save(tmp)
     return path

@@ -255,7 +255,7 @@ def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path 
         raise ValueError(f"{database} holds no published years for scenario '{scenario_id}', design '{design}'; "
                          "run `navigator run` first or pass the right -c/--database/--plan-design")
     html = render(scenario_id, design, figures, deferral_distribution(conn, scenario_id, design),
-                  dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id))
+                  dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id, [design]))
     out = Path(out or Path("reports") / identity.database_tag /
                f"simulation_report_{scenario_id}_{design}_{figures[0].year}_{figures[-1].year}.html")
     return write_atomically(out, html, durable=False)

@@ -54,9 +54,10 @@ class NdtReport:
 
 
 def load_ndt(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int | None = None,
-             designs: Sequence[str] = ()) -> NdtReport:
+             designs: Sequence[str] = (), only: bool = False) -> NdtReport:
     """The scenario's test rows (every design, or one year) and its HCEs' corrective distributions,
-    designs in the order of `designs` (the config's, baseline first), others after by name.
+    designs in the order of `designs` (the config's, baseline first), others after by name; with
+    `only`, the rows of `designs` alone.
 
     Raises ValueError when the database holds no test results for the scenario (or year)."""
     if not database.table_exists(conn, "fct_ndt_results"):
@@ -64,6 +65,8 @@ def load_ndt(conn: duckdb.DuckDBPyConnection, scenario_id: str, year: int | None
     where, params = "scenario_id = ?", [scenario_id]
     if year is not None:
         where, params = where + " and simulation_year = ?", [*params, year]
+    if only:
+        where, params = where + " and list_contains(?::varchar[], plan_design_id)", [*params, list(designs)]
     order = ("coalesce(list_position(?::varchar[], plan_design_id), 1000000), plan_design_id, simulation_year, "
              "list_position(?::varchar[], test)")
     cols = ", ".join(f'"{c}"' for c in RESULT_COLUMNS)
@@ -161,13 +164,18 @@ TOP_HEAVY_HEAD = ("design", "year", "determined on", "key employees", "non-key",
 
 
 def ndt_html(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: Sequence[str] = ()) -> str | None:
-    """The HTML report's section: the results tables, each result in words, notes; None when there are none."""
+    """The HTML report's section for `designs` (every design when empty): the results tables,
+    each result in words, notes; a sentence when the designs have no results; None when the
+    database has no test results at all."""
     from html import escape
 
-    try:
-        report = load_ndt(conn, scenario_id, designs=designs)
-    except ValueError:
+    if not database.table_exists(conn, "fct_ndt_results"):
         return None
+    try:
+        report = load_ndt(conn, scenario_id, designs=designs, only=bool(designs))
+    except ValueError:
+        return (f"<p>No nondiscrimination or top-heavy results for {escape(', '.join(designs) or scenario_id)}: "
+                "ndt.enabled was false when it was simulated (or the database predates these tests).</p>")
     head = ("design", "year", "test", "method", "HCE avg", "NHCE avg", "limit", "result",
             "excess", "distributions", "QNEC", "corrective amount")
     rows, top_heavy = [], []

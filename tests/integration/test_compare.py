@@ -305,8 +305,21 @@ def test_a_design_without_test_results_is_named_not_left_out_silently(compared, 
     assert main(["compare", *args]) == 0
     out = " ".join(capsys.readouterr().out.split())
     assert note in out
-    html = tmp_path / "c.html"
-    assert main(["compare", *args, "--out", str(html)]) == 0
+    html, book = tmp_path / "c.html", tmp_path / "c.xlsx"
+    assert main(["compare", *args, "--out", str(html)]) == 0 and main(["compare", *args, "--out", str(book)]) == 0
     assert escape(note) in html.read_text()
+    from openpyxl import load_workbook
+
+    rows = list(load_workbook(book)["ndt"].iter_rows(min_row=2, values_only=True))
+    assert [r for r in rows if r[0] == LEAN] == [(LEAN, None, None, "not tested", *[None] * 7, note + rows[-1][-1][len(note):])]
     assert main(["compare", "-c", str(compared["config"]), "--database", str(compared["db"])]) == 0
     assert "No nondiscrimination or top-heavy results" not in capsys.readouterr().out
+    # A design's own HTML report shows its own test results only, or says it has none.
+    own, untested = tmp_path / "own.html", tmp_path / "lean.html"
+    assert main(["report", *args, "--plan-design", RICH, "--out", str(own)]) == 0
+    assert main(["report", *args, "--plan-design", LEAN, "--out", str(untested)]) == 0
+    text = own.read_text()
+    assert f'<td class="">{RICH}</td>' in text and f'<td class="">{BASE}</td>' not in text
+    text = untested.read_text()
+    assert f"No nondiscrimination or top-heavy results for {LEAN}: ndt.enabled was false" in text
+    assert f'<td class="">{RICH}</td>' not in text and f'<td class="">{BASE}</td>' not in text

@@ -8,6 +8,7 @@ default, so their plan rows really differ while their workforce is the same.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -148,9 +149,21 @@ def test_a_year_of_every_design_is_checked_at_once_and_a_defect_trips_only_its_d
                [(r.check_name, r.status, r.observed) for r in alone[design_id].results]
     assert recorded == {BASE: "pass", RICH: "fail"}
     assert {r.check_name for r in err.value.results} == {"hiring_demand_without_hires"}
+    assert {r.plan_design_id for r in err.value.results} == {RICH} and f"(plan design {RICH})" in str(err.value)
     failed = [line for line in lines if line.startswith("[FAILED]")]
     assert failed and all(line.endswith(f"(plan design {RICH})") for line in failed)
     assert f"--plan-designs {RICH}" in err.value.results[0].recovery
+
+
+def test_each_designs_run_log_row_summarises_its_own_data_quality_results(runs):
+    with duckdb.connect(str(runs["db"]), read_only=True) as conn:
+        logged = conn.execute("select run_id, plan_design_id, data_quality from int_simulation_run_log").fetchall()
+        recorded = dict(((r[0], r[1]), r[2]) for r in conn.execute(
+            "select run_id, plan_design_id, count(*) from int_data_quality_results group by all").fetchall())
+    assert {design for _, design, _ in logged} == {BASE, RICH}
+    for run_id, design, summary in logged:
+        counts = json.loads(summary)
+        assert counts["pass"] + counts["warn"] + counts["fail"] == recorded[(run_id, design)] > 0
 
 
 def test_each_design_has_its_own_checkpoints_and_reports(runs, tmp_path, capsys):

@@ -99,6 +99,8 @@ def test_an_id_yaml_reads_as_a_value_is_refused_with_quoting_as_the_fix(tmp_path
     ("simulation.target_growth_rate", "off"),
     ("enrollment.match_responsiveness.share", "yes"),
     ("eligibility.minimum_age", "true"),
+    ("accounts.annual_return", "yes"),
+    ("employer_core_contribution.social_security_integration.integration_level", "on"),
 ])
 def test_a_number_written_as_a_yaml_boolean_is_refused_not_read_as_one_or_zero(make_config, key, text):
     # YAML reads yes/no/on/off/true/false as booleans; a number setting must not take them as 1 or 0.
@@ -114,3 +116,20 @@ def test_a_number_written_as_a_yaml_boolean_is_refused_not_read_as_one_or_zero(m
     with pytest.raises(ConfigError, match=re.escape(key) + r": (true|false) is not a number .*give a number"):
         load_config(path)
     assert load_config(make_config({"ndt": {"enabled": False}}, name="bools.yaml")).ndt.enabled is False
+
+
+@pytest.mark.parametrize("key, value", [
+    ("accounts.annual_return", {2025: "PLACEHOLDER"}),
+    ("enrollment.auto_enrollment.re_enrollment_sweep_years", ["PLACEHOLDER"]),
+])
+def test_a_yaml_boolean_inside_a_list_or_mapping_of_numbers_is_refused(make_config, key, value):
+    overrides: dict = {}
+    *sections, leaf = key.split(".")
+    node = overrides
+    for section in sections:
+        node = node.setdefault(section, {})
+    node[leaf] = value
+    path = make_config(overrides)
+    path.write_text(re.sub(r"['\"]?PLACEHOLDER['\"]?", "yes", path.read_text()))
+    with pytest.raises(ConfigError, match=re.escape(key) + r": holds true or false where a number belongs"):
+        load_config(path)
