@@ -33,8 +33,32 @@ with parameters as (
          where (r ->> 'from_year')::integer <= {{ year }}
          order by (r ->> 'from_year')::integer desc
          limit 1) as annual_return,
-        d.forfeiture_use
+        d.forfeiture_use,
+        l.last_step_years
     from {{ ref('int_plan_design_parameters') }} as d
+    left join (
+        select plan_design_id, max(years) as last_step_years
+        from {{ ref('int_plan_design_vesting') }}
+        group by plan_design_id
+    ) as l using (plan_design_id)
+),
+
+vesting_lookup as (
+    -- Each design's vested percentage per employer source by completed years of vesting
+    -- service, from 0 to its last step (later years vest as at the last step): the percentage
+    -- of the step reached last (0% before a schedule's first step). A few rows per design,
+    -- so that people find theirs by an equality join.
+    select
+        p.plan_design_id,
+        g.lookup_years,
+        coalesce(arg_max(v.vested_percentage, v.years)
+                 filter (where v.source = 'employer_match' and v.years <= g.lookup_years), 0) as match_vested_percentage,
+        coalesce(arg_max(v.vested_percentage, v.years)
+                 filter (where v.source = 'employer_core' and v.years <= g.lookup_years), 0) as core_vested_percentage
+    from parameters as p
+    cross join unnest(range(0, p.last_step_years + 1)) as g(lookup_years)
+    join {{ ref('int_plan_design_vesting') }} as v using (plan_design_id)
+    group by p.plan_design_id, g.lookup_years
 ),
 
 people as (
@@ -55,7 +79,8 @@ people as (
         s.employer_match_balance,
         s.employer_core_balance,
         (d.annual_return * 100000000)::hugeint as return_e8,
-        d.forfeiture_use
+        d.forfeiture_use,
+        d.last_step_years
     from {{ ref('int_workforce_snapshot_optimized') }} as w
     cross join parameters as d
     join {{ ref('int_employee_contributions') }} as c
@@ -71,30 +96,29 @@ served as (
     from people
 ),
 
-sources as (
-    select *, 'employee_deferral' as source,
-           {{ to_cents('coalesce(employee_deferral_balance, 0)') }} as opening_cents,
-           {{ to_cents('employee_deferral') }} as contribution_cents
-    from served
-    union all
-    select *, 'employer_match',
-           {{ to_cents('coalesce(employer_match_balance, 0)') }}, {{ to_cents('employer_match_amount') }}
-    from served
-    union all
-    select *, 'employer_core',
-           {{ to_cents('coalesce(employer_core_balance, 0)') }}, {{ to_cents('employer_core_amount') }}
-    from served
+schedules as (
+    select
+        s.*,
+        coalesce(v.match_vested_percentage, 0) as match_vested_percentage,
+        coalesce(v.core_vested_percentage, 0) as core_vested_percentage
+    from served as s
+    left join vesting_lookup as v
+      on v.plan_design_id = s.plan_design_id and v.lookup_years = least(s.vesting_years, s.last_step_years)
 ),
 
 vested as (
-    -- The step of the schedule reached last (percentages never fall along a schedule).
-    select
-        s.*,
-        case when s.source = 'employee_deferral' then 100
-             else coalesce(v.vested_percentage, 0) end::decimal(5, 2) as vested_percentage
-    from sources as s
-    asof left join {{ ref('int_plan_design_vesting') }} as v
-      on v.plan_design_id = s.plan_design_id and v.source = s.source and s.vesting_years >= v.years
+    select *, 'employee_deferral' as source, 100::decimal(5, 2) as vested_percentage,
+           {{ to_cents('coalesce(employee_deferral_balance, 0)') }} as opening_cents,
+           {{ to_cents('employee_deferral') }} as contribution_cents
+    from schedules
+    union all
+    select *, 'employer_match', match_vested_percentage::decimal(5, 2),
+           {{ to_cents('coalesce(employer_match_balance, 0)') }}, {{ to_cents('employer_match_amount') }}
+    from schedules
+    union all
+    select *, 'employer_core', core_vested_percentage::decimal(5, 2),
+           {{ to_cents('coalesce(employer_core_balance, 0)') }}, {{ to_cents('employer_core_amount') }}
+    from schedules
 ),
 
 returned as (

@@ -68,7 +68,7 @@ forfeiture_events as (
     from {{ ref('int_employee_accounts') }} as a
     join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
     join {{ ref('int_plan_design_parameters') }} as d using (plan_design_id)
-    where a.source <> 'employee_deferral'
+    where a.source <> 'employee_deferral' and a.employment_status = 'terminated'
     group by a.plan_design_id, a.employee_id, a.termination_date, w.level_id
     having sum(a.forfeiture) > 0
 ),
@@ -91,12 +91,14 @@ priorities as (
     ) as t(event_type, type_priority)
 ),
 
+-- Ordered by date, then type priority, then category: the date and the priority (1-10) as one
+-- integer, days since Jan 1 x 16 + priority, which sorts cheaper than two keys.
 sequenced as (
     select
         e.*,
         row_number() over (
             partition by e.plan_design_id, e.employee_id
-            order by e.effective_date, p.type_priority, e.event_category
+            order by date_diff('day', {{ year_start() }}, e.effective_date) * 16 + p.type_priority, e.event_category
         ) as event_sequence
     from all_events as e
     join priorities as p using (event_type)

@@ -20,9 +20,12 @@
 
 with lookback as (
     -- The look-back year's population and pay (stg_year_start_state: the census in the first
-    -- simulated year, the previous year's published snapshot after).
-    select plan_design_id, employee_id, lookback_compensation, lookback_age, employee_hire_date
+    -- simulated year, the previous year's published snapshot after). Workforce columns, the
+    -- same in every plan design (designs share one workforce): the first design's rows, so the
+    -- ranking below runs once, not once per design.
+    select employee_id, lookback_compensation, lookback_age, employee_hire_date
     from {{ ref('stg_year_start_state') }}
+    where plan_design_id = (select plan_design_id from {{ ref('int_plan_design_parameters') }} where design_order = 1)
 ),
 
 threshold as (
@@ -30,20 +33,19 @@ threshold as (
 ),
 
 top_paid_size as (
-    select plan_design_id, floor(0.2 * count(*) filter (
+    select floor(0.2 * count(*) filter (
         where lookback_age >= 21
           and employee_hire_date <= ({{ year_end(year - 1) }} - interval 6 month)::date))::integer as members
     from lookback
-    group by plan_design_id
 ),
 
 ranked as (
     select
         l.*,
-        row_number() over (partition by l.plan_design_id order by l.lookback_compensation desc, l.employee_id)
+        row_number() over (order by l.lookback_compensation desc, l.employee_id)
             <= s.members as in_top_paid_group
     from lookback as l
-    join top_paid_size as s using (plan_design_id)
+    cross join top_paid_size as s
 ),
 
 owners as (
@@ -71,7 +73,7 @@ final as (
         end as hce_basis
     from {{ ref('int_workforce_snapshot_optimized') }} as w
     cross join {{ ref('int_plan_design_parameters') }} as d
-    left join ranked as r on r.plan_design_id = d.plan_design_id and r.employee_id = w.employee_id
+    left join ranked as r on r.employee_id = w.employee_id
     left join owners as o on o.employee_id = w.employee_id
     cross join threshold as t
 )

@@ -49,6 +49,7 @@ key_rates as (
     left join (
         select plan_design_id, employee_id, sum({{ to_cents('forfeitures_allocated') }}) as forfeitures_allocated_cents
         from {{ ref('int_employee_accounts') }}
+        where forfeitures_allocated <> 0
         group by plan_design_id, employee_id
     ) as a on a.plan_design_id = k.plan_design_id and a.employee_id = k.employee_id
     where k.is_key_employee and c.capped_compensation > 0
