@@ -86,8 +86,9 @@ flagged as (
         l.key_employee_compensation,
         case when p.at_first_plan_year_end then {{ year_end(year) }} else {{ year_end(year - 1) }} end
             as determination_date,
-        count(*) over (partition by p.plan_design_id) as employees
+        n.employees
     from people as p
+    join (select plan_design_id, count(*) as employees from people group by plan_design_id) as n using (plan_design_id)
     left join owners as o using (employee_id)
     join limits as l on l.limit_year = case when p.at_first_plan_year_end then {{ year }} else {{ year - 1 }} end
 ),

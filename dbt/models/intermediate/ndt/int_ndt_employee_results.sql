@@ -19,6 +19,13 @@ tests as (
     select * from {{ ref('int_ndt_tests') }}
 ),
 
+hce as (
+    -- The HCE basis of the tested designs' people (every design has a row per person).
+    select plan_design_id, employee_id, hce_basis
+    from {{ ref('int_hce_determination') }}
+    where plan_design_id in (select plan_design_id from tests)
+),
+
 final as (
     select
         {{ published_keys('r.plan_design_id') }}
@@ -51,7 +58,7 @@ final as (
         null::decimal(14, 2) as top_heavy_minimum
     from ratios as r
     join tests as t on t.plan_design_id = r.plan_design_id and t.test = r.test
-    join {{ ref('int_hce_determination') }} as h on h.plan_design_id = r.plan_design_id and h.employee_id = r.employee_id
+    join hce as h on h.plan_design_id = r.plan_design_id and h.employee_id = r.employee_id
 )
 
 select * from final
