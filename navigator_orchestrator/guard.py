@@ -27,6 +27,7 @@ import duckdb
 from navigator_orchestrator.census.intake import CensusError, CensusFileError
 from navigator_orchestrator.config.schema import DEFAULT_DATABASE, ConfigError, load_config
 from navigator_orchestrator.engine.dbt_runner import DbtError
+from navigator_orchestrator.engine.publish import PublishRefused
 from navigator_orchestrator.engine.simulation import SimulationError
 from navigator_orchestrator.errors import SafetyError
 from navigator_orchestrator.quality.tripwires import TripwireError
@@ -140,7 +141,7 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
         return fail(f"census refused: {exc}")
     except TripwireError as exc:  # each failed check's line (numbers and fix) was printed as it ran
         return fail(str(exc))
-    except (ConfigError, SimulationError, SafetyError, DbtError, ValueError) as exc:
+    except (ConfigError, SimulationError, SafetyError, DbtError, PublishRefused, ValueError) as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(os_error_line(exc))

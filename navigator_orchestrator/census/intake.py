@@ -335,7 +335,7 @@ def _parsed_select(columns: dict[str, parse.Column], d: parse.Decisions, census_
                 value = parse.bool_sql(col, d.status_words and name == "active")
             else:  # employee_id
                 value = f"nullif(trim(CAST({col.source} AS VARCHAR)), '')"
-            parts.append(f"{parse.present_sql(col)} AS {name}__present")
+            parts.append(f"{parse.present_sql(col, name in parse.BOOLEAN_COLUMNS)} AS {name}__present")
             bad = f"coalesce({name}__present AND {name} IS NULL, false)"
             if "slash" in flags:
                 bad = f"({bad} AND NOT {name}__slash)"

@@ -258,6 +258,10 @@ def bool_sql(col: Column, status_words: bool) -> str:
             f"WHEN {v} IN ({', '.join(repr(w) for w in words_false)}) OR {number} = 0 THEN false END")
 
 
-def present_sql(col: Column) -> str:
+def present_sql(col: Column, nan_is_blank: bool = False) -> str:
+    """Whether a cell holds a value; with `nan_is_blank`, a floating-point NaN (how a data frame
+    writes a missing value) counts as blank."""
+    if nan_is_blank and col.dtype in ("FLOAT", "DOUBLE"):
+        return f"({col.source} IS NOT NULL AND NOT isnan({col.source}))"
     return f"({col.source} IS NOT NULL)"
 

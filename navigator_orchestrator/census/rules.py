@@ -107,7 +107,7 @@ def row_rules(present: set[str], census_date: date, level_ids: list[int], date_o
         Rule("unparseable_active", ("active",), "active__bad",
              "write active as true/false, yes/no, Y/N, 1/0 or Active/Terminated (in a column of "
              "Active/Terminated a bare T is ambiguous)"),
-        *(Rule(f"unparseable_{c}", (c,), f"{c}__bad", f"write {c} as true/false, yes/no, Y/N or 1/0")
+        *(Rule(f"unparseable_{c}", (c,), f"{c}__bad", f"write {c} as true/false, yes/no, Y/N or 1/0 (1.0/0.0), blank when unknown")
           for c in ("is_owner_5pct", "is_officer", "is_owner_1pct")),
         Rule("birth_after_hire", ("employee_birth_date", "employee_hire_date"),
              "employee_birth_date > employee_hire_date",

@@ -78,12 +78,43 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             raise PublishRefused(
                 f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
                 f"published. Build the year with those designs' vars first (navigator dbt --plan-designs ID,ID --year Y -- run --select tag:year tag:publish)")
+        if table == "fct_workforce_snapshot":
+            # Every design has a workforce: a design without snapshot rows was not built.
+            have = {r[0] for r in conn.execute(f"select distinct plan_design_id from {source}").fetchall()}
+            absent = [d for d in plan_design_ids if d not in have]
+            if absent and rows:
+                raise PublishRefused(
+                    f"{source} holds no rows of plan design(s) {', '.join(absent)}; nothing was published. "
+                    f"Build the year again: navigator dbt --year {year} -- run --select tag:year")
         if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
             found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
                      + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
             raise PublishRefused(
                 f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
                 f"Build that year first, then publish: navigator dbt --year {year} -- run --select tag:year tag:publish")
+
+
+def check_published_shape(conn: duckdb.DuckDBPyConnection) -> None:
+    """Raise PublishRefused unless every existing published table is a table (not a view) whose
+    columns have the types its year-only source gives them: a year appended into a column of
+    another type would be converted silently (money rounded to whole dollars, dates to text)."""
+    for table, source in PUBLISHED_TABLES.items():
+        kind = conn.execute(
+            "select table_type from information_schema.tables where table_catalog = current_database() "
+            "and table_schema = 'main' and table_name = ?", [table]).fetchone()
+        if kind is None:
+            continue
+        fix = ("the database was changed by hand or written by another version; run into a new --database, "
+               "or set setup.clear_mode: all to start it afresh")
+        if kind[0] != "BASE TABLE":
+            raise PublishRefused(f"{table} is a {kind[0].lower()}, not a table; nothing was published: {fix}")
+        have = {name: kind for name, kind, *_ in conn.execute(f"describe {table}").fetchall()}
+        differ = [f"{name} is {have[name]}, this version publishes {kind}"
+                  for name, kind, *_ in conn.execute(f"describe {source}").fetchall()
+                  if name in have and have[name] != kind]
+        if differ:
+            raise PublishRefused(f"{table}: {'; '.join(differ[:3])}{' ...' if len(differ) > 3 else ''}; "
+                                 f"nothing was published: {fix}")
 
 
 def clear_from_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
@@ -151,6 +182,7 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     conn.execute("begin transaction")
     try:
         check_work_tables(conn, scenario_id, plan_design_ids, year)
+        check_published_shape(conn)
         clear_from_year(conn, scenario_id, plan_design_ids, year)
         for table, source in PUBLISHED_TABLES.items():
             if not table_exists(conn, table):

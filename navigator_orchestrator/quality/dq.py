@@ -72,7 +72,14 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
         raise SimulationError(f"database {database_path} not found; pass --database PATH of a finished run")
     refuse_read_only(database_path, "navigator dq")  # dbt opens the file for writing
     scenario = config.effective_scenario_id
+    from navigator_orchestrator.engine.contract import check_published_columns
+
     with database.connection(database_path) as conn:
+        # A database written by an earlier version fails dbt tests on the columns it lacks: say why.
+        stale = check_published_columns(conn, DbtRunner(database_path, threads=threads), database_path,
+                                        config.setup.backup.enabled)
+        if stale:
+            raise SimulationError(stale)
         published = {d: database.published_years(conn, scenario, d) for d in designs}
     for design_id, years in published.items():
         if not years:

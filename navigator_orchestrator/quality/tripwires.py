@@ -45,7 +45,7 @@ class TripwireError(RuntimeError):
         where = f" (plan design{'s' if len(designs) > 1 else ''} {', '.join(designs)})" if designs else ""
         super().__init__(
             f"year {year} not published: data-quality check(s) failed: {names}{where}; "
-            f"the database still ends at year {year - 1} (details and fixes above)"
+            f"the published tables are as they were before this run's year {year} (details and fixes above)"
         )
 
 
@@ -156,7 +156,9 @@ def evaluate_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulat
                 status = "fail"
             else:
                 status = "warn"
-            message = check.message.format(**observed, **settings.model_dump(exclude={"skip_checks"}))
+            # A number the check could not compute (no rows at all) prints as nan, never fails the format.
+            shown = {k: float("nan") if v is None else v for k, v in observed.items()}
+            message = check.message.format(**shown, **settings.model_dump(exclude={"skip_checks"}))
             report.results.append(CheckResult(
                 check_name=check.name, severity=check.severity, status=status, observed=observed,
                 message=message, recovery=check.recovery(ctx.for_design(design_id)), simulation_year=year,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pytest
 import yaml
 
-from conftest import query
+from conftest import copy_database, query
 from navigator_orchestrator.engine import database, publish
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.engine.simulation import Simulation
@@ -233,3 +235,41 @@ def test_an_append_in_rowid_ranges_reads_every_source_row_exactly_once():
     conn.execute("create table small as select range as id from range(100)")
     assert "union all" not in publish._append_source(conn, "small", 2)
     assert publish._append_source(conn, "source", 64).count("union all") == 42_857 // 10_000 - 1
+
+
+def test_a_published_column_of_another_type_or_a_view_is_refused_before_anything_is_appended(
+        finished_2025_2026, tmp_path):
+    """A year appended into a column of another type would be converted silently (money to whole
+    dollars); a view in place of a published table cannot take a year. Both are refused in the
+    publish transaction, which leaves every table as it was."""
+    import duckdb as _duckdb
+
+    from navigator_orchestrator.engine import database
+    from navigator_orchestrator.engine.publish import PublishRefused, publish_year
+
+    for damage, words in (
+        ("alter table fct_employer_match_events alter column amount type bigint",
+         "fct_employer_match_events: amount is BIGINT, this version publishes DECIMAL(14,2)"),
+        ("create table plan_summary_kept as select * from fct_plan_year_summary; drop table fct_plan_year_summary; "
+         "create view fct_plan_year_summary as select * from plan_summary_kept", "fct_plan_year_summary is a view"),
+    ):
+        db = copy_database(finished_2025_2026.database, tmp_path / f"{len(words)}.duckdb")
+        with _duckdb.connect(str(db)) as conn:
+            conn.execute(damage)
+        with database.connection(db) as conn:
+            before = conn.execute("select count(*), sum(amount) from fct_employer_match_events").fetchone()
+            with pytest.raises(PublishRefused, match=re.escape(words)):
+                publish_year(conn, "baseline", ["standard_401k"], 2026)
+            assert conn.execute("select count(*), sum(amount) from fct_employer_match_events").fetchone() == before
+
+
+def test_a_design_without_snapshot_rows_in_the_year_is_not_published(finished_2025_2026, tmp_path):
+    from navigator_orchestrator.engine.publish import PublishRefused, publish_year
+
+    db = copy_database(finished_2025_2026.database, tmp_path / "empty_design.duckdb")
+    with database.connection(db) as conn:
+        before = conn.execute("select count(*) from fct_workforce_snapshot").fetchone()
+        # The year's work tables hold one design; the publish is asked for two.
+        with pytest.raises(PublishRefused, match="int_yearly_snapshot holds no rows of plan design[(]s[)] other"):
+            publish_year(conn, "baseline", ["standard_401k", "other"], 2026)
+        assert conn.execute("select count(*) from fct_workforce_snapshot").fetchone() == before

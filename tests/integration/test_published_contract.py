@@ -110,6 +110,15 @@ def test_a_read_command_on_such_a_database_gives_the_same_line(finished_2025_202
     assert _digest(db) == before
 
 
+def test_dq_on_such_a_database_gives_the_same_line_instead_of_failing_dbt_tests(finished_2025_2026, tmp_path):
+    db = _without_column(finished_2025_2026, tmp_path, "vesting_years")
+    done = navigator("dq", "-c", str(finished_2025_2026.config), "--database", str(db), cwd=tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        f"Error: {db} was written by an earlier version of navigator: fct_workforce_snapshot lacks column vesting_years")
+    assert "Runtime Error" not in done.stdout + done.stderr
+
+
 def test_clear_mode_all_still_runs_on_a_database_from_an_earlier_version(finished_2025_2026, tmp_path):
     from conftest import write_scenario
     from navigator_orchestrator.config.schema import load_config

@@ -216,6 +216,20 @@ def test_flags_stored_as_numbers_one_and_zero_load_as_true_and_false(valid: Path
         sum(1 for f in flags.values() if f[2])
 
 
+def test_a_nan_flag_cell_is_blank_as_a_data_frame_means_it(valid: Path, tmp_path: Path) -> None:
+    # pandas writes a missing value in a float column as NaN: for a flag it is a blank cell.
+    ids = _ids(valid, "active")
+    sql = (f"SELECT *, CASE WHEN employee_id = '{ids[0]}' THEN 1.0 WHEN employee_id = '{ids[1]}' THEN 0.0 "
+           "ELSE 'NaN'::DOUBLE END AS is_officer FROM {src}")
+    path = _plant(valid, tmp_path / "nan.parquet", sql)
+    assert validate_census(path, CENSUS_DATE).ok
+    con = duckdb.connect()
+    load_census(con, path, CENSUS_DATE)
+    flags = dict(con.execute("SELECT employee_id, is_officer FROM raw_census").fetchall())
+    assert flags[ids[0]] is True and flags[ids[1]] is False
+    assert sum(1 for v in flags.values() if v is None) == len(flags) - 2
+
+
 @pytest.mark.parametrize("name, column, value, where", [
     ("birth_after_hire", "employee_birth_date", "employee_hire_date + 1",
      "employee_hire_date < DATE '2005-01-01'"),
