@@ -68,19 +68,20 @@ def make_config(tmp_path: Path, small_census: Path) -> Callable[..., Path]:
 @dataclass(frozen=True)
 class FinishedRun:
     """A finished run of the default scenario on the small census: its config, database (with its
-    work file) and checkpoint directory."""
+    work file), checkpoint directory and the run's result."""
 
     config: Path
     database: Path
     checkpoints: Path
+    result: RunResult
 
 
 def _finished_run(tmp_path_factory, census: Path, end_year: int) -> FinishedRun:
     root = tmp_path_factory.mktemp(f"finished_2025_{end_year}")
     config = write_scenario(root, census, end_year=end_year)
-    run = FinishedRun(config, root / "simulation.duckdb", root / "checkpoints")
-    Simulation(load_config(config), run.database, checkpoint_dir=run.checkpoints).run()
-    return run
+    database, checkpoint_dir = root / "simulation.duckdb", root / "checkpoints"
+    result = Simulation(load_config(config), database, checkpoint_dir=checkpoint_dir).run()
+    return FinishedRun(config, database, checkpoint_dir, result)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Accounts, vesting and forfeitures as a user meets them: the worked example through the
-`navigator` program, and the bad inputs it refuses with one `Error:` line (docs/plan.md)."""
+`navigator` program, its variants through the same command in this process, and the bad inputs it
+refuses with one `Error:` line (docs/plan.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import yaml
 
 from conftest import deep_merge, navigator, query
 from plan_support import write_census_csv
+from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG
 
 # No new money: no enrollment of any kind, no match, no core, no return.
@@ -93,7 +95,7 @@ def test_worked_example_graded_6_leaver_forfeits_8000_through_the_cli(tmp_path):
     ("pay_expenses", "8000.00", "gross"),
     ("reallocate", "8000.00", "gross"),
 ])
-def test_forfeiture_use_sets_forfeitures_used_and_net_employer_cost(tmp_path, use, used, net):
+def test_forfeiture_use_sets_forfeitures_used_and_net_employer_cost(tmp_path, capsys, use, used, net):
     """With a match for those who stay, the $8,000.00 forfeiture reduces the employer's cost, pays
     expenses or is reallocated to the eligible actives (whose match balances then hold it)."""
     census = worked_example_census(tmp_path / "census.csv")
@@ -104,8 +106,7 @@ def test_forfeiture_use_sets_forfeitures_used_and_net_employer_cost(tmp_path, us
     })
     config = write_config(tmp_path, census, overrides)
     db = tmp_path / "sim.duckdb"
-    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert main(["run", "-c", str(config), "--database", str(db)]) == 0, capsys.readouterr().err
     ((gross, forfeitures, forfeitures_used, net_cost),) = query(
         db, "select total_employer_cost, forfeitures, forfeitures_used, net_employer_cost from fct_plan_year_summary")
     assert gross > Decimal("8000") and forfeitures == Decimal("8000.00")
@@ -163,7 +164,7 @@ def test_a_bad_census_balance_is_refused_before_anything_is_written(tmp_path, ce
     assert check.returncode != 0 and problem in check.stdout + check.stderr
 
 
-def test_census_vesting_service_counts_from_the_census_date(tmp_path):
+def test_census_vesting_service_counts_from_the_census_date(tmp_path, capsys):
     """vesting_service_years 2.5 at 2024-12-31 and graded_6: 2 completed years at 2025-03-31 -> 20%,
     though the hire date (2024-10-01) alone would give none."""
     rows = [{"employee_id": "PRIOR", "employee_birth_date": "1980-01-01", "employee_hire_date": "2024-10-01",
@@ -174,8 +175,7 @@ def test_census_vesting_service_counts_from_the_census_date(tmp_path):
     census = write_census_csv(tmp_path / "census.csv", rows)
     config = write_config(tmp_path, census, deep_merge(NO_NEW_MONEY, {"vesting": {"match": "graded_6"}}))
     db = tmp_path / "sim.duckdb"
-    proc = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
+    assert main(["run", "-c", str(config), "--database", str(db)]) == 0, capsys.readouterr().err
     assert query(db, "select vesting_service_start_date::varchar, vesting_years, forfeiture_amount "
                      "from fct_workforce_snapshot where employee_id = 'PRIOR'") == [
         ("2022-06-30", 2, Decimal("400.00"))]

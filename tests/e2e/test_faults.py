@@ -20,6 +20,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import copy_database, write_scenario
 from navigator_orchestrator import guard
 from navigator_orchestrator.census.intake import MAX_COMPENSATION, generate_census, validate_census
 from navigator_orchestrator.cli import main
@@ -101,13 +102,21 @@ def fill(where: Path) -> None:
             pass
 
 
-@pytest.fixture
-def finished_year(tmp_path, make_config):
-    """A config (2025-2026) and a database holding 2025, simulated from the test's directory."""
-    config = make_config()
-    db = tmp_path / "sim.duckdb"
-    Simulation(load_config(config).with_years(2025, 2025), db).run()
+@pytest.fixture(scope="module")
+def one_year(tmp_path_factory, small_census):
+    """A config (2025-2026) and a database holding 2025 (shared: tests work on a copy)."""
+    root = tmp_path_factory.mktemp("one_year")
+    config = write_scenario(root, small_census)
+    db = root / "sim.duckdb"
+    Simulation(load_config(config).with_years(2025, 2025), db, checkpoint_dir=root / "checkpoints").run()
     return config, db
+
+
+@pytest.fixture
+def finished_year(tmp_path, one_year):
+    """A config (2025-2026) and the test's own copy of a database holding 2025."""
+    config, db = one_year
+    return config, copy_database(db, tmp_path / "sim.duckdb")
 
 
 def test_a_read_only_database_is_refused_in_one_line(tmp_path, mounts, finished_year):

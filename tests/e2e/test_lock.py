@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import copy_database
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.safety.lock import LockFileForeign, LockHeld, database_lock, lock_path, read_lock
 
@@ -130,8 +131,8 @@ with database_lock(db, "busy-run"):
 
 @pytest.mark.parametrize("command", ["runs", "checkpoint", "dq", "report"])
 def test_read_commands_during_a_run_name_the_run_that_holds_the_database(
-        simulate, make_config, capsys, command):
-    _, db = simulate({"simulation": {"end_year": 2025}})
+        finished_2025_2026, make_config, tmp_path, capsys, command):
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")
     holder = subprocess.Popen([sys.executable, "-c", HOLD_RUN, str(db)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"

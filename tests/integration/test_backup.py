@@ -172,7 +172,7 @@ def backups_state(db: Path) -> list[tuple[str, bytes, int]]:
 
 
 def test_a_resume_with_nothing_left_to_run_takes_no_backup(make_config, tmp_path, capsys):
-    config, db = make_config(), tmp_path / "simulation.duckdb"
+    config, db = make_config({"simulation": {"end_year": 2025}}), tmp_path / "simulation.duckdb"
     assert main(["run", "-c", str(config), "--database", str(db)]) == 0  # new database: nothing to back up
     assert main(["run", "-c", str(config), "--database", str(db), "--resume"]) == 0
     assert "nothing to run" in capsys.readouterr().out

@@ -41,11 +41,11 @@ def run_ids_by_year(db: Path) -> dict[int, set[str]]:
     return out
 
 
-def test_each_year_leaves_a_checkpoint_that_verifies_against_the_database(simulate):
-    result, db = simulate()
-    found = checkpoints.list_checkpoints(CP)
+def test_each_year_leaves_a_checkpoint_that_verifies_against_the_database(finished_2025_2026):
+    result, db = finished_2025_2026.result, finished_2025_2026.database
+    found = checkpoints.list_checkpoints(finished_2025_2026.checkpoints)
     assert [v.checkpoint.year for v in found] == [2025, 2026]
-    with duckdb.connect(str(db)) as conn:
+    with duckdb.connect(str(db), read_only=True) as conn:
         for v in found:
             assert v.checkpoint.database == str(db.resolve())
             assert v.checkpoint.run_id == result.run_id
@@ -84,17 +84,16 @@ def test_checkpoint_command_reports_a_row_changed_after_the_checkpoint(simulate,
 
 
 def test_resume_reruns_only_the_years_after_the_latest_valid_checkpoint(simulate, make_config, capsys):
-    _, db = simulate({"simulation": {"end_year": 2027}})
+    _, db = simulate()
     before, ids_before = published(db), run_ids_by_year(db)
-    cp_file(db, 2027).unlink()  # as if the run died after publishing 2026
-    assert main(["run", "-c", str(make_config({"simulation": {"end_year": 2027}})),
-                 "--database", str(db), "--resume"]) == 0
-    assert "continuing at 2027" in capsys.readouterr().out
+    cp_file(db, 2026).unlink()  # as if the run died after publishing 2026, before its checkpoint
+    assert main(["run", "-c", str(make_config()), "--database", str(db), "--resume"]) == 0
+    assert "continuing at 2026" in capsys.readouterr().out
     after = run_ids_by_year(db)
-    assert after[2025] == ids_before[2025] and after[2026] == ids_before[2026]  # untouched
-    assert after[2027] != ids_before[2027]
+    assert after[2025] == ids_before[2025]  # untouched
+    assert after[2026] != ids_before[2026]
     assert published(db) == before
-    assert cp_file(db, 2027).exists()
+    assert cp_file(db, 2026).exists()
 
 
 def test_a_corrupted_checkpoint_is_refused(simulate, make_config, capsys):

@@ -1,12 +1,13 @@
 """The dbt tests of the year's events, snapshot, census staging and year-start state, and the
 workforce formulas' unit tests (hire solver, exact termination count, reduction in force), pass
-on a real run; each unit test's expectation is a worked example stated in its description."""
+on a real run (a copy of the session's 2025-2026 run); each unit test's expectation is a worked
+example stated in its description."""
 
 from __future__ import annotations
 
+from conftest import copy_database
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
-from navigator_orchestrator.engine.simulation import Simulation
 
 WORKFORCE_UNIT_TESTS = {
     "exact_termination_count_rounds_half_away", "reduction_in_force_lands_on_the_growth_target",
@@ -14,10 +15,9 @@ WORKFORCE_UNIT_TESTS = {
 }
 
 
-def test_model_tests_and_workforce_unit_tests_pass_after_a_run(tmp_path, make_config):
-    config = load_config(make_config())
-    db = tmp_path / "sim.duckdb"
-    Simulation(config, db).run()
+def test_model_tests_and_workforce_unit_tests_pass_after_a_run(tmp_path, finished_2025_2026):
+    config = load_config(finished_2025_2026.config)
+    db = copy_database(finished_2025_2026.database, tmp_path / "sim.duckdb")
     runner = DbtRunner(db)
     try:
         dbt_vars = {**config.to_dbt_vars(), "simulation_year": 2026}

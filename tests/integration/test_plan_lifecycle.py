@@ -1,7 +1,8 @@
 """The plan over several years of the default scenario: the snapshot is the fold of the events.
 
-One shared run (400-person census, 2025-2027) backs every test here, plus the dbt unit tests
-(worked examples with their IRS sources) and the plan models' data tests on the same database.
+One shared run (the session's default scenario on the 400-person census, 2025-2027) backs every
+test here, plus the dbt unit tests (worked examples with their IRS sources) and the plan models'
+data tests on a copy of the same database.
 """
 
 from __future__ import annotations
@@ -12,18 +13,18 @@ from decimal import Decimal
 
 import pytest
 
+from conftest import copy_database
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from money_reference import half_up, recompute
-from plan_support import rows, run_scenario
-
+from plan_support import rows
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory, small_census):
-    base = tmp_path_factory.mktemp("plan_default")
-    result, db = run_scenario(base, small_census, {}, years=(2025, 2027))
-    return result, db, base
+def default_run(finished_2025_2027):
+    """The run's result, its database and its config (shared, read-only)."""
+    run = finished_2025_2027
+    return run.result, run.database, run.config
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +43,11 @@ def events(default_run):
     return by_person
 
 
-def test_dbt_unit_and_data_tests_of_the_plan_models_pass(default_run):
+def test_dbt_unit_and_data_tests_of_the_plan_models_pass(default_run, tmp_path):
     """Unit tests: dbt/models/intermediate/plan/_plan_unit_tests.yml (IRS Notices 2024-80, 2025-67)."""
-    _, db, base = default_run
-    config = load_config(base / "config.yaml")
+    _, shared, config_path = default_run
+    db = copy_database(shared, tmp_path / "simulation.duckdb")
+    config = load_config(config_path)
     dbt_vars = {**config.to_dbt_vars(), "simulation_year": 2027, "run_id": "test"}
     runner = DbtRunner(db)
     try:
@@ -63,8 +65,8 @@ def test_every_money_column_is_the_exact_decimal_amount_rounded_half_up(default_
     Worked example of the deferral rule: hired Jul 1, 2025 at 73,000 and auto-enrolled at 6% on
     Aug 15 (45-day window), still employed on Dec 31: 139 days x 73,000 x 6% / 365 = 1,668.00.
     """
-    _, db, base = default_run
-    checked, problems = recompute(db, load_config(base / "config.yaml"))
+    _, db, config_path = default_run
+    checked, problems = recompute(db, load_config(config_path))
     assert checked == len(snapshot) and problems == []
     statuses = {r["detailed_status_code"] for r in snapshot.values() if r["prorated_annual_contributions"] > 0}
     assert {"new_hire_active", "new_hire_termination", "experienced_termination"} <= statuses

@@ -24,9 +24,9 @@ def _fingerprint_conn(conn) -> dict[str, tuple]:
             for t in publish.PUBLISHED_TABLES}
 
 
-def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config):
-    db = tmp_path / "sim.duckdb"
-    first = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db).run()
+def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config, finished_2025_2027):
+    db = copy_database(finished_2025_2027.database, tmp_path / "sim.duckdb")
+    first = finished_2025_2027.result
     config = load_config(make_config({"simulation": {"end_year": 2026, "random_seed": 99}}, name="rerun.yaml"))
     second = Simulation(config, db, first_year=2026).run()
     runs = dict(query(db, "select simulation_year, min(run_id) from fct_workforce_snapshot group by 1"))
@@ -36,9 +36,8 @@ def test_rerunning_a_year_replaces_it_and_every_later_year(tmp_path, make_config
         assert query(db, f"select count(*) from {table} where simulation_year = 2027") == [(0,)]
 
 
-def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, make_config):
-    db = tmp_path / "sim.duckdb"
-    Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
+def test_a_failing_publish_leaves_every_published_table_as_it_was(tmp_path, finished_2025_2026):
+    db = copy_database(finished_2025_2026.database, tmp_path / "sim.duckdb")
     before = _fingerprint(db)
     with database.connect(db) as conn:
         # The year's events publish first, then the snapshot insert fails on a column the
@@ -61,24 +60,24 @@ def _catalogs_holding(db, table: str) -> list[str]:
 def test_year_tables_live_in_the_work_file_in_every_year_and_the_results_in_the_database_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     seen: dict[int, list[str]] = {}
-    sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db,
+    sim = Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db,
                      on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
     sim.run()
     work = database.WORK_CATALOG
-    assert seen == {2025: [work], 2026: [work], 2027: [work]}
+    assert seen == {2025: [work], 2026: [work]}  # the first year, and one that continues from a published one
     assert database.work_path(db) == tmp_path / "sim.work.duckdb" and database.work_path(db).exists()
     for model in sim.dbt.work_models():
         assert _catalogs_holding(db, model) == [work], model
     for table in [*publish.PUBLISHED_TABLES, "raw_census", "int_baseline_workforce", "int_simulation_run_log"]:
         assert _catalogs_holding(db, table) == [database.CATALOG], table
     # After the run the work file holds the last year (for `dbt run/test` by hand).
-    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2027,)]
+    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
     assert query(db, "select count(*) from int_hiring_events") == query(
-        db, "select count(*) from fct_yearly_events where simulation_year = 2027 and event_type = 'hire'")
+        db, "select count(*) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire'")
     # The database file alone holds every published result: the work file can go.
     database.work_path(db).unlink()
     with duckdb.connect(str(db), read_only=True) as conn:
-        assert conn.execute("select count(distinct simulation_year) from fct_workforce_snapshot").fetchone() == (3,)
+        assert conn.execute("select count(distinct simulation_year) from fct_workforce_snapshot").fetchone() == (2,)
 
 
 def test_a_run_stopped_between_years_leaves_the_last_built_year_in_the_work_file(tmp_path, make_config):
@@ -169,10 +168,8 @@ def test_dbt_attaches_both_files_and_opens_duckdb_as_the_orchestrator_does(monke
     assert output["config_options"] == database.instance_config()
 
 
-def test_published_id_and_details_columns_are_stored_with_zstd(tmp_path, make_config):
-    db = tmp_path / "sim.duckdb"
-    Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
-    with database.connect(db) as conn:
+def test_published_id_and_details_columns_are_stored_with_zstd(finished_2025_2026):
+    with database.connect(finished_2025_2026.database) as conn:
         for table, source in publish.PUBLISHED_TABLES.items():
             # The published table has exactly its year-only model's columns and types.
             shape = "select column_name, column_type from (describe {})"
@@ -185,9 +182,8 @@ def test_published_id_and_details_columns_are_stored_with_zstd(tmp_path, make_co
             assert "ZSTD" not in stored.get("employee_id", "")  # tables keyed by employee
 
 
-def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they_pass(tmp_path, make_config):
-    db = tmp_path / "sim.duckdb"
-    Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db).run()
+def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they_pass(tmp_path, finished_2025_2026):
+    db = copy_database(finished_2025_2026.database, tmp_path / "sim.duckdb")
     with database.connection(db) as conn:  # the file holds 2026's work tables (the last year)
         publish.clear_from_year(conn, "baseline", ["standard_401k"], 2026)
         before = _fingerprint_conn(conn)

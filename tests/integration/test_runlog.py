@@ -23,10 +23,10 @@ def run_log(db) -> list[dict]:
         return [dict(zip(names, r)) for r in cur.fetchall()]
 
 
-def test_a_completed_run_records_its_inputs_versions_and_per_year_figures(simulate, make_config, small_census):
-    result, db = simulate()
+def test_a_completed_run_records_its_inputs_versions_and_per_year_figures(finished_2025_2026, small_census):
+    result, db = finished_2025_2026.result, finished_2025_2026.database
     [row] = run_log(db)
-    config = load_config(make_config())
+    config = load_config(finished_2025_2026.config)
     assert row["run_id"] == result.run_id and row["status"] == "completed" and row["error"] is None
     assert (row["scenario_id"], row["plan_design_id"]) == ("baseline", "standard_401k")
     assert (row["start_year"], row["end_year"], row["random_seed"]) == (2025, 2026, 42)
