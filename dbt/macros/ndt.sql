@@ -42,3 +42,16 @@
 {% macro ndt_cents(amount) -%}
   (round(({{ amount }}) * 100))::hugeint
 {%- endmacro %}
+
+{#-
+  Reallocated forfeitures per plan design and person of the year, in whole cents
+  (`allocated_cents`): employer contributions for the top-heavy test (IRC 416(c)(2),
+  Treas. Reg. 1.416-1 M-7). Only recipients have a row (forfeiture_use reallocate); join it
+  left and read a missing row as 0.
+-#}
+{% macro top_heavy_allocated_cents() -%}
+  select plan_design_id, employee_id, sum({{ to_cents('forfeitures_allocated') }}) as allocated_cents
+  from {{ ref('int_employee_accounts') }}
+  where forfeitures_allocated <> 0
+  group by plan_design_id, employee_id
+{%- endmacro %}

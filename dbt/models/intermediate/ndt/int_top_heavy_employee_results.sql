@@ -36,13 +36,7 @@ year_people as (
         {{ to_cents('c.capped_compensation') }} as compensation_cents
     from {{ ref('int_employee_contributions') }} as c
     join tests as t on t.plan_design_id = c.plan_design_id
-    left join (
-        -- Only recipients of reallocated forfeitures have any (none without it: 0 below).
-        select plan_design_id, employee_id, sum({{ to_cents('forfeitures_allocated') }}) as allocated_cents
-        from {{ ref('int_employee_accounts') }}
-        where forfeitures_allocated <> 0
-        group by plan_design_id, employee_id
-    ) as a on a.plan_design_id = c.plan_design_id and a.employee_id = c.employee_id
+    left join ({{ top_heavy_allocated_cents() }}) as a on a.plan_design_id = c.plan_design_id and a.employee_id = c.employee_id
 ),
 
 people as (

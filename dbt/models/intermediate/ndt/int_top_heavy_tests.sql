@@ -41,17 +41,12 @@ key_rates as (
         k.plan_design_id,
         {{ to_cents('c.employee_deferral - c.catch_up_contribution + c.employer_match_amount'
                     ~ ' + c.employer_core_amount') }}
-            + coalesce(a.forfeitures_allocated_cents, 0) as rate_num,
+            + coalesce(a.allocated_cents, 0) as rate_num,
         {{ to_cents('c.capped_compensation') }} as rate_den
     from keys as k
     join {{ ref('int_employee_contributions') }} as c
       on c.plan_design_id = k.plan_design_id and c.employee_id = k.employee_id
-    left join (
-        select plan_design_id, employee_id, sum({{ to_cents('forfeitures_allocated') }}) as forfeitures_allocated_cents
-        from {{ ref('int_employee_accounts') }}
-        where forfeitures_allocated <> 0
-        group by plan_design_id, employee_id
-    ) as a on a.plan_design_id = k.plan_design_id and a.employee_id = k.employee_id
+    left join ({{ top_heavy_allocated_cents() }}) as a on a.plan_design_id = k.plan_design_id and a.employee_id = k.employee_id
     where k.is_key_employee and c.capped_compensation > 0
 ),
 
