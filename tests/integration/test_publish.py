@@ -182,6 +182,27 @@ def test_published_id_and_details_columns_are_stored_with_zstd(finished_2025_202
             assert "ZSTD" not in stored.get("employee_id", "")  # tables keyed by employee
 
 
+def test_work_tables_store_their_zstd_columns_with_zstd(finished_2025_2026):
+    """A year model's `zstd_columns` config (dbt/macros/year_table.sql) reaches its work table:
+    those columns are stored with ZSTD, the others as DuckDB chooses, the types unchanged."""
+    declared = {}
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.sql"):
+        found = re.search(r"zstd_columns=\[([^\]]*)\]", path.read_text())
+        if found:
+            declared[path.stem] = re.findall(r'"([a-z_]+)"', found.group(1))
+    assert {"int_yearly_events", "int_employer_match_events"} <= set(declared)
+    with database.connect(finished_2025_2026.database) as conn:
+        for model, columns in declared.items():
+            stored = dict(conn.execute(
+                "select column_name, string_agg(distinct compression order by compression) "
+                f"from pragma_storage_info('{database.WORK_CATALOG}.{model}') where segment_type <> 'VALIDITY' "
+                "group by 1").fetchall())
+            assert set(columns) <= set(stored), (model, columns)  # every name is a column
+            for column in columns:
+                assert set(stored[column].split(",")) <= {"ZSTD", "Constant"}, (model, column, stored[column])
+            assert not any("ZSTD" in kinds for name, kinds in stored.items() if name not in columns), stored
+
+
 def test_a_checked_publish_is_invisible_to_the_checks_and_commits_only_when_they_pass(tmp_path, finished_2025_2026):
     db = copy_database(finished_2025_2026.database, tmp_path / "sim.duckdb")
     with database.connection(db) as conn:  # the file holds 2026's work tables (the last year)

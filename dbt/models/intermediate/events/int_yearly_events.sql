@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], zstd_columns=["event_id", "employee_id", "event_details"]) }}
 
 -- Every event of the simulated year in the published shape, with a deterministic id and a
 -- per-employee sequence (by date, then type priority), per plan design: the workforce events
@@ -123,7 +123,4 @@ final as (
     from sequenced
 )
 
--- Clustered by design: each design's rows fill their own row groups, so the per-design reads
--- (checks, checkpoints, audits, reports) skip the other designs' row groups.
 select * from final
-order by plan_design_id

@@ -106,7 +106,4 @@ final as (
     join accounts as a on a.plan_design_id = e.plan_design_id and a.employee_id = e.employee_id
 )
 
--- Clustered by design: each design's rows fill their own row groups, so the per-design reads
--- (checks, checkpoints, audits, reports) skip the other designs' row groups.
 select * from final
-order by plan_design_id

@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], zstd_columns=["event_id", "employee_id", "event_details"]) }}
 
 -- One row per plan design and employee-year with a match: the amount, the design's formula
 -- (int_plan_design_parameters) and the inputs it used.
@@ -40,7 +40,4 @@ final as (
     join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
 )
 
--- Clustered by design: each design's rows fill their own row groups, so the per-design reads
--- (checks, checkpoints, audits, reports) skip the other designs' row groups.
 select * from final
-order by plan_design_id
