@@ -12,12 +12,14 @@ with workforce as (
 ),
 
 period_overlaps as (
+    -- In integers: pay rate in cents x deferral rate in millionths (exact: the rate has six
+    -- places) x days, so the sum and the one rounding below need no DECIMAL arithmetic.
     select
         r.plan_design_id,
         c.employee_id,
-        c.annual_rate * r.deferral_rate
+        {{ to_cents('c.annual_rate') }} * (r.deferral_rate * 1000000)::bigint
             * (date_diff('day', greatest(c.period_start, r.period_start), least(c.period_end, r.period_end)) + 1)
-            as deferral_times_days
+            as deferral_cents_e6_days
     from {{ ref('int_compensation_periods') }} as c
     join {{ ref('int_deferral_rate_periods') }} as r
       on r.employee_id = c.employee_id
@@ -28,7 +30,8 @@ period_overlaps as (
 
 deferrals as (
     select plan_design_id, employee_id,
-           {{ cents_of_ratio('sum(deferral_times_days)', days_in_year()) }} as requested_deferral
+           {{ from_cents(half_up_quotient('sum(deferral_cents_e6_days)', '1000000 * ' ~ days_in_year())) }}
+               as requested_deferral
     from period_overlaps
     group by plan_design_id, employee_id
 ),
