@@ -30,7 +30,8 @@ plan_events as (
 
 accounts as (
     -- Year-end balances per source, vesting and forfeitures (int_employee_accounts). The vested
-    -- part of each employer source is rounded half up to the cent once.
+    -- part of each employer source is rounded half up to the cent once (a fully vested source
+    -- is its balance, with nothing to round).
     select
         plan_design_id,
         employee_id,
@@ -41,8 +42,9 @@ accounts as (
         sum(closing_balance) filter (where source = 'employer_core') as employer_core_balance,
         max(vested_percentage) filter (where source = 'employer_match') as match_vested_percentage,
         max(vested_percentage) filter (where source = 'employer_core') as core_vested_percentage,
-        {{ from_cents("sum(" ~ half_up_quotient(to_cents('closing_balance') ~ ' * (vested_percentage * 100)::hugeint', '10000')
-                      ~ ") filter (where source <> 'employee_deferral')") }} as vested_employer_balance,
+        {{ from_cents("sum(case when vested_percentage = 100 then " ~ to_cents('closing_balance')
+                      ~ " else " ~ half_up_quotient(to_cents('closing_balance') ~ ' * (vested_percentage * 100)::hugeint', '10000')
+                      ~ " end) filter (where source <> 'employee_deferral')") }} as vested_employer_balance,
         sum(forfeiture) filter (where source <> 'employee_deferral') as forfeiture_amount
     from {{ ref('int_employee_accounts') }}
     group by plan_design_id, employee_id
