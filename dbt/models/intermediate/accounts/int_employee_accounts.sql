@@ -122,10 +122,12 @@ vested as (
 ),
 
 returned as (
+    -- No return (a design without one, or nothing invested) is 0 cents without the quotient.
     select
         *,
-        {{ half_up_quotient('opening_cents * return_e8 * days_invested * 2 + contribution_cents * return_e8 * days_employed',
-                            '200000000 * ' ~ days_in_year()) }} as return_cents
+        case when return_e8 = 0 or (opening_cents = 0 and contribution_cents = 0) then 0::hugeint
+             else {{ half_up_quotient('opening_cents * return_e8 * days_invested * 2 + contribution_cents * return_e8 * days_employed',
+                                      '200000000 * ' ~ days_in_year()) }} end as return_cents
     from vested
 ),
 
