@@ -119,12 +119,12 @@ employer as (
 -- each period's (periods 1, 2, ...).
 match_bases as (
     select plan_design_id, employee_id, match_band_value, 0 as period_no,
-           employee_deferral as deferral, capped_compensation as match_pay
+           employee_deferral as deferral, capped_compensation as match_pay, match_per_pay_period
     from employer
     where is_match_eligible
     union all
     select pp.plan_design_id, pp.employee_id, e.match_band_value, pp.period_no,
-           pp.period_deferral as deferral, pp.period_match_pay as match_pay
+           pp.period_deferral as deferral, pp.period_match_pay as match_pay, true as match_per_pay_period
     from {{ ref('int_pay_period_contributions') }} as pp
     join employer as e using (plan_design_id, employee_id)
     where e.is_match_eligible and e.match_per_pay_period and pp.period_deferral > 0
@@ -138,6 +138,7 @@ base_matches as (
         b.plan_design_id,
         b.employee_id,
         b.period_no,
+        b.match_per_pay_period,
         {{ cents('least(sum(' ~ tier_match('t', 'b.deferral', 'b.match_pay') ~ '),
                         any_value(t.max_match_percentage) * any_value(b.match_pay))') }} as base_match
     from match_bases as b
@@ -145,24 +146,28 @@ base_matches as (
       on t.plan_design_id = b.plan_design_id
      and b.match_band_value >= t.band_min
      and (t.band_max is null or b.match_band_value <= t.band_max)
-    group by b.plan_design_id, b.employee_id, b.period_no
+    group by b.plan_design_id, b.employee_id, b.period_no, b.match_per_pay_period
 ),
 
 -- The year's match: the annual formula; matching per payroll period without a true-up, the
 -- sum of the periods' matches, never more than the annual formula on the year's recorded
 -- deferrals and pay (a sum of per-period matches cannot exceed it in exact arithmetic; the
--- period convention and per-period cents could otherwise add a few cents).
+-- period convention and per-period cents could otherwise add a few cents). Every match-eligible
+-- person has one annual row (period 0); only the periods are summed.
 tiered as (
     select
         b.plan_design_id,
         b.employee_id,
-        case when any_value(e.match_per_pay_period)
-             then least(coalesce(sum(b.base_match) filter (where b.period_no > 0), 0),
-                        sum(b.base_match) filter (where b.period_no = 0))
-             else sum(b.base_match) filter (where b.period_no = 0) end as formula_match
+        case when b.match_per_pay_period then least(coalesce(p.period_matches, 0), b.base_match)
+             else b.base_match end as formula_match
     from base_matches as b
-    join employer as e using (plan_design_id, employee_id)
-    group by b.plan_design_id, b.employee_id
+    left join (
+        select plan_design_id, employee_id, sum(base_match) as period_matches
+        from base_matches
+        where period_no > 0
+        group by plan_design_id, employee_id
+    ) as p using (plan_design_id, employee_id)
+    where b.period_no = 0
 ),
 
 formulas as (
