@@ -19,7 +19,8 @@ people as (
         test,
         sum(excess_by_leveling) as excess_contributions,
         sum(corrective_distribution) as corrective_distribution,
-        sum(qnec_amount) as qnec_amount
+        sum(qnec_amount) as qnec_amount,
+        sum(top_heavy_minimum) as top_heavy_minimum
     from {{ ref('int_ndt_employee_results') }}
     group by plan_design_id, test
 ),
@@ -54,9 +55,7 @@ final as (
 ),
 
 top_heavy_owed as (
-    select plan_design_id, sum(top_heavy_minimum) as top_heavy_minimum
-    from {{ ref('int_top_heavy_employee_results') }}
-    group by plan_design_id
+    select plan_design_id, top_heavy_minimum from people where test = 'top_heavy'
 ),
 
 top_heavy as (

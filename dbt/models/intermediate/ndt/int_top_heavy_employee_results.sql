@@ -1,4 +1,4 @@
-{{ config(tags=["year"]) }}
+{{ config(tags=["year"], materialized="year_view") }}
 
 -- Per plan design (ndt.enabled) and person of the top-heavy test of the simulated year, in the
 -- shape of fct_ndt_employee_results (test = 'top_heavy'): everyone counted at the determination
@@ -16,6 +16,7 @@
 --     eligible for the plan (M-10) when the plan is top-heavy and not exempt: the minimum rate
 --     (int_top_heavy_tests) x testing pay less the employer contributions counted, never below
 --     0, rounded half up to the cent once here; the test's total is the sum of these.
+-- A view: its one reader, int_ndt_employee_results, computes the rows and stores them.
 with keys as (
     select * from {{ ref('int_key_employees') }}
 ),
