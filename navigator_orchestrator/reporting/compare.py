@@ -116,6 +116,15 @@ def _published(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, l
     return {design: list(years) for design, years in rows}
 
 
+def _other_scenarios(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[str, list[str]]:
+    """Scenario -> its designs with published years, for every scenario but `scenario_id`."""
+    if not database.table_exists(conn, SUMMARY_TABLE):
+        return {}
+    return {s: list(ds) for s, ds in conn.execute(
+        f"select scenario_id, list(distinct plan_design_id order by plan_design_id) from {SUMMARY_TABLE} "
+        "where scenario_id <> ? group by 1 order by 1", [scenario_id]).fetchall()}
+
+
 def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
                   years: tuple[int, int] | None, database_name: str) -> tuple[int, int]:
     """The year range to compare; CompareError when the database lacks a design or a year, or
@@ -126,9 +135,13 @@ def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: li
     missing = [d for d in designs if d not in have]
     if missing:
         held = ", ".join(have) or "none"
+        others = _other_scenarios(conn, scenario_id) if not have else {}
+        elsewhere = ("; it holds " + "; ".join(f"scenario '{s}' (designs {', '.join(ds)})" for s, ds in others.items())
+                     + ": pass -c with the config that names that scenario, or") if others else "; "
         raise CompareError(
             f"{database_name} holds no published years of design(s) {', '.join(missing)} for scenario "
-            f"'{scenario_id}' (designs there: {held}); run `navigator run -c CONFIG --database {database_name}` first")
+            f"'{scenario_id}' (designs there: {held}){elsewhere} run `navigator run -c CONFIG --database "
+            f"{database_name}` first")
     common = sorted(set.intersection(*(set(have[d]) for d in designs)))
     if not common:
         raise CompareError(f"the designs {', '.join(designs)} share no published year in {database_name}; "
@@ -253,12 +266,20 @@ def _ndt(conn: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[dict[s
     return rows
 
 
-def _estimated_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> list[int]:
-    if not database.table_exists(conn, "int_irs_limits"):
+def estimated_limit_years(conn: duckdb.DuckDBPyConnection, first: int, last: int) -> list[int]:
+    """The years of [first, last] whose IRS limits are projected, not published: after the latest
+    published year of any limit in the seeds the run loaded into the database file
+    (`config_irs_limits`, `config_social_security_wage_base`), the rule `int_irs_limits` flags
+    `is_estimate` by. Read from the seeds, not from that year-only model, so a database copied
+    without its work file still says so. [] when the seeds are absent."""
+    if not all(database.table_exists(conn, t) for t in ("config_irs_limits", "config_social_security_wage_base")):
         return []
-    return [r[0] for r in conn.execute(
-        "select limit_year from int_irs_limits where is_estimate and limit_year between ? and ? order by 1",
-        [first, last]).fetchall()]
+    latest = conn.execute(
+        "select min(latest) from ("
+        "  select max(limit_year) as latest from config_irs_limits"
+        "  where limit_name not in ('catch_up_60_63_indexed_base', 'catch_up_60_63_minimum') group by limit_name"
+        "  union all select max(wage_base_year) from config_social_security_wage_base)").fetchone()[0]
+    return [] if latest is None else list(range(max(first, latest + 1), last + 1))
 
 
 def figure_rows(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
@@ -278,5 +299,5 @@ def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: 
     (first, last), rows = figure_rows(conn, scenario_id, designs, baseline, years, database_name)
     params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     return Comparison(scenario_id, baseline, designs, (first, last), rows, _gain_loss(conn, params),
-                      _estimated_years(conn, first, last), _ndt(conn, params))
+                      estimated_limit_years(conn, first, last), _ndt(conn, params))
 

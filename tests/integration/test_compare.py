@@ -217,6 +217,19 @@ def test_compare_on_a_database_without_the_designs_is_refused(compared, tmp_path
     assert not out.exists()
 
 
+def test_compare_with_another_scenarios_config_names_the_scenario_the_database_holds(compared, tmp_path, capsys):
+    other = tmp_path / "other.yaml"
+    data = yaml.safe_load(compared["config"].read_text())
+    data["scenario_id"] = "not_this_one"
+    other.write_text(yaml.safe_dump(data))
+    assert main(["compare", "-c", str(other), "--database", str(compared["db"])]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    assert "for scenario 'not_this_one' (designs there: none)" in err
+    assert f"it holds scenario 'baseline' (designs {', '.join(sorted([BASE, RICH, LEAN]))})" in err
+    assert "pass -c with the config that names that scenario" in err
+
+
 def test_compare_shows_every_designs_adp_acp_and_top_heavy_results_and_corrections(compared, tmp_path, capsys):
     from navigator_orchestrator.reporting.compare import load_comparison
 

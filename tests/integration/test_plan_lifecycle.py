@@ -8,12 +8,16 @@ data tests on a copy of the same database.
 from __future__ import annotations
 
 import json
+import shutil
 from collections import defaultdict
 from decimal import Decimal
 
+import duckdb
 import pytest
 
 from conftest import copy_database
+from navigator_orchestrator.engine import database
+from navigator_orchestrator.reporting.compare import estimated_limit_years
 from navigator_orchestrator.config.schema import load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from money_reference import half_up, recompute
@@ -190,3 +194,19 @@ def test_only_projected_years_carry_an_estimate_note(default_run):
     notes = {y.year: y.notes for y in result.years}
     assert notes[2025] == [] and notes[2026] == []
     assert len(notes[2027]) == 1 and "estimated IRS limits" in notes[2027][0]
+
+
+def test_compare_names_the_estimated_years_from_the_database_file_alone(default_run, tmp_path):
+    """compare's note on projected IRS limits agrees with int_irs_limits.is_estimate, and holds
+    for a copy of the database without its work file (where int_irs_limits lives)."""
+    _, db, _ = default_run
+    with database.connect(db) as conn:
+        flagged = [r[0] for r in conn.execute(
+            f"select limit_year from {database.WORK_CATALOG}.int_irs_limits "
+            "where is_estimate and limit_year between 2025 and 2027 order by 1").fetchall()]
+    assert flagged == [2027]
+    alone = tmp_path / "alone.duckdb"
+    shutil.copy(db, alone)  # the database file only
+    with duckdb.connect(str(alone), read_only=True) as conn:
+        assert estimated_limit_years(conn, 2025, 2027) == flagged
+        assert estimated_limit_years(conn, 2025, 2026) == []
