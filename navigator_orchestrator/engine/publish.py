@@ -16,8 +16,10 @@ the `fct_*` models (dbt/models/marts/*.py, materialization `published`), which c
 
 from __future__ import annotations
 
+import re
 import threading
-from typing import Any, Callable, Sequence
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
@@ -52,6 +54,23 @@ _SPLIT_MIN_ROWS = 10_000
 class PublishRefused(RuntimeError):
     """The work tables do not hold the year asked for; nothing was written. The message says
     what they hold and how to build the year."""
+
+
+@contextmanager
+def work_tables_built() -> Iterator[None]:
+    """Around the refs of a by-hand `fct_*` model (dbt reads each year-only table as the model
+    names it): a table missing from the work file (a database copied or restored without it, a
+    year never built) raises PublishRefused naming it and the way on, instead of DuckDB's
+    catalog error. Nothing has been written at that point."""
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        found = re.search(r"Table with name (\w+) does not exist", str(exc))
+        missing = found.group(1) if found else str(exc).splitlines()[0]
+        raise PublishRefused(
+            f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
+            "published. Build the year first, then publish: navigator dbt --year YEAR -- run --select "
+            "tag:year tag:publish") from None
 
 
 def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],

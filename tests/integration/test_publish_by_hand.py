@@ -118,6 +118,22 @@ def test_a_later_year_is_not_published_by_hand_over_a_gap(finished_run, tmp_path
     assert published(db) == before
 
 
+def test_publishing_by_hand_without_the_work_file_is_refused_in_one_line(finished_run, tmp_path, capsys):
+    """A database copied without its work file (the year-only tables): publishing by hand names
+    the missing table and the way on, writes nothing."""
+    db = tmp_path / "simulation.duckdb"
+    db.write_bytes(finished_run[0].read_bytes())  # the database file alone
+    before = published(db)
+    code = cli.main(["dbt", "-c", str(finished_run[1]), "--database", str(db), "--year", "2026",
+                     "--", "run", "--select", "tag:publish"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert err[-1].startswith("Error: dbt run failed: fct_")
+    assert "has not been built in this database's work file" in err[-1]
+    assert "--select tag:year tag:publish" in err[-1] and "Did you mean" not in err[-1]
+    assert published(db) == before
+
+
 def test_dbt_without_vars_says_once_which_are_missing_and_how_to_get_them(finished_run, tmp_path):
     db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
     before = published(db)

@@ -9,11 +9,14 @@ written. The refs are the year-only tables every publish appends from.
 
 def model(dbt, session):
     dbt.config(materialized="published")  # dbt gives a Python model `table` otherwise
-    dbt.ref("int_yearly_events")
-    dbt.ref("int_yearly_snapshot")
-    dbt.ref("int_employer_match_events")
-    dbt.ref("int_ndt_results")
-    dbt.ref("int_ndt_employee_results")
-    dbt.ref("int_plan_year_summary")
-    dbt.ref("int_yearly_accounts")
+    from navigator_orchestrator.engine.publish import work_tables_built
+
+    with work_tables_built():  # a year never built: one refusal, not a catalog error
+        dbt.ref("int_yearly_events")
+        dbt.ref("int_yearly_snapshot")
+        dbt.ref("int_employer_match_events")
+        dbt.ref("int_ndt_results")
+        dbt.ref("int_ndt_employee_results")
+        dbt.ref("int_plan_year_summary")
+        dbt.ref("int_yearly_accounts")
     return None
