@@ -28,7 +28,7 @@
   {% if zstd_columns %}
     {#- DuckDB takes a column's compression only where the table is created: create it from
         the query's columns, then append the rows, in one transaction. -#}
-    {%- set described = run_query('describe (' ~ sql ~ ')') -%}
+    {%- set described = run_query('describe (\n' ~ sql ~ '\n)') -%}
     {%- set unknown = zstd_columns | reject('in', described.columns[0].values()) | list -%}
     {% if unknown %}
       {{ exceptions.raise_compiler_error(this.identifier ~ ": zstd_columns names " ~ unknown | join(', ') ~ ", not a column of the model") }}

@@ -9,13 +9,12 @@ publishes the year the vars name, or refuses (engine.publish).
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.engine.database import instance_name
-from navigator_orchestrator.engine.dbt_runner import DbtError, vars_json
+from navigator_orchestrator.engine.dbt_runner import DbtError, node_error_line, vars_json
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env
 
 # Options the command sets itself; a user passing them is refused with the reason.
@@ -33,7 +32,7 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
             plan_designs: list[str] | None = None) -> None:
     """Run `dbt <args>` on `database` with the vars of `year` and the designs (default: every
     design of the config); raises DbtError (one line:
-    the failing nodes and the last line of each one's message) when dbt reports a failure.
+    the failing nodes and the line of each one's message that names its error) when dbt reports a failure.
 
     Raises ValueError for arguments the command sets itself (--vars, --profiles-dir) or none."""
     if not args:
@@ -64,9 +63,7 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", "")).split(".")[-1].lower()
         if status in {"error", "fail"}:
-            message = str(node_result.message or status).strip().splitlines() or [status]
-            # The last line of a Python model's error is the exception; drop its class name.
-            last = re.sub(r"^[\w.]+(Error|Refused): ", "", message[-1].strip())
-            failed.append(f"{getattr(node_result.node, 'name', '?')}: {last}")
+            failed.append(f"{getattr(node_result.node, 'name', '?')}: "
+                          f"{node_error_line(str(node_result.message or status)) or status}")
     detail = "; ".join(failed) or str(result.exception or "dbt reported a failure").strip().splitlines()[-1]
     raise DbtError(f"dbt {args[0]} failed: {detail}")

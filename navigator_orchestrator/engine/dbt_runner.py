@@ -107,6 +107,30 @@ def _store_cached_manifest(project_dir: Path, fingerprint: str, manifest: Any) -
                 old.unlink(missing_ok=True)
 
 
+# A line that names an error: DuckDB's `Binder Error: ...`, a Python exception `pkg.SomeError: ...`.
+_ERROR_LINE = re.compile(r"(Error|Exception|Refused): ")
+_EXCEPTION_CLASS = re.compile(r"^[\w.]+(Error|Exception|Refused): (?=\S)")
+
+
+def node_error_line(message: str) -> str:
+    """The one line of a failed dbt node's message that says what went wrong.
+
+    dbt's message starts with its own header (`Runtime Error in model X (path)`) and puts the
+    cause after it: DuckDB's error (`Binder Error: Referenced column ...`, with a LINE and a
+    caret line below it), or for a Python model a traceback whose last error line is the
+    exception. That line is returned, without a Python exception's class name; a compilation
+    error (a model's own refusal follows dbt's first line) is returned whole, on one line."""
+    lines = [part.strip() for part in message.strip().splitlines() if part.strip()]
+    if not lines:
+        return ""
+    if lines[0].startswith("Compilation Error"):
+        return " ".join(lines)
+    named = [line for line in lines[1:] if _ERROR_LINE.search(line)]
+    if not named:
+        return ": ".join(lines[:2])
+    return _EXCEPTION_CLASS.sub("", named[-1])
+
+
 class DbtError(RuntimeError):
     """A dbt invocation failed; the message names the failing node and dbt's error."""
 
@@ -255,12 +279,7 @@ class DbtRunner:
             nodes.append(NodeResult(name, status, str(node_result.message or ""),
                                     getattr(node_result, "failures", None)))
             if status in {"error", "fail"}:
-                message = str(node_result.message or "")
-                if message.startswith("Compilation Error"):
-                    # A model's own refusal (raise_compiler_error) follows dbt's first line: keep it
-                    # on the one line the user is shown.
-                    message = " ".join(part.strip() for part in message.splitlines() if part.strip())
-                failures.append(f"{name}: {message}")
+                failures.append(f"{name}: {node_error_line(str(node_result.message or ''))}")
         invocation = DbtInvocation(args=command, seconds=elapsed, node_timings=timings, nodes=nodes)
         self.invocations.append(invocation)
         if not result.success and (check or result.exception is not None or not nodes):

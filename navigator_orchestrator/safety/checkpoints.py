@@ -219,6 +219,10 @@ def for_identity(verdicts: list[Verdict], identity: Identity, directory: Path = 
             or (v.checkpoint is None and v.path.parent.resolve() == own)]
 
 
+# Other identities' checkpoints named in one resume refusal (the rest are counted).
+_OTHERS_SHOWN = 3
+
+
 def why_others_do_not_apply(verdicts: list[Verdict], identity: Identity) -> list[str]:
     """One line per other (database, scenario, design) with checkpoints here: which years, and why
     they do not apply to `identity` (another database file, e.g. a moved one; another scenario;
@@ -296,7 +300,14 @@ def resume_point(conn: duckdb.DuckDBPyConnection, *, identity: Identity, config_
     where = f"{here} for database {identity.database}, scenario '{identity.scenario_id}', design '{identity.plan_design_id}'"
     if not reasons:
         reasons = ["no checkpoints found"]
-        reasons += why_others_do_not_apply(everything, identity)
+        others = why_others_do_not_apply(everything, identity)
+        # A shared working directory may hold many other runs' checkpoints: this database's own
+        # (other scenarios, designs) first, and only a few on the one line.
+        others.sort(key=lambda line: "they belong to database" in line)
+        reasons += others[:_OTHERS_SHOWN]
+        if len(others) > _OTHERS_SHOWN:
+            reasons.append(f"and {len(others) - _OTHERS_SHOWN} more identities' checkpoints "
+                           "(navigator checkpoint lists them)")
         reasons += [f"this database's runs of {identity.label} wrote checkpoints under {d}; checkpoints are "
                     f"read from the working directory's {CHECKPOINT_DIR}: resume from the directory that holds {d}"
                     for d in (elsewhere or []) if Path(d).resolve() != here]

@@ -128,3 +128,24 @@ def test_checkpoints_of_another_database_are_ignored(simulate, tmp_path, make_co
     config = load_config(make_config({"simulation": {"end_year": 2025}}))
     with pytest.raises(checkpoints.ResumeRefused, match="no checkpoints found"):
         Simulation(config, tmp_path / "b.duckdb", resume=True).run()
+
+
+def test_a_resume_refusal_names_a_few_other_runs_checkpoints_and_counts_the_rest(tmp_path):
+    """A working directory shared by many runs: the refusal stays one readable line, this
+    database's other designs first, the other databases' checkpoints counted beyond three."""
+    directory = tmp_path / ".navigator_checkpoints"
+    mine = Identity(tmp_path / "mine.duckdb", "base", "standard_401k")
+    others = [Identity(tmp_path / "mine.duckdb", "base", "rich_core")]
+    others += [Identity(tmp_path / f"other_{i}.duckdb", "base", "standard_401k") for i in range(5)]
+    with duckdb.connect() as conn:
+        for identity in others:
+            checkpoints.write_checkpoint(conn, year=2025, identity=identity, run_id="r", config_hash="c",
+                                         census_hash="h", directory=directory, tables={})
+        with pytest.raises(checkpoints.ResumeRefused) as refused:
+            checkpoints.resume_point(conn, identity=mine, config_hash="c", census_hash="h", start_year=2025,
+                                     directory=directory)
+    message = str(refused.value)
+    assert len(message.splitlines()) == 1
+    assert message.count("they belong to") == 3
+    assert "they belong to design 'rich_core', not 'standard_401k'" in message  # this database's first
+    assert "and 3 more identities' checkpoints (navigator checkpoint lists them)" in message
