@@ -187,7 +187,8 @@ def reproduce_command(employees: int, years: int, seed: int, threads: int, repea
                       designs: int = 1) -> str:
     return (f"python benchmarks/run_benchmarks.py --sizes {employees} --years {years} "
             f"--seed {seed} --threads {threads}" + (f" --repeat {repeat}" if repeat > 1 else "")
-            + (f" --designs {designs}" if designs > 1 else ""))
+            # With several designs the row's "x one design" needs the one-design row beside it.
+            + (f" --designs 1 {designs}" if designs > 1 else ""))
 
 
 def median_run(runs: list[dict], repeat: int) -> dict:

@@ -1,7 +1,8 @@
 """`run --dry-run`: describe what a run would do, from the same plan the run executes.
 
-Reads only: the config, the plan, the sizes of existing files and free disk space. It never opens
-the database, so it creates no database, lock, backup, checkpoint or directory.
+Reads only: the config, the plan, the sizes of existing files, free disk space and, when the
+database exists, its published years (opened read-only), so a run that would be refused for a
+gap is refused here too. It creates no database, lock, backup, checkpoint or directory.
 """
 
 from __future__ import annotations
@@ -9,10 +10,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import duckdb
+
+from navigator_orchestrator.engine.resume import missing_previous_year
 from navigator_orchestrator.safety import checkpoints
+from navigator_orchestrator.sql import connect_duckdb
 from navigator_orchestrator.safety.backup import human_bytes
 from navigator_orchestrator.engine.dbt_runner import vars_json
-from navigator_orchestrator.engine.simulation import Simulation
+from navigator_orchestrator.engine.simulation import Simulation, SimulationError
 
 
 def _stages(sim: Simulation) -> list[str]:
@@ -50,7 +55,27 @@ def _backup_line(sim: Simulation) -> str:
             f"have {human_bytes(free)}: {verdict}); keep {keep} timestamped")
 
 
+def _refuse_a_gap(sim: Simulation) -> None:
+    """Raise the run's own SimulationError when its first year does not continue a published
+    year of every design (the check `Simulation.run` makes before writing anything)."""
+    years = sim.years()
+    path = sim.database_path
+    if sim.resume or not years or not path.exists():
+        return
+    clearing = sim.config.setup.clear_mode == "all"
+    try:
+        with connect_duckdb(path, read_only=True) as conn:
+            gap = missing_previous_year(conn, [sim.identity(d) for d in sim.designs], years[0],
+                                        sim.census_year, clearing)
+    except duckdb.Error:
+        return  # in use by a run, or not readable: the run itself says so
+    if gap:
+        raise SimulationError(gap)
+
+
 def describe(sim: Simulation, verbose: bool = False) -> list[str]:
+    """The run's plan as lines; SimulationError when the run would be refused for a gap."""
+    _refuse_a_gap(sim)
     cfg = sim.config
     paths = sim.paths()
     lines = ["Dry run: nothing will be written."]

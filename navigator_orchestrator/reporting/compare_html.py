@@ -12,6 +12,8 @@ puts the pages in landscape and lets tables wrap so no column is cut off.
 
 from __future__ import annotations
 
+import calendar
+
 from datetime import datetime, timezone
 from html import escape
 from typing import Any
@@ -52,6 +54,12 @@ OVERFLOW_CHECK = """
   document.body.setAttribute('data-overflow-px', Math.max(0, worst));
 })();
 """
+
+
+def _month_day(value: str) -> str:
+    """A config month-day (MM-DD, validated by the config) in words: 01-01 -> January 1."""
+    month, day = (int(part) for part in value.split("-"))
+    return f"{calendar.month_name[month]} {day}"
 
 
 def _pct(v: float) -> str:
@@ -170,7 +178,7 @@ def describe_design(config: SimulationConfig) -> list[str]:
                      "earning the full match choose that rate.")
     if esc.enabled:
         lines.append(f"Automatic escalation: deferral rates rise by {_pct(esc.increment_amount)} of pay each year "
-                     f"on {esc.effective_day} (month-day), up to {_pct(esc.maximum_rate)}.")
+                     f"on {_month_day(esc.effective_day)}, up to {_pct(esc.maximum_rate)}.")
     else:
         lines.append("Automatic escalation: none.")
     if match.enabled:

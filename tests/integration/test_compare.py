@@ -168,6 +168,8 @@ def test_html_report_names_designs_in_plain_words_and_prints_without_cut_columns
     html = out.read_text()
     assert "Employer match (Safe harbor basic: 100% of 3% + 50% of the next 2%)" in html
     assert "Employer core contribution: none." in html and "Auto-enrollment:" in html
+    assert re.search(r"of pay each year on (January|February|March|April|May|June|July|August|September|October"
+                     r"|November|December) \d{1,2}, up to", html)  # a date in words, not MM-DD
     assert html.count('<svg class="chart"') == 4 and "Who gains and who loses" in html
     assert "Appendix: data quality" in html
     assert str(compared["root"]) not in html and "/tmp/" not in html  # no machine paths

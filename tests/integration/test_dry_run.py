@@ -36,3 +36,16 @@ def test_dry_run_leaves_an_existing_database_byte_for_byte_unchanged(simulate, m
     assert db.read_bytes() == before_bytes and tree(tmp_path) == before_tree
     assert f"{db} -> {db.with_name('simulation_backup.duckdb')}" in out
     assert "resume standard_401k: continue after the latest of [2025]" in out
+
+
+def test_dry_run_refuses_a_gap_as_the_run_does_and_changes_nothing(simulate, make_config, tmp_path, capsys):
+    _, db = simulate({"simulation": {"end_year": 2025}})
+    config = make_config(name="gap.yaml")
+    before_bytes, before_tree = db.read_bytes(), tree(tmp_path)
+    assert main(["run", "-c", str(config), "--database", str(db), "--years", "2027-2027", "--dry-run"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"Error: year 2027 starts from year 2026's snapshot, which {db} does not hold for scenario "
+                   "'baseline', design 'standard_401k'; run from 2025 (the census year) or from the year after "
+                   "the last one published"]
+    assert main(["run", "-c", str(config), "--database", str(db), "--years", "2026-2026", "--dry-run"]) == 0
+    assert db.read_bytes() == before_bytes and tree(tmp_path) == before_tree
