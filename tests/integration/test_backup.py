@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from conftest import copy_database
 from faults import damage_a_data_block, make_simulation_like_db
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.safety import backup
@@ -131,9 +132,9 @@ def test_a_foreign_file_at_the_manifest_name_is_left_alone(tmp_path):
     assert manifest_path(db).read_text() == "{\"mine\": true}\n"
 
 
-def test_every_run_on_an_existing_database_backs_it_up_first(simulate, tmp_path):
+def test_every_run_on_an_existing_database_backs_it_up_first(simulate, tmp_path, finished_2025_2026):
     one_year = {"simulation": {"end_year": 2025}}
-    _, db = simulate(one_year)
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # a run wrote it
     before = read_every_row(db)
     result, _ = simulate(one_year)
     assert result.backup is not None and result.backup.path == backup_path(db)
@@ -141,9 +142,9 @@ def test_every_run_on_an_existing_database_backs_it_up_first(simulate, tmp_path)
 
 
 def test_a_run_over_a_damaged_database_stops_with_one_line_and_keeps_the_last_good_backup(
-        simulate, make_config, tmp_path, capsys):
+        simulate, make_config, tmp_path, capsys, finished_2025_2026):
     config = make_config({"simulation": {"end_year": 2025}})
-    _, db = simulate({"simulation": {"end_year": 2025}})
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # a run wrote it
     simulate({"simulation": {"end_year": 2025}})  # takes the first backup
     good = snapshot(backup_path(db))
     damage_a_data_block(db, "fct_yearly_events", column=0)
@@ -154,11 +155,11 @@ def test_a_run_over_a_damaged_database_stops_with_one_line_and_keeps_the_last_go
     assert snapshot(backup_path(db)) == good
 
 
-def test_backup_can_be_switched_off_with_a_warning(simulate, make_config, tmp_path, capsys):
+def test_backup_can_be_switched_off_with_a_warning(make_config, tmp_path, capsys, finished_2025_2026):
     from navigator_orchestrator.config.schema import load_config
     from navigator_orchestrator.engine.simulation import Simulation
 
-    _, db = simulate({"simulation": {"end_year": 2025}})
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # a run wrote it
     messages: list[str] = []
     config = load_config(make_config({"simulation": {"end_year": 2025}, "setup": {"backup": {"enabled": False}}}))
     result = Simulation(config, db, notify=messages.append).run()
@@ -179,10 +180,11 @@ def test_a_resume_with_nothing_left_to_run_takes_no_backup(make_config, tmp_path
     assert backups_state(db) == []
 
 
-def test_a_run_that_refuses_takes_no_backup_and_rotates_nothing_out(make_config, tmp_path, capsys):
+def test_a_run_that_refuses_takes_no_backup_and_rotates_nothing_out(make_config, tmp_path, capsys,
+                                                                   finished_2025_2026):
     config = make_config({"simulation": {"end_year": 2025}, "setup": {"backup": {"keep": 1}}})
-    db = tmp_path / "simulation.duckdb"
-    assert main(["run", "-c", str(config), "--database", str(db)]) == 0
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # a run wrote it
+    assert backups_state(db) == []
     assert main(["run", "-c", str(config), "--database", str(db)]) == 0  # the one kept backup
     before = backups_state(db)
     assert len(before) == 3  # the backup, its timestamped name, the manifest

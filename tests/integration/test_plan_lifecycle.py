@@ -8,6 +8,7 @@ data tests on a copy of the same database.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import defaultdict
 from decimal import Decimal
@@ -18,7 +19,7 @@ import pytest
 from conftest import copy_database
 from navigator_orchestrator.engine import database
 from navigator_orchestrator.reporting.compare import estimated_limit_years
-from navigator_orchestrator.config.schema import load_config
+from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from money_reference import half_up, recompute
 from plan_support import rows
@@ -55,10 +56,16 @@ def test_dbt_unit_and_data_tests_of_the_plan_models_pass(default_run, tmp_path):
     dbt_vars = {**config.to_dbt_vars(), "simulation_year": 2027, "run_id": "test"}
     runner = DbtRunner(db)
     try:
-        runner.invoke(["test", "--select", "test_type:unit"], dbt_vars)
-        runner.invoke(["test", "--select", "path:models/intermediate/plan"], dbt_vars)
+        # One invocation: every unit test of the project and every test of the plan models (the
+        # union runs each test once; check=True raises on any failing test).
+        done = runner.invoke(["test", "--select", "test_type:unit", "path:models/intermediate/plan"], dbt_vars)
     finally:
         runner.close()
+    ran = {n.name for n in done.nodes}
+    unit_tests = {name for spec in DBT_PROJECT_DIR.glob("models/**/*_unit_tests.yml")
+                  for name in re.findall(r"^- name: (\w+)", spec.read_text(), re.M)}
+    assert len(unit_tests) > 20 and unit_tests <= ran, sorted(unit_tests - ran)
+    assert len(ran - unit_tests) > 20  # the plan models' data tests
 
 
 def test_every_money_column_is_the_exact_decimal_amount_rounded_half_up(default_run, snapshot):

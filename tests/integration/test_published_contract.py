@@ -9,7 +9,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
-from conftest import copy_database, navigator, query
+from conftest import copy_database, query
+from navigator_orchestrator.cli import main
 from navigator_orchestrator.engine import contract
 from navigator_orchestrator.engine.database import work_path
 from navigator_orchestrator.engine.dbt_runner import DbtRunner
@@ -34,6 +35,16 @@ def contract_mismatches(table: str, actual: list[str], documented: tuple[str, ..
 
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def navigator(capfd, *argv: str) -> tuple[int, str, str]:
+    """The command in this process (the working directory is the test's): its exit code and
+    everything written to stdout and stderr, at the file-descriptor level (dbt's and DuckDB's
+    output too)."""
+    capfd.readouterr()
+    code = main(list(argv))
+    out, err = capfd.readouterr()
+    return code, out, err
 
 
 def _without_column(run, tmp_path: Path, column: str = "vesting_years") -> Path:
@@ -67,21 +78,23 @@ def test_an_undocumented_published_column_is_named_with_the_file_to_edit():
     assert contract_mismatches("t", ["a"], ("a", "b"))
 
 
-def test_a_database_from_an_earlier_version_is_refused_before_anything_is_written(finished_2025_2026, tmp_path):
+def test_a_database_from_an_earlier_version_is_refused_before_anything_is_written(finished_2025_2026, tmp_path,
+                                                                                   capfd):
     db = _without_column(finished_2025_2026, tmp_path)
     runs_before = query(db, "select count(*) from int_simulation_run_log")
     before = (_digest(db), _digest(work_path(db)))
     for extra in ([], ["--resume"], ["--years", "2026-2026"]):
-        done = navigator("run", "-c", str(finished_2025_2026.config), "--database", str(db), *extra, cwd=tmp_path)
-        assert done.returncode == 1, done.stderr
-        lines = done.stderr.strip().splitlines()
-        assert len(lines) == 1, done.stderr
+        code, stdout, stderr = navigator(capfd, "run", "-c", str(finished_2025_2026.config), "--database", str(db),
+                                         *extra)
+        assert code == 1, stderr
+        lines = stderr.strip().splitlines()
+        assert len(lines) == 1, stderr
         assert lines[0] == (
             f"Error: {db} was written by an earlier version of navigator: fct_workforce_snapshot lacks column "
             "vesting_years; run into a new --database, or set setup.clear_mode: all"
             + (" and run without --resume" if extra == ["--resume"] else "")
             + " to start this one afresh (it drops every table but the run log, after the backup)")
-        assert "Traceback" not in done.stdout + done.stderr
+        assert "Traceback" not in stdout + stderr
         # Not a byte changed: no census, seeds, data-quality or run-log row, no backup taken.
         assert (_digest(db), _digest(work_path(db))) == before
         assert not backup_path(db).exists()
@@ -98,28 +111,29 @@ def test_the_refusal_names_a_few_columns_and_counts_the_rest():
                     "setup.backup.enabled is false, so no backup is taken)")
 
 
-def test_a_read_command_on_such_a_database_gives_the_same_line(finished_2025_2026, tmp_path):
+def test_a_read_command_on_such_a_database_gives_the_same_line(finished_2025_2026, tmp_path, capfd):
     db = _without_column(finished_2025_2026, tmp_path, "is_hce")
     before = _digest(db)
-    done = navigator("compare", "-c", str(finished_2025_2026.config), "--database", str(db), cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines() == [
+    code, _, stderr = navigator(capfd, "compare", "-c", str(finished_2025_2026.config), "--database", str(db))
+    assert code == 1
+    assert stderr.strip().splitlines() == [
         f"Error: {db} was written by an earlier version of navigator: fct_workforce_snapshot lacks column is_hce; "
         "run into a new --database, or set setup.clear_mode: all to start this one afresh (it drops every table "
         "but the run log, after the backup)"]
     assert _digest(db) == before
 
 
-def test_dq_on_such_a_database_gives_the_same_line_instead_of_failing_dbt_tests(finished_2025_2026, tmp_path):
+def test_dq_on_such_a_database_gives_the_same_line_instead_of_failing_dbt_tests(finished_2025_2026, tmp_path,
+                                                                                 capfd):
     db = _without_column(finished_2025_2026, tmp_path, "vesting_years")
-    done = navigator("dq", "-c", str(finished_2025_2026.config), "--database", str(db), cwd=tmp_path)
-    assert done.returncode == 1
-    assert done.stderr.strip().splitlines()[-1].startswith(
+    code, stdout, stderr = navigator(capfd, "dq", "-c", str(finished_2025_2026.config), "--database", str(db))
+    assert code == 1
+    assert stderr.strip().splitlines()[-1].startswith(
         f"Error: {db} was written by an earlier version of navigator: fct_workforce_snapshot lacks column vesting_years")
-    assert "Runtime Error" not in done.stdout + done.stderr
+    assert "Runtime Error" not in stdout + stderr
 
 
-def test_clear_mode_all_still_runs_on_a_database_from_an_earlier_version(finished_2025_2026, tmp_path):
+def test_clear_mode_all_still_runs_on_a_database_from_an_earlier_version(finished_2025_2026, tmp_path, capfd):
     from conftest import write_scenario
     from navigator_orchestrator.config.schema import load_config
 
@@ -127,8 +141,8 @@ def test_clear_mode_all_still_runs_on_a_database_from_an_earlier_version(finishe
     runs_before = query(db, "select count(*) from int_simulation_run_log")[0][0]
     census = load_config(finished_2025_2026.config).census_path
     config = write_scenario(tmp_path, census, {"setup": {"clear_mode": "all"}}, name="afresh.yaml")
-    done = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr
+    code, _, stderr = navigator(capfd, "run", "-c", str(config), "--database", str(db))
+    assert code == 0, stderr
     assert backup_path(db).exists()  # the earlier database, kept before the tables were dropped
     columns = [row[0] for row in query(db, "describe fct_workforce_snapshot")]
     assert "vesting_years" in columns

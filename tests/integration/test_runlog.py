@@ -57,8 +57,8 @@ def test_a_year_that_fails_midway_leaves_a_failed_row_with_the_years_done(make_c
     assert set(json.loads(row["year_row_counts"])) == {"2025"}
 
 
-def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(simulate, make_config, tmp_path, capsys):
-    _, db = simulate({"simulation": {"end_year": 2025}})
+def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(make_config, tmp_path, capsys, finished_2025_2026):
+    db = copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # a completed run's
     config = load_config(make_config({"simulation": {"end_year": 2026}}))
 
     def fail(summary) -> None:
@@ -73,9 +73,10 @@ def test_a_failed_run_keeps_its_row_marked_failed_with_the_error(simulate, make_
     assert "failed" in out and "completed" in out and "error:" in out
 
 
-def test_clear_mode_all_keeps_the_run_log(simulate):
+def test_clear_mode_all_keeps_the_run_log(simulate, tmp_path, finished_2025_2026):
     one_year = {"simulation": {"end_year": 2025}}
-    simulate(one_year)
+    copy_database(finished_2025_2026.database, tmp_path / "simulation.duckdb")  # one completed run
+    assert [r["status"] for r in run_log(tmp_path / "simulation.duckdb")] == ["completed"]
     simulate({**one_year, "setup": {"clear_mode": "all"}})
     db = simulate(one_year)[1]
     assert [r["status"] for r in run_log(db)] == ["completed"] * 3
