@@ -86,6 +86,16 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
+def remove_unwritten(path: Path, database: bool, work: bool) -> None:
+    """Remove the database file (`database`) and/or its work file (`work`), with their
+    write-ahead logs, after a run that created them by opening them and then refused before
+    writing anything: a refusal leaves the directory as it was."""
+    targets = ([Path(path)] if database else []) + ([work_path(path)] if work else [])
+    for target in targets:
+        for file in (target, target.with_name(target.name + ".wal")):
+            file.unlink(missing_ok=True)
+
+
 def open_failure(path: Path, exc: duckdb.Error) -> str:
     """One line for a database (or its work file) that `connect` could not open for writing:
     a permission problem names the permissions; anything else points at `navigator restore`."""

@@ -189,15 +189,20 @@ class Simulation:
                 self.notify(f"took over a lock left by pid {held.pid} (run {held.run_id}, "
                             f"started {held.started_at}), which is no longer running")
             existed = self.database_path.exists()
+            work_existed = database.work_path(self.database_path).exists()
             try:
                 conn = database.connect(self.database_path)
             except duckdb.Error as exc:
                 raise SimulationError(database.open_failure(self.database_path, exc)) from None
+            self._writing = False
             try:
                 result = self._run_locked(conn, run_id, census, existed)
             finally:
                 conn.close()
                 self.dbt.close()
+                if not self._writing:
+                    # Refused before writing anything: the files opening them created go too.
+                    database.remove_unwritten(self.database_path, not existed, not work_existed)
         result.seconds = time.perf_counter() - started
         return result
 
@@ -234,6 +239,7 @@ class Simulation:
                                         self.census_year, clearing)
             if gap:
                 raise SimulationError(gap)
+        self._writing = True  # from here on the run writes (backup, run log, years)
         backup = self._backup(conn) if existed and year_plans else None
         for design_id in designs:
             runlog.start(conn, runlog.RunRecord(

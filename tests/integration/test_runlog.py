@@ -93,3 +93,22 @@ def test_a_range_without_its_previous_year_is_refused_before_anything_is_written
     with pytest.raises(SimulationError, match="year 2028 starts from year 2027's snapshot"):
         Simulation(config, db, first_year=2028, checkpoint_dir=tmp_path / "cp").run()
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before  # not even a run-log row
+
+
+def test_a_refused_run_leaves_no_file_it_created_by_opening(finished_2025_2026, tmp_path, small_census):
+    """A new database path, or an existing database without its work file: the refusal removes
+    the files the run created by opening them, so the directory is as it was."""
+    from navigator_orchestrator.engine.database import work_path
+
+    config = load_config(write_scenario(tmp_path, small_census, {"simulation": {"end_year": 2028}}))
+    new = tmp_path / "new" / "fresh.duckdb"
+    new.parent.mkdir()
+    with pytest.raises(SimulationError, match="year 2028 starts from year 2027's snapshot"):
+        Simulation(config, new, first_year=2028, checkpoint_dir=tmp_path / "cp").run()
+    assert sorted(p.name for p in new.parent.iterdir()) == []
+    alone = tmp_path / "alone.duckdb"
+    alone.write_bytes(finished_2025_2026.database.read_bytes())  # without its work file
+    with pytest.raises(SimulationError, match="year 2028 starts from year 2027's snapshot"):
+        Simulation(config, alone, first_year=2028, checkpoint_dir=tmp_path / "cp").run()
+    assert alone.exists() and not work_path(alone).exists()
+    assert alone.read_bytes() == finished_2025_2026.database.read_bytes()
