@@ -23,8 +23,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if findings and args.strict:
         raise ConfigError(f"{len(findings)} lint warning(s) and --strict; fix the values above")
     ctx.say(
-        f"Config OK: scenario {config.effective_scenario_id}, plan {config.effective_plan_design_id}, "
-        f"years {config.simulation.start_year}-{config.simulation.end_year}, census {config.census_path}"
+        f"Config OK: scenario {config.effective_scenario_id}, "
+        + (f"plan {config.effective_plan_design_id}, " if len(config.designs()) == 1 else
+           f"plan designs {', '.join(config.designs())} (baseline {config.effective_plan_design_id}), ")
+        + f"years {config.simulation.start_year}-{config.simulation.end_year}, census {config.census_path}"
         + (f" ({len(findings)} warning(s))" if findings else "")
     )
     return 0

@@ -118,23 +118,27 @@ def _payroll(config: SimulationConfig) -> list[Finding]:
 
 
 def _ndt(config: SimulationConfig) -> list[Finding]:
-    """Testing options that do not apply to the design as configured (docs/ndt.md)."""
+    """Testing options that do not apply to a design as configured (docs/ndt.md), for the
+    baseline (keys `ndt.…`) and every design of `plan_designs` (keys `plan_designs.ID.ndt.…`)."""
     from navigator_orchestrator.config.safe_harbor import safe_harbor_status
 
-    n, out = config.ndt, []
-    for problem in safe_harbor_status(config).problems:
-        out.append(Finding("ndt.safe_harbor", n.safe_harbor, problem))
-    if n.testing_method == "current_year":
-        for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
-            if getattr(n, key) is not None:
-                out.append(Finding(f"ndt.{key}", getattr(n, key), "used only with testing_method: prior_year"))
-    elif not n.first_plan_year:
-        for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
-            if getattr(n, key) is None:
-                out.append(Finding(f"ndt.{key}", None,
-                                   f"prior-year testing of {config.simulation.start_year} needs the NHCE average of "
-                                   f"{config.simulation.start_year - 1}; without it that year is tested current-year "
-                                   "(set it, or first_plan_year: true for the deemed 3%)"))
+    out = []
+    for design_id, design in config.designs().items():
+        prefix = "ndt" if design_id == config.effective_plan_design_id else f"plan_designs.{design_id}.ndt"
+        n = design.ndt
+        for problem in safe_harbor_status(design).problems:
+            out.append(Finding(f"{prefix}.safe_harbor", n.safe_harbor, problem))
+        if n.testing_method == "current_year":
+            for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
+                if getattr(n, key) is not None:
+                    out.append(Finding(f"{prefix}.{key}", getattr(n, key), "used only with testing_method: prior_year"))
+        elif not n.first_plan_year:
+            for key in ("prior_year_nhce_adp", "prior_year_nhce_acp"):
+                if getattr(n, key) is None:
+                    out.append(Finding(f"{prefix}.{key}", None,
+                                       f"prior-year testing of {config.simulation.start_year} needs the NHCE average of "
+                                       f"{config.simulation.start_year - 1}; without it that year is tested current-year "
+                                       "(set it, or first_plan_year: true for the deemed 3%)"))
     return out
 
 

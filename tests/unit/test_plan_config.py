@@ -142,3 +142,18 @@ def test_a_graded_match_formula_is_not_held_to_the_formula_level_cap_bound(make_
                  "tiers": [{"tier": 1, "employee_min": 0.0, "employee_max": 0.5, "match_rate": 1.0}]}}}}))
     keys = [f.key for f in lint(config) if f.key.endswith("max_match_percentage")]
     assert keys == ["employer_match.formulas.flat.max_match_percentage"]
+
+
+def test_a_safe_harbor_claim_a_design_cannot_meet_is_flagged_under_that_design(make_config, capsys):
+    from navigator_orchestrator.cli import main
+    from navigator_orchestrator.config.lint import lint
+    from navigator_orchestrator.config.schema import load_config
+
+    path = make_config({"plan_designs": {"qaca": {"ndt": {"safe_harbor": "qaca_match"}}}})
+    flagged = {f.key: f.message for f in lint(load_config(path)) if f.key.endswith("safe_harbor")}
+    assert list(flagged) == ["plan_designs.qaca.ndt.safe_harbor"]
+    assert "ndt.safe_harbor qaca_match is not met" in flagged["plan_designs.qaca.ndt.safe_harbor"]
+    assert main(["validate", "-c", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "plan designs standard_401k, qaca (baseline standard_401k)" in out
+    assert main(["validate", "-c", str(path), "--strict"]) == 1
