@@ -19,6 +19,7 @@ from html import escape
 from typing import Any
 
 from navigator_orchestrator.config.accounts import schedule_steps
+from navigator_orchestrator.config.safe_harbor import STATUS_TEXT, safe_harbor_status
 from navigator_orchestrator.config.schema import SimulationConfig
 from navigator_orchestrator.reporting.compare import COLUMNS, GAIN_COLUMNS, NDT_COLUMNS, Comparison
 from navigator_orchestrator.reporting.compare_output import cell_text
@@ -199,6 +200,12 @@ def describe_design(config: SimulationConfig) -> list[str]:
     ret_text = (f"{_pct(ret)} a year" if not isinstance(ret, dict) else
                 ", then ".join(f"{_pct(r)} a year from {y}" for y, r in sorted(ret.items())))
     lines.append(f"Account balances: investment return of {ret_text}.")
+    if config.ndt.safe_harbor != "none":
+        status = safe_harbor_status(config)
+        run = config.ndt.enabled
+        met = ("met" + (": the ADP test is not run" if run else "") if status.adp_exempt
+               else f"not met ({STATUS_TEXT[status.adp]})" + (": the ADP test is run" if run else ""))
+        lines.append(f"Safe harbor claimed: {config.ndt.safe_harbor.replace('_', ' ')}, {met}.")
     return lines
 
 

@@ -76,3 +76,21 @@ def test_design_description_states_the_match_calculation_period_and_true_up(make
     assert "calculated on the year's pay and deferrals" in match[config.effective_plan_design_id]
     assert "calculated each semi-monthly payroll with no true-up" in match["per_payroll"]
     assert "calculated each semi-monthly payroll, trued up to the annual formula at year end" in match["trued_up"]
+
+
+def test_design_description_states_a_claimed_safe_harbor_and_whether_it_is_met(make_config):
+    from navigator_orchestrator.config.schema import load_config
+    from navigator_orchestrator.reporting.compare_html import describe_design
+
+    config = load_config(make_config({"plan_designs": {
+        "qaca": {"ndt": {"safe_harbor": "qaca_match"}},
+        "basic": {"ndt": {"safe_harbor": "basic_match"},
+                  "employer_match": {"active_formula": "safe_harbor_basic",
+                                     "eligibility": {"minimum_tenure_years": 0, "require_active_at_year_end": False,
+                                                     "minimum_hours_annual": 0}}}}}))
+    claim = {d: [line for line in describe_design(config.design(d)) if line.startswith("Safe harbor")]
+             for d in config.design_ids}
+    assert claim[config.effective_plan_design_id] == []
+    assert claim["qaca"] == ["Safe harbor claimed: qaca match, not met (the match is below 100% of the first 1% "
+                             "plus 50% of the next 5% at some deferral rate): the ADP test is run."]
+    assert claim["basic"] == ["Safe harbor claimed: basic match, met: the ADP test is not run."]
