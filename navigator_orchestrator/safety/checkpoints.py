@@ -224,15 +224,17 @@ _OTHERS_SHOWN = 3
 
 
 def why_others_do_not_apply(verdicts: list[Verdict], identity: Identity) -> list[str]:
-    """One line per other (database, scenario, design) with checkpoints here: which years, and why
-    they do not apply to `identity` (another database file, e.g. a moved one; another scenario;
+    """One line per other (database, scenario, design) with checkpoints here, this database's
+    first: which years, and why they do not apply to `identity` (another database file, e.g. a moved one; another scenario;
     another design)."""
     groups: dict[Identity, list[int]] = {}
     for v in verdicts:
         if v.checkpoint is not None and v.checkpoint.identity != identity:
             groups.setdefault(v.checkpoint.identity, []).append(v.checkpoint.year)
     lines = []
-    for other, years in sorted(groups.items(), key=lambda kv: (str(kv[0].database), kv[0].label)):
+    # This database's other scenarios and designs first, then other databases' checkpoints.
+    for other, years in sorted(groups.items(), key=lambda kv: (kv[0].database != identity.database,
+                                                               str(kv[0].database), kv[0].label)):
         span = f"{min(years)}-{max(years)}" if len(set(years)) > 1 else str(years[0])
         if other.database != identity.database:
             why = (f"they belong to database {other.database}, not {identity.database} "
@@ -300,10 +302,8 @@ def resume_point(conn: duckdb.DuckDBPyConnection, *, identity: Identity, config_
     where = f"{here} for database {identity.database}, scenario '{identity.scenario_id}', design '{identity.plan_design_id}'"
     if not reasons:
         reasons = ["no checkpoints found"]
+        # A shared working directory may hold many other runs' checkpoints: a few on the one line.
         others = why_others_do_not_apply(everything, identity)
-        # A shared working directory may hold many other runs' checkpoints: this database's own
-        # (other scenarios, designs) first, and only a few on the one line.
-        others.sort(key=lambda line: "they belong to database" in line)
         reasons += others[:_OTHERS_SHOWN]
         if len(others) > _OTHERS_SHOWN:
             reasons.append(f"and {len(others) - _OTHERS_SHOWN} more identities' checkpoints "
