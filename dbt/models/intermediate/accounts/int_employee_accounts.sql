@@ -12,7 +12,7 @@
 --      on average (the half-year convention). Rounded half up to the cent once;
 --   4. vesting: completed years of vesting service (elapsed time, from
 --      vesting_service_start_date to the termination date or Dec 31) on the design's schedule
---      (int_plan_design_vesting); employee deferrals are always 100% vested;
+--      (vesting_steps: macro plan_design_vesting_steps); employee deferrals are always 100% vested;
 --   5. a leaver is settled at termination: the vested part of opening + contributions + return
 --      (rounded half up to the cent once) is distributed, the rest forfeited;
 --   6. forfeiture_use reallocate: the year's forfeitures of a source are allocated to the year-end
@@ -23,7 +23,11 @@
 -- Money is carried in whole cents (HUGEINT) between the rounding points (docs/money.md).
 {%- set year = var('simulation_year') | int %}
 
-with parameters as (
+with vesting_steps as (
+    {{ plan_design_vesting_steps() }}
+),
+
+parameters as (
     -- Each design's account parameters (int_plan_design_parameters): the year's return (the rate
     -- of the latest from_year at or before the year) and the forfeiture policy.
     select
@@ -38,7 +42,7 @@ with parameters as (
     from {{ ref('int_plan_design_parameters') }} as d
     left join (
         select plan_design_id, max(years) as last_step_years
-        from {{ ref('int_plan_design_vesting') }}
+        from vesting_steps
         group by plan_design_id
     ) as l using (plan_design_id)
 ),
@@ -57,7 +61,7 @@ vesting_lookup as (
                  filter (where v.source = 'employer_core' and v.years <= g.lookup_years), 0) as core_vested_percentage
     from parameters as p
     cross join unnest(range(0, p.last_step_years + 1)) as g(lookup_years)
-    join {{ ref('int_plan_design_vesting') }} as v using (plan_design_id)
+    join vesting_steps as v using (plan_design_id)
     group by p.plan_design_id, g.lookup_years
 ),
 

@@ -74,11 +74,16 @@ banded as (
     join {{ ref('int_plan_design_parameters') }} as p using (plan_design_id)
 ),
 
+-- Each design's core grades, one row per grade (macro plan_design_core_grades).
+core_grades as (
+    {{ plan_design_core_grades() }}
+),
+
 -- The core rate of the grade the band value falls in (none: core_contribution_rate).
 graded as (
     select b.plan_design_id, b.employee_id, arg_max(g.rate, g.band_min) as graded_rate
     from banded as b
-    join {{ ref('int_plan_design_core_grades') }} as g
+    join core_grades as g
       on g.plan_design_id = b.plan_design_id
      and b.core_band_value >= g.band_min
      and (g.band_max is null or b.core_band_value <= g.band_max)
