@@ -25,6 +25,7 @@ plan_events as (
         arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category,
         max(effective_date) filter (where event_type = 'opt_out') as opt_out_date
     from {{ ref('int_plan_events') }}
+    where event_type in ('enrollment', 'opt_out')
     group by plan_design_id, employee_id
 ),
 
