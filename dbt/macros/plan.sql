@@ -46,8 +46,8 @@
 {#-
   One tier's match on a year's deferrals: match_rate x the deferral dollars that fall between
   employee_min and employee_max of the (401(a)(17)-capped) match pay. `tier` is the alias of a
-  row of int_plan_design_match_tiers; the caller sums the tiers of the design's active formula
-  and caps the sum at max_match_percentage of match pay. Exact DECIMAL arithmetic (rates to 8
+  row of plan_design_match_tiers (macros/plan_design_rows.sql); the caller sums the tiers of
+  the design's active formula and caps the sum at max_match_percentage of match pay. Exact DECIMAL arithmetic (rates to 8
   places), not yet rounded: the caller rounds once.
 -#}
 {% macro tier_match(tier, deferral, match_pay) -%}

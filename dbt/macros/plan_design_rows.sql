@@ -1,8 +1,8 @@
 {#-
   The plan designs' parameters that are lists of records (JSON columns of
-  int_plan_design_parameters, macros/plan_designs.sql), as rows, for the one model that reads
-  each: it selects them in a CTE, so they cost no dbt node of their own. The singular tests in
-  tests/designs/ check the rows.
+  int_plan_design_parameters, macros/plan_designs.sql), as rows, for the models that read
+  them: each selects them itself (a few rows per design), so they cost no dbt node of their own.
+  The singular tests in tests/designs/ check the rows.
 -#}
 
 {#-
@@ -47,6 +47,33 @@
       (g ->> 'rate')::decimal(18, 8) as rate
   from (
       select plan_design_id, unnest(from_json(core_grades, '["JSON"]')) as g
+      from {{ ref('int_plan_design_parameters') }}
+  )
+{%- endmacro %}
+
+{#-
+  The tiers of each design's active match formula (employer_match.formulas.<active_formula>) as
+  rows, from the JSON column match_tiers of int_plan_design_parameters: one row per design, band
+  and tier: for a participant whose band value (match_band_basis: none, service years or points
+  on Dec 31) lies in band_min..band_max (band_max null: no upper end), match_rate x the
+  deferrals between employee_min and employee_max of match pay, the band's match capped at its
+  max_match_percentage of match pay (fractions of pay; rates exact to 8 places). A tiered
+  formula is one band from 0 with no upper end. Read by int_employee_contributions and
+  int_enrollment_events (a few rows per design, made in each); the test
+  plan_design_match_tiers_are_valid checks the rows.
+-#}
+{% macro plan_design_match_tiers() -%}
+  select
+      plan_design_id,
+      (t ->> 'band_min')::integer as band_min,
+      (t ->> 'band_max')::integer as band_max,
+      (t ->> 'max_match_percentage')::decimal(18, 8) as max_match_percentage,
+      (t ->> 'tier')::integer as tier,
+      (t ->> 'employee_min')::decimal(18, 8) as employee_min,
+      (t ->> 'employee_max')::decimal(18, 8) as employee_max,
+      (t ->> 'match_rate')::decimal(18, 8) as match_rate
+  from (
+      select plan_design_id, unnest(from_json(match_tiers, '["JSON"]')) as t
       from {{ ref('int_plan_design_parameters') }}
   )
 {%- endmacro %}

@@ -4,6 +4,7 @@ and some plan model reads it; the model refuses a var that does not match its co
 
 from __future__ import annotations
 
+import json
 import re
 from decimal import Decimal
 
@@ -74,8 +75,8 @@ def test_the_parameters_model_types_each_design_from_the_var(tmp_path):
     designs = [config.plan_parameters(), quoted]
     runner = DbtRunner(tmp_path / "x.duckdb")
     try:
-        runner.invoke(["run", "--select", "int_plan_design_parameters", "int_plan_design_match_tiers"],
-                      {**config.to_dbt_vars(), "plan_designs": designs, "simulation_year": 2025})
+        built = runner.invoke(["build", "--select", "int_plan_design_parameters", "plan_design_match_tiers_are_valid"],
+                              {**config.to_dbt_vars(), "plan_designs": designs, "simulation_year": 2025})
     finally:
         runner.close()
     rows = query(tmp_path / "x.duckdb", "select plan_design_id, design_order, match_formula_name, "
@@ -83,6 +84,10 @@ def test_the_parameters_model_types_each_design_from_the_var(tmp_path):
                  "from int_plan_design_parameters order by design_order")
     assert rows == [("standard_401k", 1, "50% of the first 6%", Decimal("0.02000000"), 21, []),
                     ("quoted", 2, "O'Brien's \"50%\" match", Decimal("0.02000000"), 21, [])]
-    tiers = query(tmp_path / "x.duckdb", "select plan_design_id, tier, employee_min, employee_max, match_rate "
-                  "from int_plan_design_match_tiers order by all")
-    assert tiers == [(d, 1, Decimal("0E-8"), Decimal("0.06000000"), Decimal("0.50000000")) for d in ("quoted", "standard_401k")]
+    # The match formula's tiers stay one JSON list per design (macro plan_design_match_tiers makes
+    # them rows in the models that read them; its singular test checked those rows above).
+    tiers = query(tmp_path / "x.duckdb", "select plan_design_id, match_tiers from int_plan_design_parameters order by all")
+    assert [(d, json.loads(t)) for d, t in tiers] == [
+        (d, [{"band_min": 0, "band_max": None, "max_match_percentage": 0.03, "tier": 1, "employee_min": 0.0,
+              "employee_max": 0.06, "match_rate": 0.5}]) for d in ("quoted", "standard_401k")]
+    assert "plan_design_match_tiers_are_valid" in {n.name for n in built.nodes if n.status == "pass"}

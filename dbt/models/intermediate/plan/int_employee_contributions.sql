@@ -30,6 +30,11 @@ with inputs as (
     select * from {{ ref('int_contribution_inputs') }}
 ),
 
+-- Each design's match tiers, one row per band and tier (macro plan_design_match_tiers).
+formula_tiers as (
+    {{ plan_design_match_tiers() }}
+),
+
 limits as (
     select * from {{ ref('int_irs_limits') }} where limit_year = {{ var('simulation_year') }}
 ),
@@ -147,7 +152,7 @@ base_matches as (
         {{ cents('least(sum(' ~ tier_match('t', 'b.deferral', 'b.match_pay') ~ '),
                         any_value(t.max_match_percentage) * any_value(b.match_pay))') }} as base_match
     from match_bases as b
-    join {{ ref('int_plan_design_match_tiers') }} as t
+    join formula_tiers as t
       on t.plan_design_id = b.plan_design_id
      and b.match_band_value >= t.band_min
      and (t.band_max is null or b.match_band_value <= t.band_max)

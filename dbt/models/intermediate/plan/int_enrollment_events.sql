@@ -94,7 +94,7 @@ match_tiers as (
             rows between unbounded preceding and 1 preceding), 0) as match_below,
         least(t.max_match_percentage, sum(t.match_rate * (t.employee_max - t.employee_min)) over (
             partition by t.plan_design_id, t.band_min)) as full_match
-    from {{ ref('int_plan_design_match_tiers') }} as t
+    from ({{ plan_design_match_tiers() }}) as t
     join designs as d using (plan_design_id)
     where t.match_rate > 0 and d.match_enabled and d.match_responsive_enabled
 ),
