@@ -67,8 +67,9 @@ def make_config(tmp_path: Path, small_census: Path) -> Callable[..., Path]:
 
 @dataclass(frozen=True)
 class FinishedRun:
-    """A finished run of the default scenario on the small census: its config, database (with its
-    work file), checkpoint directory and the run's result."""
+    """A finished run of the default scenario on the small census: its config, database, checkpoint
+    directory and the run's result; its last year's year-only tables built by hand into the work
+    file (a run keeps them in memory), as `build_year_by_hand` does."""
 
     config: Path
     database: Path
@@ -81,7 +82,22 @@ def _finished_run(tmp_path_factory, census: Path, end_year: int) -> FinishedRun:
     config = write_scenario(root, census, end_year=end_year)
     database, checkpoint_dir = root / "simulation.duckdb", root / "checkpoints"
     result = Simulation(load_config(config), database, checkpoint_dir=checkpoint_dir).run()
+    build_year_by_hand(config, database, end_year)
     return FinishedRun(config, database, checkpoint_dir, result)
+
+
+def build_year_by_hand(config: Path, db: Path, year: int) -> None:
+    """Build `year`'s year-only tables into the database's work file, as
+    `navigator dbt -c CONFIG --database DB --year YEAR -- run --select tag:year` does (a run
+    keeps them in memory): with the same vars, through the in-process runner."""
+    from navigator_orchestrator.engine.by_hand import dbt_vars
+    from navigator_orchestrator.engine.dbt_runner import DbtRunner
+
+    runner = DbtRunner(db)
+    try:
+        runner.invoke(["run", "--select", "tag:year"], dbt_vars(load_config(config), year))
+    finally:
+        runner.close()
 
 
 @pytest.fixture(scope="session")

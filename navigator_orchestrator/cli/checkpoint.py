@@ -34,7 +34,7 @@ def cmd_checkpoint(args: argparse.Namespace) -> int:
                 ctx.say(f"  ({line})")
             continue
         if db.exists():
-            with connection(db) as conn:
+            with connection(db, work_in_memory=True) as conn:  # published tables only
                 verdicts = [checkpoints.verify(conn, v) for v in verdicts]
         else:
             verdicts = [v if not v.ok else checkpoints.Verdict(v.path, v.checkpoint, False, "database missing")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from navigator_orchestrator.config.schema import SimulationConfig
-from navigator_orchestrator.engine.database import instance_name
+from navigator_orchestrator.engine.database import instance_name, work_location
 from navigator_orchestrator.engine.dbt_runner import DbtError, node_error_line, vars_json
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env
 
@@ -43,6 +43,8 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
     from dbt.cli.main import dbtRunner
 
     os.environ["NAVIGATOR_DB_PATH"] = str(Path(database).resolve())
+    # By hand the year-only tables live in the work file, so the next command finds them.
+    os.environ["NAVIGATOR_WORK_PATH"] = work_location(Path(database), in_memory=False)
     # A named instance (not ':memory:', which dbt-duckdb keeps open for the process): dbt closes
     # it when the command ends, so the files are free again.
     os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = instance_name(Path(database))

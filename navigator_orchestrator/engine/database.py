@@ -1,14 +1,17 @@
 """DuckDB access for the orchestrator: the run's DuckDB instance, its two files, clearing.
 
-A database is two files attached to one DuckDB instance, the same way in a run, by the
+A database is two catalogs attached to one DuckDB instance, the same way in a run, by the
 read commands and by `dbt` by hand (dbt/profiles.yml):
 
 - the database file (`simulation.duckdb`), catalog `simulation` (CATALOG): raw census, seeds,
   baseline, run log, data-quality results and the published `fct_*` tables;
-- its work file beside it (`simulation.work.duckdb`, `work_path`), catalog `simulation_work`
-  (WORK_CATALOG): the year-only `int_*` models (tag `year`), rebuilt every simulated year and
-  read by the year's publish (`engine.publish`). Nothing in it is needed once a year is
-  published; deleting it loses no result.
+- the work catalog `simulation_work` (WORK_CATALOG): the year-only `int_*` models (tag `year`),
+  rebuilt every simulated year and read by the year's publish (`engine.publish`). In a run it
+  is an in-memory database (WORK_IN_MEMORY): nothing in it is needed once the year is
+  published, and writing it to a file cost about a fifth of a run (docs/performance.md). By
+  hand (`navigator dbt`, dbt from `dbt/`) it is the work file beside the database
+  (`simulation.work.duckdb`, `work_path`), so one command can build a year and the next test,
+  inspect or publish it. Deleting the work file loses no result.
 
 Unqualified names resolve in the database file first, then in the work file (search path).
 """
@@ -39,6 +42,10 @@ WORK_CATALOG = "simulation_work"
 # takes it as an ATTACH option, so the file is always attached rather than opened directly.
 ROW_GROUP_SIZE = 16_384
 
+# Where a run keeps the work catalog: DuckDB's in-memory database, within the buffer pool's
+# limit below (spilled to the instance's temporary directory beyond it).
+WORK_IN_MEMORY = ":memory:"
+
 # DuckDB's buffer pool limit unless NAVIGATOR_DUCKDB_MEMORY_LIMIT says otherwise.
 DEFAULT_MEMORY_LIMIT = "4GB"
 
@@ -50,14 +57,17 @@ def work_path(path: Path) -> Path:
     return path.with_name(f"{stem}.work.duckdb")
 
 
-def instance_config() -> dict[str, object]:
-    """DuckDB settings the instance is opened with: dbt's profile gives the same values as
-    `config_options` (DuckDB refuses a second connection to a named instance with another
-    configuration, so the two must agree)."""
+def instance_config(path: Path) -> dict[str, object]:
+    """DuckDB settings the instance of database file `path` is opened with: dbt's profile gives
+    the same values as `config_options` (DuckDB refuses a second connection to a named instance
+    with another configuration, so the two must agree). Beyond the memory limit DuckDB spills
+    to `<path>.tmp` beside the database (DuckDB's own choice for a file), not to `.tmp` in the
+    working directory."""
     return {
         **DUCKDB_CONFIG,
         "checkpoint_threshold": "1GB",
         "memory_limit": os.environ.get("NAVIGATOR_DUCKDB_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "temp_directory": f"{Path(path).resolve()}.tmp",
     }
 
 
@@ -69,16 +79,28 @@ def instance_name(path: Path) -> str:
     return f":memory:navigator_{digest}"
 
 
-def connect(path: Path) -> duckdb.DuckDBPyConnection:
-    """A connection to the database file and its work file (each created if missing), in the
-    instance dbt shares."""
+def work_location(path: Path, in_memory: bool) -> str:
+    """What the work catalog of database `path` attaches: WORK_IN_MEMORY in a run, else the
+    work file. dbt's profile attaches the same (NAVIGATOR_WORK_PATH, set by the caller)."""
+    return WORK_IN_MEMORY if in_memory else str(work_path(Path(path).resolve()))
+
+
+def connect(path: Path, work_in_memory: bool = False) -> duckdb.DuckDBPyConnection:
+    """A connection to the database file (created if missing) and its work catalog, in the
+    instance dbt shares: the work file (created if missing), or with `work_in_memory` (a run,
+    or a command that reads only published tables) an in-memory database that lives as long
+    as the instance. A connection to an instance that
+    is already open (a check during a run) gets the work catalog the instance has."""
     path = Path(path).resolve()
     check_duckdb_file(path)
-    check_duckdb_file(work_path(path))
-    conn = connect_duckdb(instance_name(path), config=instance_config())
+    work = work_location(path, work_in_memory)
+    if not work_in_memory:
+        check_duckdb_file(Path(work))  # a file only the instance's first connection attaches
+    conn = connect_duckdb(instance_name(path), config=instance_config(path))
     try:
         conn.execute(f"attach if not exists {literal(path)} as {CATALOG} (row_group_size {ROW_GROUP_SIZE})")
-        conn.execute(f"attach if not exists {literal(work_path(path))} as {WORK_CATALOG}")
+        # An instance already open (a run's) keeps the work catalog it was opened with.
+        conn.execute(f"attach if not exists {literal(work)} as {WORK_CATALOG}")
         use_catalogs(conn)
     except BaseException:
         conn.close()
@@ -86,13 +108,12 @@ def connect(path: Path) -> duckdb.DuckDBPyConnection:
     return conn
 
 
-def remove_unwritten(path: Path, database: bool, work: bool) -> None:
-    """Remove the database file (`database`) and/or its work file (`work`), with their
-    write-ahead logs, after a run that created them by opening them and then refused before
-    writing anything: a refusal leaves the directory as it was."""
-    targets = ([Path(path)] if database else []) + ([work_path(path)] if work else [])
-    for target in targets:
-        for file in (target, target.with_name(target.name + ".wal")):
+def remove_unwritten(path: Path, created: bool) -> None:
+    """Remove the database file, with its write-ahead log, if `created` (the run created it by
+    opening it) after a run that refused before writing anything: a refusal leaves the
+    directory as it was."""
+    if created:
+        for file in (Path(path), Path(path).with_name(Path(path).name + ".wal")):
             file.unlink(missing_ok=True)
 
 
@@ -118,8 +139,8 @@ def use_catalogs(conn: duckdb.DuckDBPyConnection) -> None:
 
 
 @contextmanager
-def connection(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    conn = connect(path)
+def connection(path: Path, work_in_memory: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = connect(path, work_in_memory)
     try:
         yield conn
     finally:

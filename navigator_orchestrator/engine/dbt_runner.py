@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from navigator_orchestrator.engine.database import instance_name
+from navigator_orchestrator.engine.database import instance_name, work_location
 from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.locations import DBT_PROJECT_DIR, dbt_output_env, dbt_target_dir
 
@@ -162,8 +162,11 @@ class DbtRunner:
 
     _manifests: dict[Path, Any] = {}
 
-    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR):
+    def __init__(self, database: Path, threads: int = 2, project_dir: Path = DBT_PROJECT_DIR,
+                 work_in_memory: bool = False):
         self.database = Path(database).resolve()
+        # The work catalog dbt's profile attaches (database.work_location): in memory in a run.
+        self.work = work_location(self.database, work_in_memory)
         self.project_dir = Path(project_dir)
         self.threads = threads
         self.invocations: list[DbtInvocation] = []
@@ -172,6 +175,7 @@ class DbtRunner:
     def _env(self) -> None:
         # The profile reads these; set before every call since tests may run several databases.
         os.environ["NAVIGATOR_DB_PATH"] = str(self.database)
+        os.environ["NAVIGATOR_WORK_PATH"] = self.work
         # The DuckDB instance the orchestrator's connection uses (database.connect).
         os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = instance_name(self.database)
         os.environ["NAVIGATOR_DBT_THREADS"] = str(self.threads)
@@ -235,6 +239,7 @@ class DbtRunner:
             # Parse against a canonical profile: dbt discards its partial-parse cache whenever
             # the profile (the database path) changes, and the manifest does not depend on it.
             os.environ["NAVIGATOR_DB_PATH"] = str(self.project_dir / CANONICAL_DATABASE)
+            os.environ.pop("NAVIGATOR_WORK_PATH", None)
             os.environ["NAVIGATOR_DUCKDB_INSTANCE"] = ":memory:"
             os.environ.update(dbt_output_env())
             result = dbtRunner().invoke(

@@ -115,7 +115,8 @@ class Simulation:
         self.observer = observer or RunObserver()
         self.elsewhere: dict[str, list[str]] = {}  # design -> checkpoint dirs of earlier runs
         self._last_stage_seconds = 0.0
-        self.dbt = DbtRunner(self.database_path, threads=threads)
+        # The year-only tables live in memory for the run (engine.database).
+        self.dbt = DbtRunner(self.database_path, threads=threads, work_in_memory=True)
 
     # ----- planning -------------------------------------------------------
     @property
@@ -189,9 +190,8 @@ class Simulation:
                 self.notify(f"took over a lock left by pid {held.pid} (run {held.run_id}, "
                             f"started {held.started_at}), which is no longer running")
             existed = self.database_path.exists()
-            work_existed = database.work_path(self.database_path).exists()
             try:
-                conn = database.connect(self.database_path)
+                conn = database.connect(self.database_path, work_in_memory=True)
             except duckdb.Error as exc:
                 raise SimulationError(database.open_failure(self.database_path, exc)) from None
             self._writing = False
@@ -202,7 +202,7 @@ class Simulation:
                 self.dbt.close()
                 if not self._writing:
                     # Refused before writing anything: the files opening them created go too.
-                    database.remove_unwritten(self.database_path, not existed, not work_existed)
+                    database.remove_unwritten(self.database_path, not existed)
         result.seconds = time.perf_counter() - started
         return result
 

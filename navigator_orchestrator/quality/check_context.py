@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Literal
 
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
+from navigator_orchestrator.engine.dbt_runner import WORK_TAG
 from navigator_orchestrator.sql import literal
 
 Severity = Literal["error", "warning"]
@@ -69,10 +70,14 @@ class Context:
     def _config_arg(self) -> str:
         return str(self.config.source_path or DEFAULT_CONFIG)
 
-    def dbt_run(self, *models: str) -> str:
+    def dbt_run(self, *models: str, year_inputs: bool = True) -> str:
+        """dbt by hand rebuilding `models` of this year into the work file. With `year_inputs`
+        (year-only models) each selector is `+MODEL,tag:year`: the model and the year-only
+        models it reads, since a run keeps the year's tables in memory, not in the work file."""
+        selectors = [f"+{m},tag:{WORK_TAG}" if year_inputs else m for m in models]
         return (
             f'cd {shlex.quote(str(DBT_PROJECT_DIR))} && NAVIGATOR_DB_PATH={shlex.quote(str(self.database_path))} '
-            f'dbt run --profiles-dir . --select {" ".join(models)} '
+            f'dbt run --profiles-dir . --select {" ".join(selectors)} '
             f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year} --plan-designs {self.design})"'
         )
 

@@ -127,7 +127,7 @@ CHECKS: list[Check] = [
                 "{raw_to_staged_loss_tolerance:.2%})",
         recovery=lambda c: (
             f"check the census with `navigator census validate {c.config.census_path}`; rebuild: "
-            f"{c.dbt_run('stg_census_data', 'int_baseline_workforce')}; then {c.rerun()} "
+            f"{c.dbt_run('stg_census_data', 'int_baseline_workforce', year_inputs=False)}; then {c.rerun()} "
             "(tolerance: data_quality.raw_to_staged_loss_tolerance)"
         ),
         requires=("raw_census", "stg_census_data", "int_baseline_workforce"),

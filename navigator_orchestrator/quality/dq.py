@@ -74,9 +74,12 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
     scenario = config.effective_scenario_id
     from navigator_orchestrator.engine.contract import check_published_columns
 
-    with database.connection(database_path) as conn:
+    # dq reads published tables only (their dbt tests too): the work catalog stays in memory
+    # and no work file is created.
+    with database.connection(database_path, work_in_memory=True) as conn:
         # A database written by an earlier version fails dbt tests on the columns it lacks: say why.
-        stale = check_published_columns(conn, DbtRunner(database_path, threads=threads), database_path,
+        runner = DbtRunner(database_path, threads=threads, work_in_memory=True)
+        stale = check_published_columns(conn, runner, database_path,
                                         config.setup.backup.enabled)
         if stale:
             raise SimulationError(stale)
@@ -93,7 +96,7 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
     summary = DqSummary(run_id="dq-" + new_run_id())
     last = max(max(years) for years in published.values())
 
-    runner = DbtRunner(database_path, threads=threads)
+    runner = DbtRunner(database_path, threads=threads, work_in_memory=True)
     try:
         dbt_vars = {**config.to_dbt_vars(list(designs)), "simulation_year": year or last, "run_id": summary.run_id}
         invocation = runner.invoke(["test", "--select", *DBT_TEST_SELECTION], dbt_vars, check=False)
@@ -106,7 +109,7 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
         summary.rows.append(DqRow("dbt test", node.name, "all", status, detail))
 
     results = []
-    with database.connection(database_path) as conn:
+    with database.connection(database_path, work_in_memory=True) as conn:
         for design_id, design in designs.items():
             reports = tripwires.audit_published(
                 conn, design, database_path, [year] if year is not None else published[design_id])

@@ -16,7 +16,7 @@ import duckdb
 import pytest
 import yaml
 
-from conftest import copy_database, deep_merge
+from conftest import build_year_by_hand, copy_database, deep_merge
 from navigator_orchestrator.cli import main
 from navigator_orchestrator.config.schema import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 from navigator_orchestrator.engine import database
@@ -130,7 +130,8 @@ def test_dq_checks_every_design_and_names_the_design_of_a_failing_check(runs, tm
 
 
 def test_a_year_of_every_design_is_checked_at_once_and_a_defect_trips_only_its_design(runs, tmp_path):
-    db = copy_database(runs["db"], tmp_path / "guard.duckdb")  # its work tables hold 2026 of both designs
+    db = copy_database(runs["db"], tmp_path / "guard.duckdb")
+    build_year_by_hand(runs["both"], db, 2026)  # the work tables of 2026, both designs
     designs = load_config(runs["both"]).designs([])
     with database.connect(db) as conn:
         grouped = tripwires.evaluate_designs(conn, designs, 2026, "year", db)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import duckdb
 import pytest
 import yaml
 
-from conftest import copy_database, query
+from conftest import build_year_by_hand, copy_database, query
 from navigator_orchestrator.engine import database, publish
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.engine.simulation import Simulation
@@ -57,30 +58,40 @@ def _catalogs_holding(db, table: str) -> list[str]:
             [table]).fetchall()]
 
 
-def test_year_tables_live_in_the_work_file_in_every_year_and_the_results_in_the_database_file(tmp_path, make_config):
+def _work_location(db: Path) -> str | None:
+    """What the work catalog of the database's open instance is attached to (None: memory)."""
+    with database.connection(db) as conn:
+        return conn.execute("select path from duckdb_databases() where database_name = ?",
+                            [database.WORK_CATALOG]).fetchone()[0]
+
+
+def test_a_run_keeps_the_year_tables_in_memory_and_the_results_in_the_database_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
-    seen: dict[int, list[str]] = {}
-    sim = Simulation(load_config(make_config({"simulation": {"end_year": 2026}})), db,
-                     on_year=lambda s: seen.update({s.year: _catalogs_holding(db, "int_yearly_events")}))
+    seen: dict[int, tuple[list[str], str | None]] = {}
+    config = make_config({"simulation": {"end_year": 2026}})
+    sim = Simulation(load_config(config), db, on_year=lambda s: seen.update(
+        {s.year: (_catalogs_holding(db, "int_yearly_events"), _work_location(db))}))
     sim.run()
     work = database.WORK_CATALOG
-    assert seen == {2025: [work], 2026: [work]}  # the first year, and one that continues from a published one
+    # The first year, and one that continues from a published one: the same catalog, in memory.
+    assert seen == {2025: ([work], None), 2026: ([work], None)}
+    assert not database.work_path(db).exists() and not (tmp_path / "sim.work.duckdb.wal").exists()
+    for table in [*publish.PUBLISHED_TABLES, "raw_census", "int_baseline_workforce", "int_simulation_run_log"]:
+        assert _catalogs_holding(db, table) == [database.CATALOG], table
+    # The database file alone holds every published result.
+    with duckdb.connect(str(db), read_only=True) as conn:
+        assert conn.execute("select count(distinct simulation_year) from fct_workforce_snapshot").fetchone() == (2,)
+    # By hand, a year's tables are built into the work file, where the next command finds them.
+    build_year_by_hand(config, db, 2026)
     assert database.work_path(db) == tmp_path / "sim.work.duckdb" and database.work_path(db).exists()
     for model in sim.dbt.work_models():
         assert _catalogs_holding(db, model) == [work], model
-    for table in [*publish.PUBLISHED_TABLES, "raw_census", "int_baseline_workforce", "int_simulation_run_log"]:
-        assert _catalogs_holding(db, table) == [database.CATALOG], table
-    # After the run the work file holds the last year (for `dbt run/test` by hand).
     assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
     assert query(db, "select count(*) from int_hiring_events") == query(
         db, "select count(*) from fct_yearly_events where simulation_year = 2026 and event_type = 'hire'")
-    # The database file alone holds every published result: the work file can go.
-    database.work_path(db).unlink()
-    with duckdb.connect(str(db), read_only=True) as conn:
-        assert conn.execute("select count(distinct simulation_year) from fct_workforce_snapshot").fetchone() == (2,)
 
 
-def test_a_run_stopped_between_years_leaves_the_last_built_year_in_the_work_file(tmp_path, make_config):
+def test_a_run_stopped_between_years_leaves_the_finished_years_published_and_no_work_file(tmp_path, make_config):
     db = tmp_path / "sim.duckdb"
     sim = Simulation(load_config(make_config({"simulation": {"end_year": 2027}})), db)
 
@@ -90,8 +101,8 @@ def test_a_run_stopped_between_years_leaves_the_last_built_year_in_the_work_file
     sim.on_year = stop
     with pytest.raises(KeyboardInterrupt):
         sim.run()
+    assert not database.work_path(db).exists()
     assert query(db, "select distinct simulation_year from fct_workforce_snapshot order by 1") == [(2025,), (2026,)]
-    assert query(db, "select distinct simulation_year from int_yearly_snapshot") == [(2026,)]
 
 
 def test_dbt_places_exactly_the_year_models_in_the_work_file():
@@ -126,8 +137,10 @@ def test_a_database_file_named_like_a_catalog_of_the_run_works(tmp_path, make_co
     # whatever it is called.
     for name in (database.WORK_CATALOG, database.CATALOG, "memory"):
         db = tmp_path / f"{name}.duckdb"
-        Simulation(load_config(make_config({"simulation": {"end_year": 2025}})), db).run()
+        config = make_config({"simulation": {"end_year": 2025}}, name=f"{name}.yaml")
+        Simulation(load_config(config), db).run()
         assert query(db, "select count(*) from fct_workforce_snapshot where simulation_year = 2025")[0][0] > 0
+        build_year_by_hand(config, db, 2025)
         assert query(db, "select count(*) from int_yearly_snapshot")[0][0] > 0
 
 
@@ -157,6 +170,7 @@ def test_dbt_attaches_both_files_and_opens_duckdb_as_the_orchestrator_does(monke
 
     monkeypatch.setenv("NAVIGATOR_DB_PATH", "/data/runs/q3.duckdb")
     monkeypatch.setenv("NAVIGATOR_DUCKDB_MEMORY_LIMIT", "6GB")
+    monkeypatch.delenv("NAVIGATOR_WORK_PATH", raising=False)  # by hand from dbt/
     set_invocation_context(os.environ)  # what dbt does at the start of every invocation
     profile = yaml.safe_load((DBT_PROJECT_DIR / "profiles.yml").read_text())
     output = ProfileRenderer({}).render_data(profile["planwise_navigator"]["outputs"]["local"])
@@ -165,7 +179,13 @@ def test_dbt_attaches_both_files_and_opens_duckdb_as_the_orchestrator_does(monke
     assert main["path"] == "/data/runs/q3.duckdb"
     assert main["options"] == {"row_group_size": database.ROW_GROUP_SIZE}
     assert (work["alias"], work["path"]) == (database.WORK_CATALOG, str(database.work_path(main["path"])))
-    assert output["config_options"] == database.instance_config()
+    assert output["config_options"] == database.instance_config(Path(main["path"]))
+    assert output["config_options"]["temp_directory"] == "/data/runs/q3.duckdb.tmp"
+    # A run's DbtRunner names the in-memory work catalog; the profile attaches what it names.
+    monkeypatch.setenv("NAVIGATOR_WORK_PATH", database.WORK_IN_MEMORY)
+    set_invocation_context(os.environ)
+    output = ProfileRenderer({}).render_data(profile["planwise_navigator"]["outputs"]["local"])
+    assert output["attach"][1]["path"] == database.WORK_IN_MEMORY
 
 
 def test_published_id_and_details_columns_are_stored_with_zstd(finished_2025_2026):

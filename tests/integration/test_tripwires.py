@@ -1,12 +1,16 @@
 """Data-quality tripwires: each planted defect trips its check with the numbers and the fix.
 
-Most tests plant a defect in the year-only tables of a copy of one real 2-year database (they
-hold year 2026, built but, for the check, not yet published) and drive the real tripwire
-function; two run the real year loop and corrupt the year between its dbt build and publish.
+Most tests plant a defect in the year-only tables of a copy of one real 2-year database (year
+2026 built into its work file by hand: built but, for the check, not yet published) and drive
+the real tripwire function; two run the real year loop and corrupt the year between its dbt
+build and publish.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -84,7 +88,8 @@ def test_hiring_demand_without_hires_stops_the_year_with_a_targeted_rebuild(db_c
     result = tripped(err.value, "hiring_demand_without_hires")
     assert result.observed["hires"] == 0 and result.observed["net_hires_needed"] > 0
     assert "0 hire events" in result.message
-    assert "dbt run --profiles-dir . --select int_workforce_needs_by_level int_hiring_events" in result.recovery
+    assert ("dbt run --profiles-dir . --select +int_workforce_needs_by_level,tag:year +int_hiring_events,tag:year"
+            in result.recovery)
     assert "--year 2026" in result.recovery and "config_hiring_mix.csv" in result.recovery
     assert "navigator run" in result.recovery and "--years 2026-2026" in result.recovery
     assert "year 2026 not published" in str(err.value)
@@ -169,7 +174,7 @@ def test_contributions_without_match_events_name_the_match_keys(db_copy, built):
     result = tripped(err.value, "contributions_without_match")
     assert result.observed["match_events"] == 0 and result.observed["total_deferrals"] > 0
     assert "employer_match.active_formula" in result.recovery
-    assert "--select int_employee_contributions int_employer_match_events" in result.recovery
+    assert "--select +int_employee_contributions,tag:year +int_employer_match_events,tag:year" in result.recovery
 
 
 def test_no_match_events_pass_when_the_match_is_off(db_copy, built, tmp_path):
@@ -262,18 +267,35 @@ def test_error_trip_leaves_the_database_at_the_previous_year_boundary(tmp_path, 
     with pytest.raises(TripwireError, match="year 2026 not published"):
         Simulation(load_config(write_config(db.parent, small_census)), db).run()
 
+    # The run kept the year's tables in memory: no work file is left behind.
+    assert not database.work_path(db).exists()
     assert query(db, "select distinct simulation_year from fct_workforce_snapshot") == [(2025,)]
     assert fingerprint(db) == fingerprint(one_year)
-    # The failing year's work tables are kept in the file for the recovery commands.
-    assert query(db, "select distinct simulation_year from int_yearly_events") == [(2026,)]
-    assert query(db, "select count(*) from int_yearly_events where event_type = 'hire' "
-                     "and compensation_amount is not null") == [(0,)]
     statuses = dict(query(db, """select simulation_year || ':' || check_name, status from int_data_quality_results
                                  where check_name = 'hires_without_pay'"""))
     assert statuses == {"2025:hires_without_pay": "pass", "2026:hires_without_pay": "fail"}
     [(status, error, dq)] = query(db, "select status, error, data_quality from int_simulation_run_log")
     assert status == "failed" and "year 2026 not published" in error
     assert '"2026:hires_without_pay:fail"' in dq
+
+
+def test_the_printed_rebuild_builds_the_failed_years_models_into_the_work_file(tmp_path, small_census, monkeypatch):
+    config = write_config(tmp_path, small_census)
+    db = tmp_path / "simulation.duckdb"
+    corrupt_after_build(monkeypatch, 2026, "delete from int_hiring_events; "
+                                           "delete from int_yearly_events where event_type = 'hire'")
+    with pytest.raises(TripwireError) as err:
+        Simulation(load_config(config), db).run()
+    command = tripped(err.value, "hiring_demand_without_hires").recovery.split("rebuild: ")[1].split("; then ")[0]
+    assert "--year 2026" in command and not database.work_path(db).exists()
+    # The command as an operator pastes it into a shell, with this installation's programs.
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env.pop("NAVIGATOR_WORK_PATH", None)
+    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    hires = query(db, "select count(*), count(compensation_amount), min(simulation_year) from int_hiring_events")
+    assert hires[0][0] > 0 and hires[0][0] == hires[0][1] and hires[0][2] == 2026
 
 
 def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small_census, capsys):

@@ -13,7 +13,8 @@ with checked as (
         l.limit_year
     from {{ model }} as s
     join ({{ plan_design_parameters() }}) as d using (plan_design_id)
-    left join {{ ref('int_irs_limits') }} as l on l.limit_year = s.simulation_year
+    left join ({{ irs_limits('(select max(simulation_year) from ' ~ model ~ ')') }}) as l
+        on l.limit_year = s.simulation_year
     where s.scenario_id = {{ slug_var("scenario_id") }}
       and s.{{ column_name }} > 0
 )
