@@ -27,6 +27,7 @@ DBT = Path(sys.executable).with_name("dbt")
 def dbt(db: Path, tmp_path: Path, *args: str, vars_: dict | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "NAVIGATOR_DB_PATH": str(db), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.pop("NAVIGATOR_DUCKDB_INSTANCE", None)
+    env.pop("NAVIGATOR_WORK_PATH", None)  # a run in this process set it to its in-memory catalog
     command = [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
                "--log-path", str(tmp_path / "logs")]
     if vars_ is not None:
