@@ -4,14 +4,14 @@
   renames, a drop and a column query per model; for models rebuilt every year that bookkeeping
   cost more than the queries themselves. DuckDB replaces the relation atomically.
 
-  - `year_table`: a table in the work file. A model may name text columns whose every value
+  - `year_table`: a table in the work catalog. A model may name text columns whose every value
     is distinct (hash ids, each row's JSON details) in `zstd_columns`: they are stored with
     ZSTD instead of DuckDB's own choice, whose dictionary/FSST analysis of such columns cost
     more than the rest of writing the table (docs/performance.md).
   - `year_view`: for a model whose rows are cheap to compute and are read once (by one model,
     or by the year's publish): a view, so its query runs inside its reader's and nothing is
-    written (writing a table to the work file costs several times the query). It stays in the
-    work file, so a step run by hand still reads it.
+    written (writing a table costs several times the query). It stays in the work catalog, so
+    a step run by hand still reads it.
 -#}
 {% macro year_relation(kind, sql, pre_hooks, post_hooks) %}
   {%- set target_relation = this.incorporate(type=kind) -%}

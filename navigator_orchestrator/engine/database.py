@@ -13,7 +13,7 @@ read commands and by `dbt` by hand (dbt/profiles.yml):
   (`simulation.work.duckdb`, `work_path`), so one command can build a year and the next test,
   inspect or publish it. Deleting the work file loses no result.
 
-Unqualified names resolve in the database file first, then in the work file (search path).
+Unqualified names resolve in the database file first, then in the work catalog (search path).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from navigator_orchestrator.sql import DUCKDB_CONFIG, check_duckdb_file, connect
 # (dbt/profiles.yml) attaches it under the same name.
 CATALOG = "simulation"
 
-# The catalog of the work file (dbt_project.yml places the `year` models there).
+# The work catalog (dbt_project.yml places the `year` models there).
 WORK_CATALOG = "simulation_work"
 
 # Rows per row group in the database file (DuckDB's default is 122,880). A simulated year
@@ -74,7 +74,7 @@ def instance_config(path: Path) -> dict[str, object]:
 def instance_name(path: Path) -> str:
     """The process's DuckDB instance for one database file: a named in-memory database that
     the orchestrator and in-process dbt (NAVIGATOR_DUCKDB_INSTANCE) both connect to, with the
-    database file and its work file attached."""
+    database file and its work catalog attached."""
     digest = hashlib.sha256(str(Path(path).resolve()).encode()).hexdigest()[:16]
     return f":memory:navigator_{digest}"
 
@@ -133,7 +133,7 @@ def open_failure(path: Path, exc: duckdb.Error) -> str:
 
 
 def use_catalogs(conn: duckdb.DuckDBPyConnection) -> None:
-    """Resolve unqualified names in the database file, then in the work file."""
+    """Resolve unqualified names in the database file, then in the work catalog."""
     conn.execute(f"use {CATALOG}")
     conn.execute(f"set search_path = '{CATALOG}.main,{WORK_CATALOG}.main'")
 
@@ -185,7 +185,7 @@ def published_years(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_desi
 
 def drop_all_tables(conn: duckdb.DuckDBPyConnection, keep: set[str] | frozenset[str] = frozenset()) -> None:
     """clear_mode: all — start from an empty database (except the tables in `keep`) and an
-    empty work file."""
+    empty work catalog."""
     for catalog in (CATALOG, WORK_CATALOG):
         rows = conn.execute(
             "select table_name, table_type from information_schema.tables "

@@ -152,7 +152,7 @@ class DbtInvocation:
 
 
 class DbtRunner:
-    """Runs dbt commands in this process against one database (its file and its work file).
+    """Runs dbt commands in this process against one database (its file and its work catalog).
 
     The parsed manifest is cached for the life of the process, per project directory. It does
     not depend on var values (vars are rendered at run time) nor on the database path (the

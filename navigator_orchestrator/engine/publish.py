@@ -1,6 +1,6 @@
 """Publishing a simulated year: the one definition, used by the orchestrator and by dbt.
 
-dbt builds each simulated year into year-only `int_*` tables (the work file); a year reaches
+dbt builds each simulated year into year-only `int_*` tables (the work catalog); a year reaches
 the published `fct_*` tables here, in ONE DuckDB transaction: check that the year's work
 tables hold exactly that scenario, year and plan designs, delete those designs' years >= Y of
 the scenario from every published table (later years started from the replaced one), append

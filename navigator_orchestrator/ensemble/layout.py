@@ -4,7 +4,7 @@
 
 - `seed_<n>.yaml`: the scenario's config with `simulation.random_seed: n`, `scenario_id:
   <scenario>_seed<n>` (each seed is its own scenario identity) and the census path made absolute;
-- `seed_<n>.duckdb` (and its work file, backups and lock beside it): an ordinary, complete run
+- `seed_<n>.duckdb` (and its backups and lock beside it): an ordinary, complete run
   of every design of that config, written by `navigator run`;
 
 and, run from `DIR` as their working directory, the runs' own `reports/`, `logs/` and
