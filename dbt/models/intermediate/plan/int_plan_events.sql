@@ -23,12 +23,12 @@ eligibility as (
 
 -- Deferral auto-escalation (the deferral_escalation events) on the configured effective day
 -- of the year, per plan design (its escalation parameters: int_plan_design_parameters). Who is
--- escalated: everyone employed on that day who, just before it, is a participant with a rate above 0 and
--- below maximum_rate; who was hired on or after hire_date_cutoff (when set); who enrolled
--- before the day and at least first_escalation_delay_days before it (census participants
--- count as enrolled long before); and who does not opt out this year. The new rate is
--- min(rate + increment_amount, maximum_rate): a rate is never lowered, and a rate at or above
--- the maximum is left alone.
+-- escalated: everyone employed on that day who, just before it, is a participant with a rate
+-- above 0 and below maximum_rate; who was hired on or after hire_date_cutoff (when set); who
+-- enrolled before the day and at least first_escalation_delay_days before it (census
+-- participants count as enrolled long before); and who does not opt out this year. The new
+-- rate is min(rate + increment_amount, maximum_rate): a rate is never lowered, and a rate at or
+-- above the maximum is left alone.
 escalation_designs as (
     select
         plan_design_id,
