@@ -42,12 +42,15 @@ def _insert(conn, sql: str, rows: list[tuple]) -> None:
         conn.executemany(sql, rows)
 
 
-def write_top_heavy_inputs(conn, work: str, members: list[Member], design: str = "default") -> None:
+def write_top_heavy_inputs(conn, work: str, members: list[Member], year: int, design: str = "default") -> None:
     """Write the upstream tables the top-heavy models read, holding `members` (may be empty);
-    tables another harness made already (the ADP/ACP one) gain the columns they lack.
+    tables another harness made already (the ADP/ACP one) gain the columns they lack. The
+    work file is marked as holding `year` (int_employee_compensation_by_year, which dbt by hand
+    checks before building a step from inputs it does not build itself).
 
     Balances sit in the opening (stg_year_start_state) and the closing (int_employee_accounts,
     employee_deferral source) columns alike, so either determination date sees them."""
+    conn.execute(f"create or replace table {work}.int_employee_compensation_by_year as select {int(year)} as simulation_year")
     _table(conn, work, "stg_year_start_state", "plan_design_id varchar, employee_id varchar, "
            "lookback_compensation decimal(14,2), employee_deferral_balance decimal(14,2), "
            "employer_match_balance decimal(14,2), employer_core_balance decimal(14,2)")

@@ -17,6 +17,7 @@ the `fct_*` models (dbt/models/marts/*.py, materialization `published`), which c
 from __future__ import annotations
 
 import re
+import shlex
 import threading
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator, Sequence
@@ -24,7 +25,7 @@ from typing import Any, Callable, Iterator, Sequence
 import duckdb
 
 from navigator_orchestrator.sql import SLUG
-from navigator_orchestrator.engine.database import WORK_CATALOG, cursor, table_exists, use_catalogs
+from navigator_orchestrator.engine.database import CATALOG, WORK_CATALOG, cursor, table_exists, use_catalogs
 
 # Published table -> the year-only model it is appended from (the fct_* dbt models ref exactly
 # these; a test keeps the two in step).
@@ -69,8 +70,20 @@ def work_tables_built() -> Iterator[None]:
         missing = found.group(1) if found else str(exc).splitlines()[0]
         raise PublishRefused(
             f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
-            "published. Build the year first, then publish: navigator dbt --year YEAR -- run --select "
+            "published. Build the year first, then publish: navigator dbt -c CONFIG --database DB --year YEAR -- run --select "
             "tag:year tag:publish") from None
+
+
+def _database_arg(conn: duckdb.DuckDBPyConnection) -> str:
+    """The database file's path, quoted for a shell, as a refusal's fix names it."""
+    row = conn.execute("select path from duckdb_databases() where database_name = ?", [CATALOG]).fetchone()
+    return shlex.quote(row[0]) if row and row[0] else "DB"
+
+
+def _by_hand(conn: duckdb.DuckDBPyConnection, year: int) -> str:
+    """`navigator dbt` for this database and year, as a refusal's fix names it (the config is
+    the one the vars came from: CONFIG)."""
+    return f"navigator dbt -c CONFIG --database {_database_arg(conn)} --year {year}"
 
 
 def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
@@ -86,7 +99,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             raise PublishRefused(
                 f"{source} (the source of {table}) has not been built in this database's work file; "
                 f"nothing was published. Build year {year} first: "
-                f"navigator dbt --year {year} -- run --select tag:year")
+                f"{_by_hand(conn, year)} -- run --select tag:year")
         rows, scenarios, low, high, other, foreign = conn.execute(
             f"select count(*), count(distinct scenario_id), min(simulation_year), max(simulation_year), "
             f"any_value(scenario_id), count(*) filter (where not list_contains(?, plan_design_id)) "
@@ -96,7 +109,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
         if foreign:
             raise PublishRefused(
                 f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
-                f"published. Build the year with those designs' vars first (navigator dbt --plan-designs ID,ID --year Y -- run --select tag:year tag:publish)")
+                f"published. Build the year with those designs' vars first ({_by_hand(conn, year)} --plan-designs ID,ID -- run --select tag:year tag:publish)")
         if table == "fct_workforce_snapshot":
             # Every design has a workforce: a design without snapshot rows was not built.
             have = {r[0] for r in conn.execute(f"select distinct plan_design_id from {source}").fetchall()}
@@ -104,13 +117,13 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             if absent and rows:
                 raise PublishRefused(
                     f"{source} holds no rows of plan design(s) {', '.join(absent)}; nothing was published. "
-                    f"Build the year again: navigator dbt --year {year} -- run --select tag:year")
+                    f"Build the year again: {_by_hand(conn, year)} -- run --select tag:year")
         if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
             found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
                      + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
             raise PublishRefused(
                 f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
-                f"Build that year first, then publish: navigator dbt --year {year} -- run --select tag:year tag:publish")
+                f"Build that year first, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish")
 
 
 def check_published_shape(conn: duckdb.DuckDBPyConnection) -> None:
@@ -244,7 +257,7 @@ def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_des
                 raise PublishRefused(
                     f"year {year} continues from year {year - 1}, which is not published for scenario "
                     f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish {year - 1} "
-                    "first, or simulate: navigator run")
+                    f"first, or simulate: navigator run -c CONFIG --database {_database_arg(conn)}")
     return publish_year(conn, scenario_id, list(plan_design_ids), year)
 
 

@@ -292,7 +292,8 @@ def render(c: Comparison, describe: dict[str, list[str]], dq: list[dict[str, Any
         body.append(f'<p class="note"><b>Not tested.</b> {escape(c.untested_note())}</p>')
     if c.estimated_limit_years:
         years = ", ".join(map(str, c.estimated_limit_years))
-        body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} use 402(g), catch-up, 401(a)(17) '
+        verb = "uses" if len(c.estimated_limit_years) == 1 else "use"
+        body.append(f'<p class="note"><b>Estimated IRS limits.</b> {escape(years)} {verb} 402(g), catch-up, 401(a)(17) '
                     "and 415(c) limits projected from the last year the IRS published; figures for these years "
                     "change when the IRS announces the actual limits.</p>")
     body.append("<h2>Appendix: data quality</h2>" + _dq(dq))

@@ -98,7 +98,8 @@ def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
         console.print(f"Note: {comparison.untested_note()}", highlight=False, soft_wrap=True)
     if comparison.estimated_limit_years:
         years = ", ".join(map(str, comparison.estimated_limit_years))
-        console.print(f"Note: {years} use IRS limits projected from the last published year (estimates).")
+        verb = "uses" if len(comparison.estimated_limit_years) == 1 else "use"
+        console.print(f"Note: {years} {verb} IRS limits projected from the last published year (estimates).")
 
 
 def write_csv(comparison: Comparison, path: Path) -> Path:

@@ -89,7 +89,7 @@ def run_ndt(tmp_path: Path, people: list[Person], year: int = 2025, start_year: 
                      "(2026, 360000)) as t(limit_year, compensation_limit)")
         conn.execute(f"create table {work}.int_hce_determination as select plan_design_id, employee_id, "
                      f"case when is_hce then 'compensation' end as hce_basis from {work}.int_yearly_snapshot")
-        write_top_heavy_inputs(conn, work, [])  # no balances: the top-heavy row is built beside them
+        write_top_heavy_inputs(conn, work, [], year)  # no balances: the top-heavy row is built beside them
         runner = DbtRunner(db, threads=1)
         try:
             # The design's parameters come from the vars, as in a run.

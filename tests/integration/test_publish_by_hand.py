@@ -20,6 +20,7 @@ from navigator_orchestrator import cli
 from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, load_config
 from navigator_orchestrator.engine import publish
 from navigator_orchestrator.engine.by_hand import dbt_vars
+from navigator_orchestrator.engine.database import work_path
 
 DBT = Path(sys.executable).with_name("dbt")
 
@@ -88,13 +89,16 @@ def test_the_plans_by_hand_sequence_after_a_finished_run_refuses_and_loses_nothi
         ["int_workforce_needs_by_level", "int_hiring_events"],
         ["fct_yearly_events", "int_workforce_snapshot_optimized", "int_employee_contributions", "fct_workforce_snapshot"],
     ]
-    results = [dbt(db, tmp_path, "run", "--select", *step, vars_=vars_2025) for step in steps]
-    assert [r.returncode for r in results[:2]] == [0, 0], results[1].stdout[-2000:]
-    refused = results[2]
-    assert refused.returncode != 0
-    assert "int_yearly_events holds scenario 'baseline' year 2027, not scenario 'baseline' year 2025" in refused.stdout
-    assert "nothing was published" in refused.stdout
+    work_before = _work_tables(db)
+    # Each step reads year-only inputs it does not build from the work file, which holds 2027:
+    # each refuses before building anything, and says how to build 2025.
+    for step in steps:
+        refused = dbt(db, tmp_path, "run", "--select", *step, vars_=vars_2025)
+        assert refused.returncode != 0, refused.stdout[-2000:]
+        assert "from the work file, which holds year 2027, not 2025; nothing was built" in refused.stdout
+        assert "--select +MODEL,tag:year" in refused.stdout
     assert published(db) == before  # all three tables still hold 2025-2027, untouched
+    assert _work_tables(db) == work_before
 
     # Built whole for 2025, the year publishes, and every later year goes from all three tables.
     done = dbt(db, tmp_path, "run", "--select", "tag:year", "tag:publish", vars_=vars_2025)
@@ -103,6 +107,24 @@ def test_the_plans_by_hand_sequence_after_a_finished_run_refuses_and_loses_nothi
     for table in publish.PUBLISHED_TABLES:
         assert list(after[table]["years"]) == [2025], table
         assert after[table]["years"][2025] == before[table]["years"][2025], table
+
+
+def test_a_year_whose_previous_year_is_not_published_is_not_built_by_hand(finished_run, tmp_path):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    work_before = _work_tables(db)
+    refused = dbt(db, tmp_path, "run", "--select", "tag:year", vars_=dbt_vars(load_config(finished_run[1]), 2029))
+    assert refused.returncode != 0
+    assert "year 2029 continues from year 2028, which is not published for scenario baseline" in refused.stdout
+    assert "nothing was built" in refused.stdout
+    assert _work_tables(db) == work_before
+
+
+def _work_tables(db: Path) -> dict[str, int]:
+    """Row counts of the work file's tables (the year-only tables built by hand)."""
+    with duckdb.connect(str(work_path(db)), read_only=True) as conn:
+        names = [r[0] for r in conn.execute("select table_name from information_schema.tables "
+                                            "where table_type = 'BASE TABLE'").fetchall()]
+        return {n: conn.execute(f'select count(*) from "{n}"').fetchone()[0] for n in names}
 
 
 def test_a_later_year_is_not_published_by_hand_over_a_gap(finished_run, tmp_path):
@@ -155,6 +177,7 @@ def test_navigator_dbt_passes_the_scenarios_vars_and_reports_a_refusal_in_one_li
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1].startswith("Error: dbt run failed: fct_workforce_snapshot: int_yearly_events holds")
+    assert f"navigator dbt -c CONFIG --database {db} --year 2026 -- run --select tag:year tag:publish" in err[-1]
     assert "Traceback" not in err[-1]
     assert published(db) == before
     assert cli.main(["dbt", "--database", str(db), "--", "run", "--vars", "{}"]) == 1

@@ -42,7 +42,7 @@ def run_top_heavy(tmp_path: Path, members: list[Member], year: int = 2025, start
     conn = database.connect(db)
     work = f"{database.WORK_CATALOG}.main"
     try:
-        write_top_heavy_inputs(conn, work, members)
+        write_top_heavy_inputs(conn, work, members, year)
         runner = DbtRunner(db, threads=1)
         try:
             runner.invoke(["run", "--select", "int_plan_design_parameters", *TOP_HEAVY_MODELS],
