@@ -22,13 +22,23 @@ def cmd_dbt_vars(args: argparse.Namespace) -> int:
 @guarded
 def cmd_dbt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.by_hand import run_dbt
+    from navigator_orchestrator.engine.database import work_path
     from navigator_orchestrator.safety.permissions import refuse_read_only
+    from navigator_orchestrator.sql import NotADuckDBFile, check_duckdb_file
 
     ctx = Context(args)
     config, designs = ctx.config, ctx.designs()
     db = ctx.database
     dbt_args = args.dbt_args[1:] if args.dbt_args[:1] == ["--"] else args.dbt_args
     refuse_read_only(db, "navigator dbt")
+    check_duckdb_file(db)
+    work = work_path(db)
+    try:
+        check_duckdb_file(work)
+    except NotADuckDBFile:
+        kind = "a directory" if work.is_dir() else "not a DuckDB database"
+        raise NotADuckDBFile(f"the work file {work} (the year-only tables dbt builds by hand) is {kind}; it holds "
+                             "nothing that is not rebuilt: move or delete it, then run the command again") from None
     with ctx.lock("dbt"):
         run_dbt(config, db, args.year, dbt_args, designs)
     return 0

@@ -117,6 +117,20 @@ def remove_unwritten(path: Path, created: bool) -> None:
             file.unlink(missing_ok=True)
 
 
+def remove_work_file(path: Path) -> bool:
+    """Remove the work file of database `path` (and its write-ahead log) if there is one; True
+    if there was. A run does this before it writes: the file holds year-only tables built by
+    hand earlier, and a by-hand publish of them would replace the run's years with rows of an
+    older build. It holds nothing that is not rebuilt."""
+    found = False
+    target = work_path(path)
+    for file in (target, target.with_name(target.name + ".wal")):
+        if file.is_file():
+            file.unlink()
+            found = True
+    return found
+
+
 def open_failure(path: Path, exc: duckdb.Error) -> str:
     """One line for a database (or its work file) that `connect` could not open for writing:
     a permission problem names the permissions; anything else points at `navigator restore`."""

@@ -240,6 +240,9 @@ class Simulation:
             if gap:
                 raise SimulationError(gap)
         self._writing = True  # from here on the run writes (backup, run log, years)
+        if year_plans and database.remove_work_file(self.database_path):
+            self.notify(f"removed {database.work_path(self.database_path)}: year-only tables built by hand "
+                        "earlier, which must not be published over this run's years (a run keeps its own in memory)")
         backup = self._backup(conn) if existed and year_plans else None
         for design_id in designs:
             runlog.start(conn, runlog.RunRecord(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Literal
 
-from navigator_orchestrator.config.schema import DBT_PROJECT_DIR, DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
+from navigator_orchestrator.config.schema import DEFAULT_CONFIG, DataQualitySettings, SimulationConfig
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG
 from navigator_orchestrator.sql import literal
 
@@ -71,15 +71,13 @@ class Context:
         return str(self.config.source_path or DEFAULT_CONFIG)
 
     def dbt_run(self, *models: str, year_inputs: bool = True) -> str:
-        """dbt by hand rebuilding `models` of this year into the work file. With `year_inputs`
-        (year-only models) each selector is `+MODEL,tag:year`: the model and the year-only
-        models it reads, since a run keeps the year's tables in memory, not in the work file."""
+        """`navigator dbt` rebuilding `models` of this year and design into the work file (under
+        the database's lock, files owner-only). With `year_inputs` (year-only models) each
+        selector is `+MODEL,tag:year`: the model and the year-only models it reads, since a run
+        keeps the year's tables in memory, not in the work file."""
         selectors = [f"+{m},tag:{WORK_TAG}" if year_inputs else m for m in models]
-        return (
-            f'cd {shlex.quote(str(DBT_PROJECT_DIR))} && NAVIGATOR_DB_PATH={shlex.quote(str(self.database_path))} '
-            f'dbt run --profiles-dir . --select {" ".join(selectors)} '
-            f'--vars "$(navigator dbt-vars -c {shlex.quote(self._config_arg())} --year {self.year} --plan-designs {self.design})"'
-        )
+        return (f"navigator dbt -c {shlex.quote(self._config_arg())} --database {shlex.quote(str(self.database_path))} "
+                f"--year {self.year} --plan-designs {self.design} -- run --select {' '.join(selectors)}")
 
     def rerun(self) -> str:
         end = max(self.config.simulation.end_year, self.year)

@@ -192,3 +192,35 @@ def test_the_vars_check_names_exactly_the_vars_navigator_dbt_vars_prints():
     macro = (DBT_PROJECT_DIR / "macros" / "scenario_vars.sql").read_text()
     listed = re.search(r"set required = \[(.*?)\]", macro, re.S).group(1)
     assert set(re.findall(r"'([a-z0-9_]+)'", listed)) == set(dbt_vars(SimulationConfig(), 2025))
+
+
+def test_a_run_removes_a_work_file_built_by_hand_so_it_is_never_published_over_the_runs_years(
+        finished_run, tmp_path, capsys):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    assert work_path(db).exists()  # 2027, built by hand
+    assert cli.main(["run", "-c", str(finished_run[1]), "--database", str(db), "--years", "2027-2027"]) == 0
+    assert f"removed {work_path(db)}" in capsys.readouterr().out
+    assert not work_path(db).exists()
+    after_run = published(db)
+    code = cli.main(["dbt", "-c", str(finished_run[1]), "--database", str(db), "--year", "2027",
+                     "--", "run", "--select", "tag:publish"])
+    assert code == 1 and "has not been built in this database's work file" in capsys.readouterr().err
+    assert published(db) == after_run
+
+
+@pytest.mark.parametrize("damage", ["directory", "bytes"])
+def test_navigator_dbt_refuses_a_damaged_work_file_in_one_line(finished_run, tmp_path, capsys, damage):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")
+    work_path(db).unlink()
+    if damage == "directory":
+        work_path(db).mkdir()
+    else:
+        work_path(db).write_bytes(b"\x00not a database at all, some bytes\x01" * 4)
+    before = published(db)
+    code = cli.main(["dbt", "-c", str(finished_run[1]), "--database", str(db), "--year", "2027",
+                     "--", "run", "--select", "tag:year"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.out + captured.err
+    [line] = captured.err.strip().splitlines()
+    assert line.startswith(f"Error: the work file {work_path(db)}") and "move or delete it" in line
+    assert published(db) == before

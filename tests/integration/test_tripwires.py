@@ -88,8 +88,9 @@ def test_hiring_demand_without_hires_stops_the_year_with_a_targeted_rebuild(db_c
     result = tripped(err.value, "hiring_demand_without_hires")
     assert result.observed["hires"] == 0 and result.observed["net_hires_needed"] > 0
     assert "0 hire events" in result.message
-    assert ("dbt run --profiles-dir . --select +int_workforce_needs_by_level,tag:year +int_hiring_events,tag:year"
-            in result.recovery)
+    assert ("--year 2026 --plan-designs standard_401k -- run --select +int_workforce_needs_by_level,tag:year "
+            "+int_hiring_events,tag:year" in result.recovery)
+    assert f"navigator dbt -c {built[1]} --database {db_copy} " in result.recovery
     assert "--year 2026" in result.recovery and "config_hiring_mix.csv" in result.recovery
     assert "navigator run" in result.recovery and "--years 2026-2026" in result.recovery
     assert "year 2026 not published" in str(err.value)
@@ -292,8 +293,9 @@ def test_the_printed_rebuild_builds_the_failed_years_models_into_the_work_file(t
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     env.pop("NAVIGATOR_WORK_PATH", None)
-    done = subprocess.run(["bash", "-c", command], env=env, capture_output=True, text=True)
+    done = subprocess.run(["bash", "-c", f"umask 022 && {command}"], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert database.work_path(db).stat().st_mode & 0o077 == 0  # every employee's pay: owner-only
     hires = query(db, "select count(*), count(compensation_amount), min(simulation_year) from int_hiring_events")
     assert hires[0][0] > 0 and hires[0][0] == hires[0][1] and hires[0][2] == 2026
 
