@@ -67,5 +67,5 @@ def run_dbt(config: SimulationConfig, database: Path, year: int | None, args: li
         if status in {"error", "fail"}:
             failed.append(f"{getattr(node_result.node, 'name', '?')}: "
                           f"{node_error_line(str(node_result.message or status)) or status}")
-    detail = "; ".join(failed) or str(result.exception or "dbt reported a failure").strip().splitlines()[-1]
+    detail = "; ".join(failed) or node_error_line(str(result.exception or "dbt reported a failure"))
     raise DbtError(f"dbt {args[0]} failed: {detail}")

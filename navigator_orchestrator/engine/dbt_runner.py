@@ -119,12 +119,15 @@ def node_error_line(message: str) -> str:
     cause after it: DuckDB's error (`Binder Error: Referenced column ...`, with a LINE and a
     caret line below it), or for a Python model a traceback whose last error line is the
     exception. That line is returned, without a Python exception's class name; a compilation
-    error (a model's own refusal follows dbt's first line) is returned whole, on one line."""
+    error (a model's or a hook's own refusal follows dbt's first line) is returned on one line,
+    without dbt's header and the macro trail below it."""
     lines = [part.strip() for part in message.strip().splitlines() if part.strip()]
     if not lines:
         return ""
     if lines[0].startswith("Compilation Error"):
-        return " ".join(lines)
+        # The refusal, without dbt's header and its "> in macro ... / > called by ..." trail.
+        said = [line for line in lines[1:] if not line.startswith(">")]
+        return " ".join(said) or lines[0]
     named = [line for line in lines[1:] if _ERROR_LINE.search(line)]
     if not named:
         return ": ".join(lines[:2])

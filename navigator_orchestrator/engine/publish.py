@@ -230,14 +230,35 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     return counts
 
 
+def check_work_build(conn: duckdb.DuckDBPyConnection, vars_digest: str, invocation_id: str, year: int) -> None:
+    """Raise PublishRefused unless the work tables were built with these vars (`vars_digest`,
+    dbt macro vars_digest) by a build that finished, or by this very dbt invocation (a
+    `run --select tag:year tag:publish`: dbt runs a fct_* model only once its inputs are
+    built). The record is the work catalog's `work_build` row (dbt/macros/year_inputs.sql)."""
+    fix = f"Build the year whole, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish"
+    if not table_exists(conn, "work_build", WORK_CATALOG):
+        raise PublishRefused(f"the work file holds no record of which vars built it; nothing was published. {fix}")
+    row = conn.execute(f"select vars_digest, invocation_id, finished, consistent "
+                       f"from {WORK_CATALOG}.main.work_build").fetchone()
+    if row is None or row[0] != vars_digest:
+        raise PublishRefused("the work tables were built with other vars (another config, year or design); "
+                             f"nothing was published. {fix}")
+    if not row[3]:
+        raise PublishRefused("the work tables mix builds (some models rebuilt with these vars over tables of "
+                             f"another build); nothing was published. {fix}")
+    if not row[2] and row[1] != invocation_id:
+        raise PublishRefused(f"the last build of the work tables did not finish; nothing was published. {fix}")
+
+
 def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
-                     year: int, start_year: int) -> dict[str, int]:
+                     year: int, start_year: int, build: tuple[str, str]) -> dict[str, int]:
     """The by-hand publish of a `fct_*` dbt model: the year its vars name, for every design in
     them (var plan_designs), or a refusal.
 
-    Refuses (PublishRefused, nothing written) a year after the first whose previous year is
-    not published for the scenario and each of the designs (it would leave a gap), and
-    everything `publish_year` refuses. Each `fct_*` model publishes every published table, so
+    Refuses (PublishRefused, nothing written) work tables not built whole with these vars
+    (`build`: the vars' digest and dbt's invocation id; check_work_build), a year after the
+    first whose previous year is not published for the scenario and each of the designs (it
+    would leave a gap), and everything `publish_year` refuses. Each `fct_*` model publishes every published table, so
     publishing one alone never leaves them disagreeing on which years they hold."""
     values = [("scenario_id", scenario_id)] + [("plan_design_id", d) for d in plan_design_ids]
     for name, value in values:
@@ -247,6 +268,8 @@ def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_des
     if not plan_design_ids:
         raise PublishRefused("the vars name no plan design; take the vars from navigator dbt-vars")
     use_catalogs(conn)  # dbt's connection: resolve names as the orchestrator's does
+    check_work_tables(conn, scenario_id, plan_design_ids, year)  # the year they hold, named first
+    check_work_build(conn, build[0], build[1], year)
     if year > start_year:
         for plan_design_id in plan_design_ids:
             have = table_exists(conn, "fct_workforce_snapshot") and conn.execute(

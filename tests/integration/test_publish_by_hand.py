@@ -224,3 +224,45 @@ def test_navigator_dbt_refuses_a_damaged_work_file_in_one_line(finished_run, tmp
     [line] = captured.err.strip().splitlines()
     assert line.startswith(f"Error: the work file {work_path(db)}") and "move or delete it" in line
     assert published(db) == before
+
+
+def _other_core_rate(config: Path, target: Path) -> Path:
+    """The same scenario with another core contribution rate (another config's vars)."""
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    data["employer_core_contribution"]["contribution_rate"] = 0.05
+    target.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target
+
+
+def test_a_publish_refuses_work_tables_of_other_vars_of_mixed_builds_or_of_an_unfinished_build(
+        finished_run, tmp_path, capsys):
+    db = copy_database(finished_run[0], tmp_path / "simulation.duckdb")  # 2027 built whole by hand
+    config, other = finished_run[1], _other_core_rate(finished_run[1], tmp_path / "other.yaml")
+    before = published(db)
+
+    def by_hand(cfg: Path, *select: str) -> tuple[int, str]:
+        code = cli.main(["dbt", "-c", str(cfg), "--database", str(db), "--year", "2027", "--", "run", "--select", *select])
+        return code, capsys.readouterr().err.strip().splitlines()[-1] if code else ""
+
+    # Published with another config's vars than the tables were built with.
+    code, line = by_hand(other, "tag:publish")
+    assert code == 1 and "the work tables were built with other vars" in line
+    # One step rebuilt with the other config over the first build: the tables mix two builds.
+    assert by_hand(other, "+int_employee_contributions,tag:year")[0] == 0
+    code, line = by_hand(other, "tag:publish")
+    assert code == 1 and "the work tables mix builds" in line
+    # A step that would read the other build's tables without rebuilding them is not built.
+    code, line = by_hand(config, "int_yearly_snapshot")
+    assert code == 1 and "built with other vars" in line and "nothing was built" in line
+    # A build stopped after it started (Ctrl-C, kill -9): its record never says it finished.
+    assert by_hand(config, "tag:year")[0] == 0
+    with duckdb.connect(str(work_path(db))) as conn:
+        conn.execute("update work_build set finished = false")
+    code, line = by_hand(config, "tag:publish")
+    assert code == 1 and "the last build of the work tables did not finish" in line
+    assert published(db) == before
+    # Built whole and published in one command, it publishes.
+    assert by_hand(other, "tag:year", "tag:publish")[0] == 0
+    assert published(db) != before

@@ -32,7 +32,11 @@ PYTHON_DUCKDB = """Runtime Error in model fct_yearly_events (models/marts/fct_ye
     (PYTHON_DUCKDB, "Catalog Error: Table with name int_yearly_events does not exist!"),
     ("Runtime Error in model m (m.sql)\n  Invalid Input Error: injected failure", "Invalid Input Error: injected failure"),
     ("Compilation Error in model m (m.sql)\n  plan design x: the match has no tiers\n  fix it",
-     "Compilation Error in model m (m.sql) plan design x: the match has no tiers fix it"),
+     "plan design x: the match has no tiers fix it"),
+    ("Compilation Error in operation p-on-run-start-1 (./dbt_project.yml)\n  int_x would read int_y from the work "
+     "file; nothing was built\n  \n  > in macro require_year_inputs (macros/year_inputs.sql)\n"
+     "  > called by operation p-on-run-start-1 (./dbt_project.yml)",
+     "int_x would read int_y from the work file; nothing was built"),
     ("Database Error in model m (m.sql)\n  disk full", "Database Error in model m (m.sql): disk full"),
     ("", ""),
 ])
