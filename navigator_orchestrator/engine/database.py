@@ -89,8 +89,8 @@ def connect(path: Path, work_in_memory: bool = False) -> duckdb.DuckDBPyConnecti
     """A connection to the database file (created if missing) and its work catalog, in the
     instance dbt shares: the work file (created if missing), or with `work_in_memory` (a run,
     or a command that reads only published tables) an in-memory database that lives as long
-    as the instance. A connection to an instance that
-    is already open (a check during a run) gets the work catalog the instance has."""
+    as the instance. A connection to an instance that is already open (a check during a run)
+    gets the work catalog the instance has."""
     path = Path(path).resolve()
     check_duckdb_file(path)
     work = work_location(path, work_in_memory)
@@ -108,13 +108,22 @@ def connect(path: Path, work_in_memory: bool = False) -> duckdb.DuckDBPyConnecti
     return conn
 
 
+def _remove_with_log(target: Path) -> bool:
+    """Remove a database file and its write-ahead log where they are files; True if any was."""
+    found = False
+    for file in (target, target.with_name(target.name + ".wal")):
+        if file.is_file():
+            file.unlink()
+            found = True
+    return found
+
+
 def remove_unwritten(path: Path, created: bool) -> None:
     """Remove the database file, with its write-ahead log, if `created` (the run created it by
     opening it) after a run that refused before writing anything: a refusal leaves the
     directory as it was."""
     if created:
-        for file in (Path(path), Path(path).with_name(Path(path).name + ".wal")):
-            file.unlink(missing_ok=True)
+        _remove_with_log(Path(path))
 
 
 def remove_work_file(path: Path) -> bool:
@@ -122,13 +131,7 @@ def remove_work_file(path: Path) -> bool:
     if there was. A run does this before it writes: the file holds year-only tables built by
     hand earlier, and a by-hand publish of them would replace the run's years with rows of an
     older build. It holds nothing that is not rebuilt."""
-    found = False
-    target = work_path(path)
-    for file in (target, target.with_name(target.name + ".wal")):
-        if file.is_file():
-            file.unlink()
-            found = True
-    return found
+    return _remove_with_log(work_path(path))
 
 
 def open_failure(path: Path, exc: duckdb.Error) -> str:
