@@ -14,8 +14,12 @@ from navigator_orchestrator.quality.check_context import Check
 
 _ROUND = "(sign(({x})::decimal(38, 10)) * floor(abs(({x})::decimal(38, 10)) + 0.5))::bigint"
 
-# Per design: a design without rows still gets its row (of zeros) from dq_designs.
+# Per design: a design without rows still gets its row (of zeros) from dq_designs. The two
+# headcount checks read the same numbers (one query: tripwires runs a shared query once).
 _HEADCOUNT = f"""
+  select *, greatest(target_ending_workforce - (start_workforce - experienced_terminations), 0)
+      as net_hires_needed
+  from (
     select
         d.plan_design_id,
         count(*) filter (where s.detailed_status_code in ('continuous_active', 'experienced_termination'))
@@ -30,17 +34,14 @@ _HEADCOUNT = f"""
     left join (select plan_design_id, count(*) as hires from dq_events where event_type = 'hire' group by 1) as h
       on h.plan_design_id = d.plan_design_id
     group by d.plan_design_id
+  )
 """
 
 CHECKS: list[Check] = [
     Check(
         name="hiring_demand_without_hires",
         severity="error",
-        sql=f"""
-            select *, greatest(target_ending_workforce - (start_workforce - experienced_terminations), 0)
-                as net_hires_needed
-            from ({_HEADCOUNT})
-        """,
+        sql=_HEADCOUNT,
         trips=lambda o, s: o["net_hires_needed"] > 0 and o["hires"] == 0,
         message="{net_hires_needed:,} net hires needed to reach {target_ending_workforce:,} actives "
                 "(start {start_workforce:,}, {experienced_terminations:,} experienced terminations); "

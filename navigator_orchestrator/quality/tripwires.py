@@ -134,18 +134,22 @@ def evaluate_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulat
                   work_holds_only_these=built == set(designs))
     reports = {d: TripwireReport(year) for d in designs}
     settings = first.data_quality
+    observed_by_query: dict[str, dict[str, dict[str, Any]]] = {}  # checks that read the same numbers share one query
     for check in CHECKS:
         if check.name in settings.skip_checks or not check.applies(ctx) or missing(ctx, check):
             for report in reports.values():
                 report.skipped.append(check.name)
             continue
         t0 = time.perf_counter()
-        cursor = conn.execute(query(ctx, check))
-        columns = [d[0] for d in cursor.description]
-        observed_by_design = {}
-        for row in cursor.fetchall():
-            observed = _jsonable(dict(zip(columns, row)))
-            observed_by_design[observed.pop("plan_design_id")] = observed
+        sql = query(ctx, check)
+        if sql not in observed_by_query:
+            cursor = conn.execute(sql)
+            columns = [d[0] for d in cursor.description]
+            observed_by_query[sql] = {}
+            for row in cursor.fetchall():
+                observed = _jsonable(dict(zip(columns, row)))
+                observed_by_query[sql][observed.pop("plan_design_id")] = observed
+        observed_by_design = {d: dict(o) for d, o in observed_by_query[sql].items()}
         seconds = (time.perf_counter() - t0) / len(designs)
         for design_id, report in reports.items():
             observed = observed_by_design[design_id]
