@@ -88,7 +88,7 @@ def per_year_split(workdir: Path) -> dict[str, float | None]:
 
     Model build: dbt's own time per model (compile + materialize, `model_ms` of the year's
     dbt_build stage), summed. Orchestration: everything else the year's stages took: starting
-    the dbt invocation, tripwires, publish, checkpoint, audit. The first year also pays the
+    the dbt invocation, tripwires, publish, audit, checkpoint. The first year also pays the
     run's one-time costs (dbt's first invocation builds its schemas and macro templates, seeds
     load), so orchestration is given for the first year and as the mean of the later years.
     With more than one dbt thread models overlap and their summed time exceeds the stage's
@@ -241,7 +241,7 @@ def markdown(rows: list[dict], info: dict) -> str:
     lines += ["", "Wall s: the run with the median wall time when a row was run several times (--repeat); "
               "its other columns are that run's. Runs: every run's wall time, in the order run.",
               "", "Model build: dbt's summed time per model, per simulated year. Orchestration: the rest "
-              "of the year's stages (dbt invocation start-up, tripwires, publish, checkpoint, audit); the "
+              "of the year's stages (dbt invocation start-up, tripwires, publish, audit, checkpoint); the "
               "first year also carries the run's one-time costs (seeds, dbt's first-invocation set-up). "
               "Exact only with --threads 1, where models do not overlap, so shown only then.",
               "", "Heaviest dbt nodes (seconds summed over the years; with more than one thread they overlap):", ""]

@@ -1,7 +1,7 @@
 """What a run returns: the headline of each published year and of the run.
 
-`year_summary` reads a published year's figures from fct_plan_year_summary (the figures every
-report reads); `design_counts` counts the rows each design published in the year.
+`year_summaries` makes each design's headline of a published year from its fct_plan_year_summary
+figures (the figures every report reads); `design_counts` counts the rows each design published in the year.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Sequence
 import duckdb
 
 from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
-from navigator_orchestrator.reporting.summary import scenario_figures
+from navigator_orchestrator.reporting.summary import YearFigures
 from navigator_orchestrator.safety.backup import BackupResult
 
 
@@ -55,30 +55,27 @@ class RunResult:
     checkpoint_seconds: float = 0.0
 
 
-def year_summary(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str, year: int) -> YearSummary:
-    """The published year's headline, from fct_plan_year_summary (the figures every report reads)."""
-    (figures,) = scenario_figures(conn, scenario_id, plan_design_id, year, year)
-    start, hires, exp_terms, nh_terms, ending = (
-        figures.start_actives, figures.hires, figures.experienced_terminations,
-        figures.new_hire_terminations, figures.end_actives)
-    participation, avg_rate = figures.participation_rate, figures.average_deferral_rate
-    target = conn.execute(
-        "select max(target_ending_workforce) from int_workforce_needs_by_level"
-    ).fetchone()[0]
-    summary = YearSummary(
-        year=year,
-        start_workforce=start,
-        hires=hires,
-        experienced_terminations=exp_terms,
-        new_hire_terminations=nh_terms,
-        ending_workforce=ending,
-        target_ending_workforce=int(target) if target is not None else ending,
-        participation_rate=participation,
-        average_deferral_rate=avg_rate,
-        plan_design_id=plan_design_id,
-    )
-    summary.notes.extend(_limit_notes(conn, year))
-    return summary
+def year_summaries(conn: duckdb.DuckDBPyConnection, figures: dict[str, YearFigures], year: int) -> dict[str, YearSummary]:
+    """Design -> the published year's headline, from that design's fct_plan_year_summary row
+    (`figures`: the figures every report reads, see reporting.summary.designs_figures)."""
+    target = conn.execute("select max(target_ending_workforce) from int_workforce_needs_by_level").fetchone()[0]
+    notes = _limit_notes(conn, year)
+    return {
+        design_id: YearSummary(
+            year=year,
+            start_workforce=f.start_actives,
+            hires=f.hires,
+            experienced_terminations=f.experienced_terminations,
+            new_hire_terminations=f.new_hire_terminations,
+            ending_workforce=f.end_actives,
+            target_ending_workforce=int(target) if target is not None else f.end_actives,
+            participation_rate=f.participation_rate,
+            average_deferral_rate=f.average_deferral_rate,
+            plan_design_id=design_id,
+            notes=list(notes),
+        )
+        for design_id, f in figures.items()
+    }
 
 
 def design_counts(conn: duckdb.DuckDBPyConnection, plan_design_ids: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -52,12 +52,12 @@ from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationCon
 from navigator_orchestrator.engine.contract import check_published_columns
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.engine.publish import CheckedPublish
-from navigator_orchestrator.engine.results import RunResult, YearSummary, design_counts, year_summary
+from navigator_orchestrator.engine.results import RunResult, YearSummary, design_counts, year_summaries
 from navigator_orchestrator.engine.resume import missing_previous_year, resume_points
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
-from navigator_orchestrator.reporting.summary import YearFigures, year_audit
+from navigator_orchestrator.reporting.summary import YearFigures, designs_year_audit
 from navigator_orchestrator.sql import check_duckdb_file
 
 
@@ -83,9 +83,9 @@ class Simulation:
     """One configured simulation against one DuckDB file."""
 
     # The timed stages of every simulated year, in order, as observers see them (progress total).
-    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "tripwires", "publish", "checkpoint", "audit")
+    YEAR_STAGES: tuple[str, ...] = ("dbt_build", "tripwires", "publish", "audit", "checkpoint")
     # Of those, the stages run once per design (the others once per year for every design).
-    DESIGN_STAGES: tuple[str, ...] = ("checkpoint", "audit")
+    DESIGN_STAGES: tuple[str, ...] = ("checkpoint",)
 
     def __init__(
         self,
@@ -298,11 +298,19 @@ class Simulation:
                         rows.update(counts)
                 build_seconds = time.perf_counter() - year_started
                 per_design = design_counts(conn, plan.plan_design_ids)
+                # Every design's figures, audit and checkpoint digests, one query each for all.
+                with self._stage(plan.year, "audit") as rows:
+                    audits = designs_year_audit(conn, scenario, plan.plan_design_ids, plan.year, self.census_year,
+                                                earlier=history)
+                    rows["years_summarised"] = max(len(a.history) for a in audits.values())
+                headlines = year_summaries(conn, {d: a.figures for d, a in audits.items()}, plan.year)
+                build_seconds += self._last_stage_seconds
                 digests = None  # every design's checkpoint digests, in one scan, at the first checkpoint
                 for design_id in plan.plan_design_ids:
                     design_started = time.perf_counter()
-                    summary = year_summary(conn, scenario, design_id, plan.year)
+                    summary, audit = headlines[design_id], audits[design_id]
                     summary.row_counts = per_design[design_id]
+                    history[design_id] = audit.history
                     with self._stage(plan.year, "checkpoint") as rows:
                         if digests is None:
                             digests = checkpoints.designs_year_digests(conn, scenario, plan.plan_design_ids, plan.year)
@@ -312,15 +320,10 @@ class Simulation:
                             directory=self.checkpoint_dir, tables=digests[design_id],
                         )
                     checkpoint_seconds += self._last_stage_seconds
-                    # The shared build and publish are counted once, with the first design.
+                    # The shared build, publish and audit are counted once, with the first design.
                     summary.seconds = time.perf_counter() - design_started + build_seconds
                     build_seconds = 0.0
                     runlog.year_done(conn, run_id, plan.year, summary.seconds, summary.row_counts, design_id)
-                    with self._stage(plan.year, "audit") as rows:
-                        audit = year_audit(conn, scenario, design_id, plan.year, self.census_year,
-                                           earlier=history[design_id])
-                        history[design_id] = audit.history
-                        rows["years_summarised"] = len(audit.history)
                     summaries.append(summary)
                     obs.year_finished(summary, audit)
                     if self.on_year:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 from decimal import Decimal
-from typing import Any
+from typing import Any, Sequence
 
 import duckdb
 
@@ -96,67 +96,109 @@ def scenario_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_des
                      first: int | None = None, last: int | None = None) -> list[YearFigures]:
     """Figures for every published year of the scenario's design in [first, last], by year,
     read from fct_plan_year_summary (empty when the database holds no summary)."""
+    return designs_figures(conn, scenario_id, [plan_design_id], first, last)[plan_design_id]
+
+
+def designs_figures(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                    first: int | None = None, last: int | None = None) -> dict[str, list[YearFigures]]:
+    """Design -> `scenario_figures` of each design, in one query."""
+    out: dict[str, list[YearFigures]] = {d: [] for d in plan_design_ids}
     if not database.table_exists(conn, SUMMARY_TABLE):
-        return []
+        return out
     columns = ", ".join("simulation_year" if c == "year" else c for c in YearFigures.columns())
     rows = conn.execute(
-        f"select {columns} from {SUMMARY_TABLE} where scenario_id = ? and plan_design_id = ? "
-        "and simulation_year between ? and ? order by simulation_year",
-        [scenario_id, plan_design_id, first if first is not None else 0, last if last is not None else 99999],
+        f"select plan_design_id, {columns} from {SUMMARY_TABLE} where scenario_id = ? "
+        "and list_contains(?, plan_design_id) and simulation_year between ? and ? order by simulation_year",
+        [scenario_id, list(plan_design_ids), first if first is not None else 0, last if last is not None else 99999],
     ).fetchall()
-    return [YearFigures(*row) for row in rows]
+    for design, *row in rows:
+        out[design].append(YearFigures(*row))
+    return out
+
+
+def _counts_by_design(conn: duckdb.DuckDBPyConnection, table: str, column: str, scenario_id: str,
+                      plan_design_ids: Sequence[str], year: int, order: str) -> dict[str, dict[str, int]]:
+    """Design -> {value of `column`: rows} in one published year (`table`, `column` are constants
+    of this module, never input)."""
+    out: dict[str, dict[str, int]] = {d: {} for d in plan_design_ids}
+    if not database.table_exists(conn, table):
+        return out
+    rows = conn.execute(
+        f"select plan_design_id, {column}, count(*) as n from {table} "
+        "where scenario_id = ? and list_contains(?, plan_design_id) and simulation_year = ? "
+        f"group by 1, 2 order by 1, {order}",
+        [scenario_id, list(plan_design_ids), year],
+    ).fetchall()
+    for design, value, n in rows:
+        out[design][value] = int(n)
+    return out
 
 
 def status_mix(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                year: int) -> dict[str, int]:
-    rows = conn.execute(
-        "select detailed_status_code, count(*) from fct_workforce_snapshot "
-        "where scenario_id = ? and plan_design_id = ? and simulation_year = ? group by 1 order by 1",
-        [scenario_id, plan_design_id, year],
-    ).fetchall()
-    return {k: int(v) for k, v in rows}
+    """{detailed_status_code: employees} of the design's published year, by status."""
+    return designs_status_mix(conn, scenario_id, [plan_design_id], year)[plan_design_id]
+
+
+def designs_status_mix(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                       year: int) -> dict[str, dict[str, int]]:
+    return _counts_by_design(conn, "fct_workforce_snapshot", "detailed_status_code", scenario_id,
+                             plan_design_ids, year, order="2")
 
 
 def events_by_type(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                    year: int) -> dict[str, int]:
-    if not database.table_exists(conn, "fct_yearly_events"):
-        return {}
-    rows = conn.execute(
-        "select event_type, count(*) from fct_yearly_events "
-        "where scenario_id = ? and plan_design_id = ? and simulation_year = ? group by 1 order by 2 desc, 1",
-        [scenario_id, plan_design_id, year],
-    ).fetchall()
-    return {k: int(v) for k, v in rows}
+    """{event_type: events} of the design's published year, most frequent first."""
+    return designs_events_by_type(conn, scenario_id, [plan_design_id], year)[plan_design_id]
+
+
+def designs_events_by_type(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                           year: int) -> dict[str, dict[str, int]]:
+    return _counts_by_design(conn, "fct_yearly_events", "event_type", scenario_id, plan_design_ids, year,
+                             order="n desc, 2")
 
 
 def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                year: int | None = None) -> list[dict[str, Any]] | None:
     """The latest run's data-quality results per year of one design; None when none were ever
     recorded (results recorded before they were keyed by design count for every design)."""
+    return designs_dq_results(conn, scenario_id, [plan_design_id], year)[plan_design_id]
+
+
+def designs_dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                       year: int | None = None) -> dict[str, list[dict[str, Any]] | None]:
+    """Design -> `dq_results` of each design, in one query."""
+    out: dict[str, list[dict[str, Any]] | None] = dict.fromkeys(plan_design_ids)
     if not database.table_exists(conn, DQ_TABLE):
-        return None
+        return out
     wanted = ["run_id", "scenario_id", "simulation_year", "check_name", "severity", "status",
               "observed", "message", "recovery"]
     have = _columns(conn, DQ_TABLE)
     present = [c for c in wanted if c in have]
     if not {"run_id", "scenario_id", "simulation_year"} <= set(present):
-        return None
+        return out
     # The latest recording per year wins: a run's guard or a later `navigator dq` audit.
-    when = "max(recorded_at)" if "recorded_at" in have else "max(run_id)"
-    cols = ", ".join(present)
+    when = "recorded_at" if "recorded_at" in have else "run_id"
+    cols = ", ".join("q." + c for c in present)
+    keyed = "coalesce(q.plan_design_id, d.design) = d.design" if "plan_design_id" in have else "true"
     rows = conn.execute(
         f"""
-        with r as (select {cols}{", recorded_at" if "recorded_at" in have else ""} from {DQ_TABLE}
-                   where scenario_id = $s and ($y is null or simulation_year = $y)
-                     {"and coalesce(plan_design_id, $d) = $d" if "plan_design_id" in have else ""}),
-        latest as (select simulation_year, arg_max(run_id, {when.removeprefix("max(").removesuffix(")")}) as run_id
-                   from r group by 1)
-        select {", ".join("r." + c for c in present)} from r join latest using (simulation_year, run_id)
-        order by r.simulation_year, r.check_name
+        with r as (select d.design, {cols}{", q.recorded_at" if "recorded_at" in have else ""}
+                   from {DQ_TABLE} as q
+                   join (select unnest($ds::varchar[]) as design) as d on {keyed}
+                   where q.scenario_id = $s and ($y is null or q.simulation_year = $y)),
+        latest as (select design, simulation_year, arg_max(run_id, {when}) as run_id from r group by 1, 2)
+        select r.design, {", ".join("r." + c for c in present)}
+        from r join latest using (design, simulation_year, run_id)
+        order by r.design, r.simulation_year, r.check_name
         """,
-        {"s": scenario_id, "y": year, **({"d": plan_design_id} if "plan_design_id" in have else {})},
+        {"s": scenario_id, "y": year, "ds": list(plan_design_ids)},
     ).fetchall()
-    return [{k: _plain(v) for k, v in zip(present, row)} for row in rows] or None
+    for design, *row in rows:
+        found = out[design] or []
+        found.append({k: _plain(v) for k, v in zip(present, row)})
+        out[design] = found
+    return out
 
 
 def deferral_distribution(conn: duckdb.DuckDBPyConnection, scenario_id: str,
@@ -185,18 +227,36 @@ def year_audit(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id
                first_year: int | None = None, earlier: list[YearFigures] | None = None) -> YearAudit:
     """The year's audit. `earlier`: the figures of the years before it, when already known
     (publishing year Y never changes an earlier year), so only year Y is computed."""
-    if earlier is None:
-        history = scenario_figures(conn, scenario_id, plan_design_id, first_year, year)
-    else:
-        history = [f for f in earlier if f.year < year] + scenario_figures(conn, scenario_id, plan_design_id, year, year)
-    figures = next(f for f in history if f.year == year)
-    return YearAudit(
-        scenario_id=scenario_id,
-        plan_design_id=plan_design_id,
-        year=year,
-        figures=figures,
-        status_mix=status_mix(conn, scenario_id, plan_design_id, year),
-        events_by_type=events_by_type(conn, scenario_id, plan_design_id, year),
-        dq=dq_results(conn, scenario_id, plan_design_id, year),
-        history=history,
-    )
+    return designs_year_audit(conn, scenario_id, [plan_design_id], year, first_year,
+                              None if earlier is None else {plan_design_id: earlier})[plan_design_id]
+
+
+def designs_year_audit(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                       year: int, first_year: int | None = None,
+                       earlier: dict[str, list[YearFigures] | None] | None = None) -> dict[str, YearAudit]:
+    """Design -> `year_audit` of each design of a year published together, with one query per
+    figure for all of them. `earlier`: design -> the figures of its years before `year` (None
+    where not yet known: then its history is read from `first_year`)."""
+    earlier = earlier or {}
+    known = [d for d in plan_design_ids if earlier.get(d) is not None]
+    unknown = [d for d in plan_design_ids if earlier.get(d) is None]
+    history = designs_figures(conn, scenario_id, unknown, first_year, year) if unknown else {}
+    this_year = designs_figures(conn, scenario_id, known, year, year) if known else {}
+    for d in known:
+        history[d] = [f for f in earlier[d] if f.year < year] + this_year[d]
+    mix = designs_status_mix(conn, scenario_id, plan_design_ids, year)
+    events = designs_events_by_type(conn, scenario_id, plan_design_ids, year)
+    dq = designs_dq_results(conn, scenario_id, plan_design_ids, year)
+    return {
+        d: YearAudit(
+            scenario_id=scenario_id,
+            plan_design_id=d,
+            year=year,
+            figures=next(f for f in history[d] if f.year == year),
+            status_mix=mix[d],
+            events_by_type=events[d],
+            dq=dq[d],
+            history=history[d],
+        )
+        for d in plan_design_ids
+    }
