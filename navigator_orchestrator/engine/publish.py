@@ -100,24 +100,30 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
                 f"{source} (the source of {table}) has not been built in this database's work file; "
                 f"nothing was published. Build year {year} first: "
                 f"{_by_hand(conn, year)} -- run --select tag:year")
-        rows, scenarios, low, high, other, foreign = conn.execute(
-            f"select count(*), count(distinct scenario_id), min(simulation_year), max(simulation_year), "
-            f"any_value(scenario_id), count(*) filter (where not list_contains(?, plan_design_id)) "
-            f"from {source}", [list(plan_design_ids)]).fetchone()
+        # One grouped scan: a few rows (scenario, design) instead of per-row tests over every row.
+        groups = conn.execute(
+            f"select scenario_id, plan_design_id, min(simulation_year), max(simulation_year), count(*) "
+            f"from {source} group by all").fetchall()
+        rows = sum(n for *_, n in groups)
         if rows == 0 and table != "fct_workforce_snapshot":
             continue  # e.g. no match events when the match is off
-        if foreign:
+        if any(design not in plan_design_ids for _, design, *_ in groups):
             raise PublishRefused(
                 f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
                 f"published. Build the year with those designs' vars first ({_by_hand(conn, year)} --plan-designs ID,ID -- run --select tag:year tag:publish)")
         if table == "fct_workforce_snapshot":
             # Every design has a workforce: a design without snapshot rows was not built.
-            have = {r[0] for r in conn.execute(f"select distinct plan_design_id from {source}").fetchall()}
+            have = {design for _, design, *_ in groups}
             absent = [d for d in plan_design_ids if d not in have]
             if absent and rows:
                 raise PublishRefused(
                     f"{source} holds no rows of plan design(s) {', '.join(absent)}; nothing was published. "
                     f"Build the year again: {_by_hand(conn, year)} -- run --select tag:year")
+        found_scenarios = sorted({scenario for scenario, *_ in groups}, key=lambda x: (x == scenario_id, str(x)))
+        scenarios = len(found_scenarios)
+        other = found_scenarios[0] if found_scenarios else None  # another scenario first, if any
+        low = min((g[2] for g in groups), default=None)
+        high = max((g[3] for g in groups), default=None)
         if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
             found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
                      + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
