@@ -87,13 +87,14 @@ def _by_hand(conn: duckdb.DuckDBPyConnection, year: int) -> str:
 
 
 def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
-                      year: int) -> None:
+                      year: int) -> dict[str, dict[str, int]]:
     """Raise PublishRefused unless every source of a published table exists and holds rows of
     this scenario, year and these designs only (the snapshot at least one row: every year has
-    a workforce).
+    a workforce). Returns design -> rows each published table will get from its source.
 
     This is what keeps a by-hand `dbt run --select fct_...` from appending another year's work
     tables (for example the last year of a finished run) under the year its vars name."""
+    design_rows: dict[str, dict[str, int]] = {d: dict.fromkeys(PUBLISHED_TABLES, 0) for d in plan_design_ids}
     for table, source in PUBLISHED_TABLES.items():
         if not table_exists(conn, source, WORK_CATALOG):
             raise PublishRefused(
@@ -105,6 +106,9 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             f"select scenario_id, plan_design_id, min(simulation_year), max(simulation_year), count(*) "
             f"from {source} group by all").fetchall()
         rows = sum(n for *_, n in groups)
+        for _, design, _, _, n in groups:
+            if design in design_rows:
+                design_rows[design][table] += n
         if rows == 0 and table != "fct_workforce_snapshot":
             continue  # e.g. no match events when the match is off
         if any(design not in plan_design_ids for _, design, *_ in groups):
@@ -130,6 +134,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             raise PublishRefused(
                 f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
                 f"Build that year first, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish")
+    return design_rows
 
 
 def check_published_shape(conn: duckdb.DuckDBPyConnection) -> None:
@@ -207,10 +212,11 @@ def create_published_table(conn: duckdb.DuckDBPyConnection, table: str, source: 
 
 
 def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str], year: int,
-                 before_commit: Callable[[], None] | None = None, parts: int = 1) -> dict[str, int]:
+                 before_commit: Callable[[], None] | None = None, parts: int = 1,
+                 design_rows: dict[str, dict[str, int]] | None = None) -> dict[str, int]:
     """Atomically replace years >= `year` of these designs of this scenario with the freshly
     built year (which holds rows of exactly these designs); returns the rows appended per
-    published table.
+    published table, and fills `design_rows` (when given) with design -> rows per table.
 
     Raises PublishRefused (nothing written) when the work tables hold another scenario or year.
     `before_commit` runs inside the transaction, after the appends; if it raises, nothing is
@@ -219,7 +225,7 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     counts: dict[str, int] = {}
     conn.execute("begin transaction")
     try:
-        check_work_tables(conn, scenario_id, plan_design_ids, year)
+        checked = check_work_tables(conn, scenario_id, plan_design_ids, year)
         check_published_shape(conn)
         clear_from_year(conn, scenario_id, plan_design_ids, year)
         for table, source in PUBLISHED_TABLES.items():
@@ -227,6 +233,8 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
                 create_published_table(conn, table, source)
             query = _append_source(conn, source, parts)
             counts[table] = conn.execute(f"insert into {table} by name {query}").fetchone()[0]
+        if design_rows is not None:
+            design_rows.update(checked)
         if before_commit is not None:
             before_commit()
         conn.execute("commit")
@@ -317,6 +325,7 @@ class CheckedPublish:
         self._decided = threading.Event()
         self._approved = False
         self._counts: dict[str, int] = {}
+        self.design_rows: dict[str, dict[str, int]] = {}  # design -> rows per published table, once committed
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._publish, args=(scenario_id, tuple(plan_design_ids), year),
                                         name=f"navigator-publish-{year}", daemon=True)
@@ -326,7 +335,7 @@ class CheckedPublish:
         try:
             self._counts = publish_year(self._cursor, scenario_id, plan_design_ids, year,
                                         before_commit=self._await_decision,
-                                        parts=self._parts)
+                                        parts=self._parts, design_rows=self.design_rows)
         except BaseException as exc:  # handed to the caller's thread by commit()
             self._error = exc
 

@@ -1,17 +1,15 @@
 """What a run returns: the headline of each published year and of the run.
 
 `year_summaries` makes each design's headline of a published year from its fct_plan_year_summary
-figures (the figures every report reads); `design_counts` counts the rows each design published in the year.
+figures (the figures every report reads).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
 
 import duckdb
 
-from navigator_orchestrator.engine.publish import PUBLISHED_TABLES
 from navigator_orchestrator.reporting.summary import YearFigures
 from navigator_orchestrator.safety.backup import BackupResult
 
@@ -76,16 +74,6 @@ def year_summaries(conn: duckdb.DuckDBPyConnection, figures: dict[str, YearFigur
         )
         for design_id, f in figures.items()
     }
-
-
-def design_counts(conn: duckdb.DuckDBPyConnection, plan_design_ids: Sequence[str]) -> dict[str, dict[str, int]]:
-    """Design -> rows of the just published year in each published table, counted in the
-    year's work tables (the run log records them per design)."""
-    counts: dict[str, dict[str, int]] = {d: dict.fromkeys(PUBLISHED_TABLES, 0) for d in plan_design_ids}
-    for table, source in PUBLISHED_TABLES.items():
-        for design_id, rows in conn.execute(f"select plan_design_id, count(*) from {source} group by all").fetchall():
-            counts[design_id][table] = rows
-    return counts
 
 
 def _limit_notes(conn: duckdb.DuckDBPyConnection, year: int) -> list[str]:

@@ -52,7 +52,7 @@ from navigator_orchestrator.config.schema import DEFAULT_DATABASE, SimulationCon
 from navigator_orchestrator.engine.contract import check_published_columns
 from navigator_orchestrator.engine.dbt_runner import WORK_TAG, DbtRunner
 from navigator_orchestrator.engine.publish import CheckedPublish
-from navigator_orchestrator.engine.results import RunResult, YearSummary, design_counts, year_summaries
+from navigator_orchestrator.engine.results import RunResult, YearSummary, year_summaries
 from navigator_orchestrator.engine.resume import missing_previous_year, resume_points
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.safety.lock import database_lock, lock_path
@@ -297,7 +297,7 @@ class Simulation:
                         counts = publish.commit()
                         rows.update(counts)
                 build_seconds = time.perf_counter() - year_started
-                per_design = design_counts(conn, plan.plan_design_ids)
+                per_design = publish.design_rows
                 # Every design's figures, audit and checkpoint digests, one query each for all.
                 with self._stage(plan.year, "audit") as rows:
                     audits = designs_year_audit(conn, scenario, plan.plan_design_ids, plan.year, self.census_year,
