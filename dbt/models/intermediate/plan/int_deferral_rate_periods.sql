@@ -17,26 +17,34 @@ with people as (
       on s.plan_design_id = d.plan_design_id and s.employee_id = w.employee_id
 ),
 
-change_points as (
-    select plan_design_id, employee_id, employment_start as period_start, rate_at_start as deferral_rate,
-           -1 as type_priority
-    from people
-    union all
-    select plan_design_id, employee_id, effective_date, employee_deferral_rate, type_priority
+rate_events as (
+    -- Each rate event with the date of the next one (int_plan_events orders them in one pass).
+    -- Every rate event falls inside the person's employment in the year (int_enrollment_events
+    -- and the escalation keep only those), so the Jan 1 rate holds until the first of them.
+    select plan_design_id, employee_id, effective_date, employee_deferral_rate, next_effective_date,
+           is_first_rate_event
     from {{ ref('int_plan_events') }}
     where event_type <> 'eligibility'
 ),
 
+timeline as materialized (
+    select p.*, e.effective_date, e.employee_deferral_rate, e.next_effective_date, e.is_first_rate_event
+    from people as p
+    left join rate_events as e using (plan_design_id, employee_id)
+),
+
 periods as (
-    select
-        c.plan_design_id,
-        c.employee_id,
-        c.period_start,
-        {{ period_end('c.period_start', 'c.period_start, c.type_priority', 'p.employment_end',
-                      'c.plan_design_id, c.employee_id') }} as period_end,
-        c.deferral_rate
-    from change_points as c
-    join people as p using (plan_design_id, employee_id)
+    -- A period ends the day before the next change (an empty period, where a later event of
+    -- the same day overrides, is left out below) or on the last day employed.
+    select plan_design_id, employee_id, employment_start as period_start,
+           coalesce(effective_date - 1, employment_end)::date as period_end, rate_at_start as deferral_rate
+    from timeline
+    where effective_date is null or is_first_rate_event
+    union all
+    select plan_design_id, employee_id, effective_date,
+           coalesce(next_effective_date - 1, employment_end)::date, employee_deferral_rate
+    from timeline
+    where effective_date is not null
 ),
 
 final as (

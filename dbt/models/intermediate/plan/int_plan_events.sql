@@ -144,25 +144,27 @@ with_previous as (
     select
         o.plan_design_id, o.employee_id, o.event_type, o.event_category, o.effective_date,
         o.employee_deferral_rate,
-        coalesce(
-            lag(o.employee_deferral_rate) over (
-                partition by o.plan_design_id, o.employee_id order by o.effective_date, o.type_priority),
-            s.rate_at_start, 0) as prev_employee_deferral_rate,
+        coalesce(lag(o.employee_deferral_rate) over timeline, s.rate_at_start, 0) as prev_employee_deferral_rate,
+        -- The same pass gives int_deferral_rate_periods where each rate period ends.
+        lead(o.effective_date) over timeline as next_effective_date,
+        row_number() over timeline = 1 as is_first_rate_event,
         o.event_details,
         o.type_priority
     from ordered as o
     left join start_state as s using (plan_design_id, employee_id)
+    window timeline as (partition by o.plan_design_id, o.employee_id order by o.effective_date, o.type_priority)
 ),
 
 final as (
     select
         plan_design_id, employee_id, {{ var('simulation_year') }} as simulation_year, event_type, event_category,
-        effective_date, employee_deferral_rate, prev_employee_deferral_rate, event_details, type_priority
+        effective_date, employee_deferral_rate, prev_employee_deferral_rate, next_effective_date,
+        is_first_rate_event, event_details, type_priority
     from with_previous
     union all
     select
         plan_design_id, employee_id, {{ var('simulation_year') }}, event_type, event_category, effective_date,
-        null, null, event_details, 0
+        null, null, null, null, event_details, 0
     from eligibility
 )
 
