@@ -11,22 +11,19 @@ start_state as (
     select * from {{ ref('int_plan_start_state') }}
 ),
 
-year_end_rate as (
-    select plan_design_id, employee_id, arg_max(deferral_rate, period_start) as deferral_rate
-    from {{ ref('int_deferral_rate_periods') }}
-    group by plan_design_id, employee_id
-),
-
-plan_events as (
+year_end_plan_state as (
+    -- The last rate event of each design's timeline per person (int_plan_events): its rate
+    -- holds at year end (without one, the Jan 1 rate does), with the latest enrollment and
+    -- opt-out of the year.
     select
         plan_design_id,
         employee_id,
-        max(effective_date) filter (where event_type = 'enrollment') as enrollment_date,
-        arg_max(event_category, effective_date) filter (where event_type = 'enrollment') as enrollment_category,
-        max(effective_date) filter (where event_type = 'opt_out') as opt_out_date
+        employee_deferral_rate as deferral_rate,
+        latest_enrollment_date as enrollment_date,
+        latest_enrollment_category as enrollment_category,
+        latest_opt_out_date as opt_out_date
     from {{ ref('int_plan_events') }}
-    where event_type in ('enrollment', 'opt_out')
-    group by plan_design_id, employee_id
+    where event_type <> 'eligibility' and next_effective_date is null
 ),
 
 accounts as (
@@ -73,8 +70,8 @@ final as (
         w.level_id,
         e.is_eligible,
         e.eligibility_date,
-        coalesce(r.deferral_rate, 0) > 0 as is_enrolled_flag,
-        coalesce(r.deferral_rate, 0)::decimal(8, 6) as current_deferral_rate,
+        {{ deferral_rate_decimal('coalesce(pe.deferral_rate, s.deferral_rate, 0)') }} > 0 as is_enrolled_flag,
+        {{ deferral_rate_decimal('coalesce(pe.deferral_rate, s.deferral_rate, 0)') }} as current_deferral_rate,
         coalesce(pe.enrollment_date, s.enrollment_date) as enrollment_date,
         coalesce(pe.enrollment_category, s.enrollment_category) as enrollment_category,
         coalesce(s.ever_opted_out, false) or pe.opt_out_date is not null as ever_opted_out,
@@ -104,8 +101,7 @@ final as (
     join {{ ref('int_employee_contributions') }} as c
       on c.plan_design_id = e.plan_design_id and c.employee_id = e.employee_id
     left join start_state as s on s.plan_design_id = e.plan_design_id and s.employee_id = e.employee_id
-    left join year_end_rate as r on r.plan_design_id = e.plan_design_id and r.employee_id = e.employee_id
-    left join plan_events as pe on pe.plan_design_id = e.plan_design_id and pe.employee_id = e.employee_id
+    left join year_end_plan_state as pe on pe.plan_design_id = e.plan_design_id and pe.employee_id = e.employee_id
     join accounts as a on a.plan_design_id = e.plan_design_id and a.employee_id = e.employee_id
 )
 

@@ -145,9 +145,14 @@ with_previous as (
         o.plan_design_id, o.employee_id, o.event_type, o.event_category, o.effective_date,
         o.employee_deferral_rate,
         coalesce(lag(o.employee_deferral_rate) over timeline, s.rate_at_start, 0) as prev_employee_deferral_rate,
-        -- The same pass gives int_deferral_rate_periods where each rate period ends.
+        -- The same pass gives int_deferral_rate_periods where each rate period ends, and the
+        -- snapshot the state after the last event (the latest enrollment and opt-out so far).
         lead(o.effective_date) over timeline as next_effective_date,
         row_number() over timeline = 1 as is_first_rate_event,
+        max(o.effective_date) filter (where o.event_type = 'enrollment') over timeline as latest_enrollment_date,
+        arg_max(o.event_category, o.effective_date) filter (where o.event_type = 'enrollment') over timeline
+            as latest_enrollment_category,
+        max(o.effective_date) filter (where o.event_type = 'opt_out') over timeline as latest_opt_out_date,
         o.event_details,
         o.type_priority
     from ordered as o
@@ -159,12 +164,13 @@ final as (
     select
         plan_design_id, employee_id, {{ var('simulation_year') }} as simulation_year, event_type, event_category,
         effective_date, employee_deferral_rate, prev_employee_deferral_rate, next_effective_date,
-        is_first_rate_event, event_details, type_priority
+        is_first_rate_event, latest_enrollment_date, latest_enrollment_category, latest_opt_out_date,
+        event_details, type_priority
     from with_previous
     union all
     select
         plan_design_id, employee_id, {{ var('simulation_year') }}, event_type, event_category, effective_date,
-        null, null, null, null, event_details, 0
+        null, null, null, null, null, null, null, event_details, 0
     from eligibility
 )
 
