@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, Sequence
 
 import duckdb
 
@@ -174,9 +174,10 @@ def evaluate_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulat
     return reports
 
 
-def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str, scenario_id: str,
-           plan_design_id: str) -> None:
-    """Append every result (pass too) to int_data_quality_results, keyed by scenario and design."""
+def record(conn: duckdb.DuckDBPyConnection, reports: dict[str, TripwireReport], run_id: str,
+           scenario_id: str) -> None:
+    """Append every result (pass too) of each design's report (design -> report) to
+    int_data_quality_results, keyed by scenario and design, in one statement."""
     conn.execute(f"""
         create table if not exists {RESULTS_TABLE} (
             run_id varchar not null,
@@ -198,7 +199,7 @@ def record(conn: duckdb.DuckDBPyConnection, report: TripwireReport, run_id: str,
     rows = [
         (run_id, scenario_id, r.simulation_year, r.check_name, r.severity, r.status,
          json.dumps(r.observed), r.message, r.recovery, now, plan_design_id)
-        for r in report.results
+        for plan_design_id, report in reports.items() for r in report.results
     ]
     if rows:
         # One statement for all rows: executemany runs one statement per row.
@@ -229,10 +230,9 @@ def guard_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulation
     published. Returns the report of each design."""
     reports = evaluate_designs(conn, designs, year, "year", database_path)
     failed: list[CheckResult] = []
+    record(conn, reports, run_id, next(iter(designs.values())).effective_scenario_id)
+    note_in_run_log(conn, run_id, list(reports))
     for design_id, report in reports.items():
-        config = designs[design_id]
-        record(conn, report, run_id, config.effective_scenario_id, design_id)
-        note_in_run_log(conn, run_id, design_id)
         for result in report.results:
             if result.status != "pass":
                 echo(result.line() if len(designs) == 1 else f"{result.line()} (plan design {design_id})")
@@ -253,25 +253,47 @@ def audit_published(conn: duckdb.DuckDBPyConnection, config: SimulationConfig, d
 def run_summary(conn: duckdb.DuckDBPyConnection, run_id: str, plan_design_id: str | None = None) -> dict[str, Any]:
     """One run's results (of one plan design, or of every design) in a line for the run log:
     counts by status and the checks that tripped (year:check:status)."""
+    if plan_design_id is not None:
+        return designs_run_summary(conn, run_id, [plan_design_id])[plan_design_id]
     if not database.table_exists(conn, RESULTS_TABLE):
         return {"pass": 0, "warn": 0, "fail": 0, "tripped": []}
-    where, params = "run_id = ?", [run_id]
-    if plan_design_id is not None:
-        where, params = where + " and plan_design_id = ?", params + [plan_design_id]
     counts = dict(conn.execute(
-        f"select status, count(*) from {RESULTS_TABLE} where {where} group by status", params
-    ).fetchall())
+        f"select status, count(*) from {RESULTS_TABLE} where run_id = ? group by status", [run_id]).fetchall())
     tripped = [f"{year}:{name}:{status}" for year, name, status in conn.execute(
         f"select simulation_year, check_name, status from {RESULTS_TABLE} "
-        f"where {where} and status != 'pass' order by 1, 2", params).fetchall()]
+        "where run_id = ? and status != 'pass' order by 1, 2", [run_id]).fetchall()]
     return {"pass": counts.get("pass", 0), "warn": counts.get("warn", 0), "fail": counts.get("fail", 0),
             "tripped": tripped}
 
 
-def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str, plan_design_id: str) -> None:
+def designs_run_summary(conn: duckdb.DuckDBPyConnection, run_id: str,
+                        plan_design_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Design -> `run_summary` of that design, in one query for all of them."""
+    out: dict[str, dict[str, Any]] = {d: {"pass": 0, "warn": 0, "fail": 0, "tripped": []} for d in plan_design_ids}
+    if not database.table_exists(conn, RESULTS_TABLE):
+        return out
+    rows = conn.execute(
+        f"select plan_design_id, status, count(*), "
+        "list(simulation_year || ':' || check_name || ':' || status order by simulation_year, check_name) "
+        "filter (where status != 'pass') "
+        f"from {RESULTS_TABLE} where run_id = ? and list_contains(?, plan_design_id) group by 1, 2",
+        [run_id, list(plan_design_ids)]).fetchall()
+    for design, status, n, tripped in sorted(rows, key=lambda r: (r[0], r[1])):
+        out[design][status] = n
+        out[design]["tripped"] += tripped or []
+    for summary in out.values():
+        summary["tripped"].sort(key=lambda t: (int(t.split(":")[0]), t.split(":")[1]))
+    return out
+
+
+def note_in_run_log(conn: duckdb.DuckDBPyConnection, run_id: str, plan_design_ids: Sequence[str]) -> None:
     """Keep each design's data-quality summary on its own run-log row (column `data_quality`, JSON)."""
     if not database.table_exists(conn, RUN_LOG_TABLE):
         return
     conn.execute(f"alter table {RUN_LOG_TABLE} add column if not exists data_quality json")
-    conn.execute(f"update {RUN_LOG_TABLE} set data_quality = ? where run_id = ? and plan_design_id = ?",
-                 [json.dumps(run_summary(conn, run_id, plan_design_id)), run_id, plan_design_id])
+    summaries = [(json.dumps(summary), d) for d, summary in designs_run_summary(conn, run_id, plan_design_ids).items()]
+    conn.execute(
+        f"update {RUN_LOG_TABLE} as l set data_quality = s.summary::json "
+        "from (select unnest(?::varchar[]) as summary, unnest(?::varchar[]) as plan_design_id) as s "
+        "where l.run_id = ? and l.plan_design_id = s.plan_design_id",
+        [[x for x, _ in summaries], [d for _, d in summaries], run_id])

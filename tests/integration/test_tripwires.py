@@ -311,3 +311,30 @@ def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small
     with database.connect(db) as conn:
         assert conn.execute("select count(*) from information_schema.tables "
                             "where table_name = 'fct_workforce_snapshot'").fetchone() == (0,)
+
+
+def test_run_log_summary_per_design_counts_only_that_designs_results(tmp_path):
+    """Each design's run-log summary (written for every design of a year at once) counts its own
+    results by status and lists its own tripped checks by year and check."""
+    conn = database.connect(tmp_path / "dq.duckdb")
+    results = {
+        "a": [(2025, "growth_off_target", "pass"), (2025, "headcount_swing", "warn"),
+              (2026, "headcount_swing", "warn"), (2026, "event_count_swing", "fail")],
+        "b": [(2025, "growth_off_target", "pass"), (2026, "event_count_swing", "fail")],
+    }
+    reports = {}
+    for design, rows in results.items():
+        reports[design] = tripwires.TripwireReport(2025)
+        reports[design].results = [
+            tripwires.CheckResult(check_name=name, severity="error", status=status, observed={}, message="m",
+                                  recovery="f", simulation_year=year, plan_design_id=design)
+            for year, name, status in rows]
+    tripwires.record(conn, reports, "run-1", "baseline")
+    tripwires.record(conn, {"a": reports["b"]}, "run-2", "baseline")  # another run's results are not counted
+    summary = tripwires.designs_run_summary(conn, "run-1", ["a", "b", "c"])
+    assert summary["a"] == {"pass": 1, "warn": 2, "fail": 1, "tripped": [
+        "2025:headcount_swing:warn", "2026:event_count_swing:fail", "2026:headcount_swing:warn"]}
+    assert summary["b"] == {"pass": 1, "warn": 0, "fail": 1, "tripped": ["2026:event_count_swing:fail"]}
+    assert summary["c"] == {"pass": 0, "warn": 0, "fail": 0, "tripped": []}
+    assert tripwires.run_summary(conn, "run-1", "a") == summary["a"]
+    conn.close()
