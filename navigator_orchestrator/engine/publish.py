@@ -103,10 +103,11 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
                 f"{_by_hand(conn, year)} -- run --select tag:year")
         # One grouped scan: a few rows (scenario, design) instead of per-row tests over every row.
         groups = conn.execute(
-            f"select scenario_id, plan_design_id, min(simulation_year), max(simulation_year), count(*) "
+            f"select scenario_id, plan_design_id, min(simulation_year), max(simulation_year), "
+            f"count(*) filter (where simulation_year is null), count(*) "
             f"from {source} group by all").fetchall()
         rows = sum(n for *_, n in groups)
-        for _, design, _, _, n in groups:
+        for _, design, _, _, _, n in groups:
             if design in design_rows:
                 design_rows[design][table] += n
         if rows == 0 and table != "fct_workforce_snapshot":
@@ -126,11 +127,13 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
         found_scenarios = sorted({scenario for scenario, *_ in groups}, key=lambda x: (x == scenario_id, str(x)))
         scenarios = len(found_scenarios)
         other = found_scenarios[0] if found_scenarios else None  # another scenario first, if any
-        low = min((g[2] for g in groups), default=None)
-        high = max((g[3] for g in groups), default=None)
-        if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year:
+        low = min((g[2] for g in groups if g[2] is not None), default=None)
+        high = max((g[3] for g in groups if g[3] is not None), default=None)
+        yearless = sum(g[4] for g in groups)
+        if rows == 0 or scenarios != 1 or other != scenario_id or low != year or high != year or yearless:
             found = (f"scenario {other!r} year {low}" + (f"-{high}" if high != low else "")
-                     + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")) if rows else "no rows"
+                     + (f" (and {scenarios - 1} other scenario(s))" if scenarios > 1 else "")
+                     + (f" ({yearless:,} rows without a year)" if yearless else "")) if rows else "no rows"
             raise PublishRefused(
                 f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
                 f"Build that year first, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish")

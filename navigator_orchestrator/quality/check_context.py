@@ -80,9 +80,11 @@ class Context:
                 f"--year {self.year} --plan-designs {self.design} -- run --select {' '.join(selectors)}")
 
     def rerun(self) -> str:
+        """`navigator run` of this year onwards for every design checked with this one: a failed
+        check refuses the year for all of them (they are published together)."""
         end = max(self.config.simulation.end_year, self.year)
         return (f"navigator run -c {shlex.quote(self._config_arg())} --database {shlex.quote(str(self.database_path))} "
-                f"--years {self.year}-{end} --plan-designs {self.design}")
+                f"--years {self.year}-{end} --plan-designs {','.join(self.designs)}")
 
 
 @dataclass(frozen=True)

@@ -160,8 +160,9 @@ def designs_events_by_type(conn: duckdb.DuckDBPyConnection, scenario_id: str, pl
 
 def dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_id: str,
                year: int | None = None) -> list[dict[str, Any]] | None:
-    """The latest run's data-quality results per year of one design; None when none were ever
-    recorded (results recorded before they were keyed by design count for every design)."""
+    """The data-quality results per year of one design: those of the run that published the
+    year (else the latest recorded); None when none were ever recorded (results recorded before
+    they were keyed by design count for every design)."""
     return designs_dq_results(conn, scenario_id, [plan_design_id], year)[plan_design_id]
 
 
@@ -177,19 +178,30 @@ def designs_dq_results(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_d
     present = [c for c in wanted if c in have]
     if not {"run_id", "scenario_id", "simulation_year"} <= set(present):
         return out
-    # The latest recording per year wins: a run's guard or a later `navigator dq` audit.
+    # Per year, the results of the run that published it (fct_plan_year_summary.run_id); when
+    # that run recorded none (a by-hand publish), the latest recording. A run whose checks
+    # refused the year records its results too, but they do not describe what is published.
     when = "recorded_at" if "recorded_at" in have else "run_id"
     cols = ", ".join("q." + c for c in present)
     keyed = "coalesce(q.plan_design_id, d.design) = d.design" if "plan_design_id" in have else "true"
+    published = (f"select plan_design_id as design, simulation_year, any_value(run_id) as published_run "
+                 f"from {SUMMARY_TABLE} where scenario_id = $s group by 1, 2"
+                 if database.table_exists(conn, SUMMARY_TABLE)
+                 else "select null::varchar as design, null::integer as simulation_year, null::varchar as published_run")
     rows = conn.execute(
         f"""
         with r as (select d.design, {cols}{", q.recorded_at" if "recorded_at" in have else ""}
                    from {DQ_TABLE} as q
                    join (select unnest($ds::varchar[]) as design) as d on {keyed}
                    where q.scenario_id = $s and ($y is null or q.simulation_year = $y)),
-        latest as (select design, simulation_year, arg_max(run_id, {when}) as run_id from r group by 1, 2)
+        published as ({published}),
+        chosen as (
+            select r.design, r.simulation_year, r.run_id
+            from r left join published as p using (design, simulation_year)
+            qualify row_number() over (partition by r.design, r.simulation_year
+                                       order by coalesce(r.run_id = p.published_run, false) desc, r.{when} desc) = 1)
         select r.design, {", ".join("r." + c for c in present)}
-        from r join latest using (design, simulation_year, run_id)
+        from r join chosen using (design, simulation_year, run_id)
         order by r.design, r.simulation_year, r.check_name
         """,
         {"s": scenario_id, "y": year, "ds": list(plan_design_ids)},

@@ -310,3 +310,17 @@ def test_a_design_without_snapshot_rows_in_the_year_is_not_published(finished_20
         with pytest.raises(PublishRefused, match="int_yearly_snapshot holds no rows of plan design[(]s[)] other"):
             publish_year(conn, "baseline", ["standard_401k", "other"], 2026)
         assert conn.execute("select count(*) from fct_workforce_snapshot").fetchone() == before
+
+
+def test_work_rows_without_a_year_are_refused_with_the_years_they_hold(finished_2025_2026, tmp_path):
+    from navigator_orchestrator.engine.publish import PublishRefused, publish_year
+
+    db = copy_database(finished_2025_2026.database, tmp_path / "yearless.duckdb")
+    with database.connection(db) as conn:
+        before = conn.execute("select count(*) from fct_yearly_events").fetchone()
+        conn.execute("update simulation_work.main.int_yearly_events set simulation_year = null "
+                     "where employee_id in (select employee_id from simulation_work.main.int_yearly_events limit 3)")
+        with pytest.raises(PublishRefused, match=r"int_yearly_events holds scenario 'baseline' year 2026 "
+                                                 r"\([0-9,]+ rows without a year\), not scenario 'baseline' year 2026"):
+            publish_year(conn, "baseline", ["standard_401k"], 2026)
+        assert conn.execute("select count(*) from fct_yearly_events").fetchone() == before

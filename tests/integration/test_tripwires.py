@@ -338,3 +338,28 @@ def test_run_log_summary_per_design_counts_only_that_designs_results(tmp_path):
     assert summary["c"] == {"pass": 0, "warn": 0, "fail": 0, "tripped": []}
     assert tripwires.run_summary(conn, "run-1", "a") == summary["a"]
     conn.close()
+
+
+def test_reports_show_the_checks_of_the_run_that_published_the_year_not_of_a_later_refused_run(tmp_path):
+    """A run whose checks refused a year records its results too; the reports of the published
+    year show the results of the run that published it (else the latest recorded)."""
+    from navigator_orchestrator.reporting.summary import dq_results
+
+    conn = database.connect(tmp_path / "dq.duckdb")
+    conn.execute("create table fct_plan_year_summary (scenario_id varchar, plan_design_id varchar, run_id varchar, "
+                 "simulation_year integer)")
+    conn.execute("insert into fct_plan_year_summary values ('baseline', 'a', 'published-run', 2026)")
+
+    def report(status):
+        r = tripwires.TripwireReport(2026)
+        r.results = [tripwires.CheckResult(check_name="headcount_swing", severity="warn", status=status, observed={},
+                                           message=status, recovery="f", simulation_year=2026, plan_design_id="a")]
+        return r
+
+    tripwires.record(conn, {"a": report("warn")}, "published-run", "baseline")
+    tripwires.record(conn, {"a": report("pass")}, "refused-run", "baseline")  # recorded later, published nothing
+    assert [(r["run_id"], r["status"]) for r in dq_results(conn, "baseline", "a", 2026)] == [("published-run", "warn")]
+    # A year no recorded run published (e.g. published by hand): the latest recording.
+    conn.execute("update fct_plan_year_summary set run_id = 'manual'")
+    assert [(r["run_id"], r["status"]) for r in dq_results(conn, "baseline", "a", 2026)] == [("refused-run", "pass")]
+    conn.close()
