@@ -51,7 +51,7 @@ accounts as (
 final as (
     select
         {{ slug_var("scenario_id") }} as scenario_id,
-        e.plan_design_id,
+        c.plan_design_id,
         {{ slug_var("run_id", "manual") }} as run_id,
         w.simulation_year,
         w.employee_id,
@@ -68,8 +68,8 @@ final as (
         w.current_age,
         w.current_tenure,
         w.level_id,
-        e.is_eligible,
-        e.eligibility_date,
+        c.is_eligible,
+        c.eligibility_date,
         {{ deferral_rate_decimal('coalesce(pe.deferral_rate, s.deferral_rate, 0)') }} > 0 as is_enrolled_flag,
         {{ deferral_rate_decimal('coalesce(pe.deferral_rate, s.deferral_rate, 0)') }} as current_deferral_rate,
         coalesce(pe.enrollment_date, s.enrollment_date) as enrollment_date,
@@ -97,12 +97,11 @@ final as (
         a.vesting_service_start_date,
         a.vesting_years
     from workforce as w
-    join {{ ref('int_plan_eligibility') }} as e using (employee_id)
-    join {{ ref('int_employee_contributions') }} as c
-      on c.plan_design_id = e.plan_design_id and c.employee_id = e.employee_id
-    left join start_state as s on s.plan_design_id = e.plan_design_id and s.employee_id = e.employee_id
-    left join year_end_plan_state as pe on pe.plan_design_id = e.plan_design_id and pe.employee_id = e.employee_id
-    join accounts as a on a.plan_design_id = e.plan_design_id and a.employee_id = e.employee_id
+    -- One row per design and person, with the plan eligibility (int_plan_eligibility).
+    join {{ ref('int_employee_contributions') }} as c using (employee_id)
+    left join start_state as s on s.plan_design_id = c.plan_design_id and s.employee_id = c.employee_id
+    left join year_end_plan_state as pe on pe.plan_design_id = c.plan_design_id and pe.employee_id = c.employee_id
+    join accounts as a on a.plan_design_id = c.plan_design_id and a.employee_id = c.employee_id
 )
 
 select * from final

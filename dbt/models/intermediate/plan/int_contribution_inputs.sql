@@ -51,6 +51,7 @@ final as (
         coalesce(w.prorated_annual_compensation, 0)::decimal(14, 2) as plan_compensation,
         coalesce(d.requested_deferral, 0)::decimal(14, 2) as requested_deferral,
         e.is_eligible,
+        e.eligibility_date,
         h.is_hce
     from workforce as w
     join {{ ref('int_plan_eligibility') }} as e using (employee_id)

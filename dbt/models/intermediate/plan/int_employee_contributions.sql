@@ -221,6 +221,7 @@ final as (
         service_years,
         hours_worked,
         is_eligible,
+        eligibility_date,
         is_hce,
         plan_compensation,
         capped_compensation,
