@@ -85,10 +85,10 @@ people as (
         (d.annual_return * 100000000)::hugeint as return_e8,
         d.forfeiture_use,
         d.last_step_years
-    from {{ ref('int_workforce_snapshot_optimized') }} as w
-    cross join parameters as d
-    join {{ ref('int_employee_contributions') }} as c
-      on c.plan_design_id = d.plan_design_id and c.employee_id = w.employee_id
+    -- One row per design and person employed in the year (int_employee_contributions).
+    from {{ ref('int_employee_contributions') }} as c
+    join {{ ref('int_workforce_snapshot_optimized') }} as w using (employee_id)
+    join parameters as d using (plan_design_id)
     left join {{ ref('stg_year_start_state') }} as s
       on s.plan_design_id = d.plan_design_id and s.employee_id = w.employee_id and s.is_active
 ),
@@ -111,18 +111,21 @@ schedules as (
 ),
 
 vested as (
-    select *, 'employee_deferral' as source, 100::decimal(5, 2) as vested_percentage,
-           {{ to_cents('coalesce(employee_deferral_balance, 0)') }} as opening_cents,
-           {{ to_cents('employee_deferral') }} as contribution_cents
-    from schedules
-    union all
-    select *, 'employer_match', match_vested_percentage::decimal(5, 2),
-           {{ to_cents('coalesce(employer_match_balance, 0)') }}, {{ to_cents('employer_match_amount') }}
-    from schedules
-    union all
-    select *, 'employer_core', core_vested_percentage::decimal(5, 2),
-           {{ to_cents('coalesce(employer_core_balance, 0)') }}, {{ to_cents('employer_core_amount') }}
-    from schedules
+    -- The three sources of each person, one row each.
+    select
+        s.*,
+        src.source,
+        case src.source when 'employee_deferral' then 100::decimal(5, 2)
+                        when 'employer_match' then s.match_vested_percentage::decimal(5, 2)
+                        else s.core_vested_percentage::decimal(5, 2) end as vested_percentage,
+        {{ to_cents("coalesce(case src.source when 'employee_deferral' then s.employee_deferral_balance
+                                             when 'employer_match' then s.employer_match_balance
+                                             else s.employer_core_balance end, 0)") }} as opening_cents,
+        {{ to_cents("case src.source when 'employee_deferral' then s.employee_deferral
+                                    when 'employer_match' then s.employer_match_amount
+                                    else s.employer_core_amount end") }} as contribution_cents
+    from schedules as s
+    cross join (values ('employee_deferral'), ('employer_match'), ('employer_core')) as src(source)
 ),
 
 returned as (
