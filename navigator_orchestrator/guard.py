@@ -18,6 +18,7 @@ import signal
 import sys
 import tempfile
 import traceback
+from contextlib import suppress
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -143,6 +144,13 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
         return fail(str(exc))
     except (ConfigError, SimulationError, SafetyError, DbtError, PublishRefused, ValueError) as exc:
         return fail(str(exc))
+    except BrokenPipeError:
+        # The reader of the output went away (`navigator runs | head -1`): nothing more can be
+        # printed, so no message; later writes to stdout go nowhere instead of failing again.
+        # Exit 1 without a word, as the Rich tables of compare and ndt do (Rich's own handling).
+        with suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_ERROR
     except OSError as exc:
         return fail(os_error_line(exc))
     except duckdb.Error as exc:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from navigator_orchestrator.cli.context import Context
-from navigator_orchestrator.cli.options import config_option, database_option, designs_option
+from navigator_orchestrator.cli.options import config_option, database_option, designs_option, positive_int
 from navigator_orchestrator.guard import guarded
 
 
@@ -91,5 +91,5 @@ def register(sub) -> None:
 
     runs = sub.add_parser("runs", help="list recorded runs (int_simulation_run_log)")
     database_option(runs)
-    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--limit", type=positive_int, default=20)
     runs.set_defaults(func=cmd_runs)

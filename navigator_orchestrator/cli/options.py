@@ -33,5 +33,16 @@ def enforce_option(p: argparse.ArgumentParser) -> None:
                    help="refuse a config without scenario_id and plan_design_id")
 
 
+def positive_int(text: str) -> int:
+    """argparse type: a whole number of 1 or more (threads, row limits)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return value
+
+
 def threads_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--threads", type=int, default=2, help="dbt and DuckDB threads (default 2)")
+    p.add_argument("--threads", type=positive_int, default=2, help="dbt and DuckDB threads (default 2)")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
@@ -242,7 +242,11 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
             before_commit()
         conn.execute("commit")
     except BaseException:
-        conn.execute("rollback")
+        # A commit that failed (e.g. no space left for the write-ahead log) has already ended
+        # the transaction: the rollback then has nothing to undo, and its own error must not
+        # hide the reason.
+        with suppress(duckdb.TransactionException):
+            conn.execute("rollback")
         raise
     return counts
 

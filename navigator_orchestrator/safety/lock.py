@@ -14,6 +14,7 @@ run that holds the database instead of failing on DuckDB's own file lock.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -161,6 +162,10 @@ def _acquire(path: Path, info: LockInfo) -> tuple[int, LockInfo | None]:
         try:
             fd = _open_regular(path, os.O_RDWR | os.O_CREAT)
         except OSError as exc:
+            if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOSPC, errno.EDQUOT):
+                # Nothing is there to move away: the directory cannot hold the lock (read-only,
+                # not writable, gone, full). The caller's one line names the file and the fix.
+                raise OSError(exc.errno, exc.strerror, str(path)) from None
             raise _foreign(path, exc.strerror or type(exc).__name__) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -145,3 +145,27 @@ def test_read_commands_during_a_run_name_the_run_that_holds_the_database(
     assert len(err) == 1, err
     assert f"run busy-run (pid {holder.pid}" in err[0] and f"rerun `navigator {command}`" in err[0]
     assert "Could not set lock" not in err[0]
+
+
+@pytest.mark.parametrize("errno_name", ["EROFS", "EACCES", "ENOSPC"])
+def test_a_lock_that_cannot_be_created_names_the_disk_not_a_foreign_file(tmp_path, monkeypatch, errno_name):
+    """A read-only, unwritable or full directory: nothing is there to move away, so the one
+    line names the lock file and the disk's problem (guard.os_error_line), not a foreign file."""
+    import errno
+
+    from navigator_orchestrator.guard import os_error_line
+    from navigator_orchestrator.safety import lock
+
+    code = getattr(errno, errno_name)
+
+    def refuse(path, flags):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(lock, "_open_regular", refuse)
+    with pytest.raises(OSError) as raised:
+        with lock.database_lock(tmp_path / "sim.duckdb", "run-1"):
+            pass
+    assert not isinstance(raised.value, lock.LockFileForeign)
+    line = os_error_line(raised.value)
+    assert line.startswith(f"cannot use {tmp_path / 'sim.duckdb.lock'}: {os.strerror(code)};")
+    assert "not a navigator lock file" not in line

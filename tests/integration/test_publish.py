@@ -324,3 +324,22 @@ def test_work_rows_without_a_year_are_refused_with_the_years_they_hold(finished_
                                                  r"\([0-9,]+ rows without a year\), not scenario 'baseline' year 2026"):
             publish_year(conn, "baseline", ["standard_401k"], 2026)
         assert conn.execute("select count(*) from fct_yearly_events").fetchone() == before
+
+
+def test_a_commit_that_fails_reports_its_own_reason_not_the_rollback_after_it(finished_2025_2026, tmp_path):
+    """A commit that fails (e.g. no space for the write-ahead log) ends the transaction; the
+    rollback after it has nothing to undo and must not replace the reason with its own error."""
+    import duckdb
+    from navigator_orchestrator.engine.publish import publish_year
+
+    db = copy_database(finished_2025_2026.database, tmp_path / "full.duckdb")
+    with database.connection(db) as conn:
+        before = conn.execute("select count(*) from fct_yearly_events").fetchone()
+
+        def commit_fails():
+            conn.execute("rollback")  # what a failed commit leaves: no transaction, nothing written
+            raise duckdb.IOException(f'Could not write file "{db}.wal": No space left on device')
+
+        with pytest.raises(duckdb.IOException, match="No space left on device"):
+            publish_year(conn, "baseline", ["standard_401k"], 2026, before_commit=commit_fails)
+        assert conn.execute("select count(*) from fct_yearly_events").fetchone() == before

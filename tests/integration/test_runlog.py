@@ -112,3 +112,31 @@ def test_a_refused_run_leaves_no_file_it_created_by_opening(finished_2025_2026, 
         Simulation(config, alone, first_year=2028, checkpoint_dir=tmp_path / "cp").run()
     assert alone.exists() and not work_path(alone).exists()
     assert alone.read_bytes() == finished_2025_2026.database.read_bytes()
+
+
+@pytest.mark.parametrize("command", [["runs"], ["checkpoint"]])
+def test_a_reader_that_closes_the_pipe_early_gets_no_error_message(finished_2025_2026, tmp_path, command):
+    """`navigator runs | head -1`: the reader goes away before the output is written; the command
+    stops quietly (exit 1, as Rich's tables do) instead of printing an error about the pipe."""
+    import subprocess
+    import sys
+
+    db = copy_database(finished_2025_2026.database, tmp_path / "piped.duckdb")
+    proc = subprocess.Popen([sys.executable, "-m", "navigator_orchestrator.cli", *command, "--database", str(db)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    proc.stdout.close()  # before the command has written anything
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 1)
+    assert "Error" not in err and "Traceback" not in err and "Broken pipe" not in err
+
+
+@pytest.mark.parametrize("argv", [["run", "--threads", "0"], ["run", "--threads", "-1"], ["runs", "--limit", "-1"],
+                                  ["runs", "--limit", "many"]])
+def test_a_count_below_one_is_refused_before_anything_is_written(tmp_path, capsys, argv):
+    db = tmp_path / "untouched.duckdb"
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--database", str(db)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("Error: ") and "is not a whole number of 1 or more" in err[0]
+    assert not db.exists()
