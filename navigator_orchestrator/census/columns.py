@@ -77,6 +77,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 LOOKALIKE_RATIO = 0.85
 
 
+# Headers of personal data the product never reads (README: PII never leaves the file): never
+# suggested for a contract column, and never accepted as the employee id, which every published
+# table, report and log carries.
+PII_MARKERS = ("ssn", "socialsecurity", "taxid", "nationalid", "passport", "firstname", "lastname",
+               "fullname", "givenname", "surname")
+
+
+def is_personal(header: str) -> bool:
+    """Whether a header names personal data (a social security or tax number, a name)."""
+    norm = normalise(header)
+    return any(marker in norm for marker in PII_MARKERS)
+
+
 def normalise(header: str) -> str:
     """`Emp #` -> `empnumber`, `Deferral %` -> `deferralpercent`, `Hire_Date` -> `hiredate`."""
     text = header.lower().replace("#", "number").replace("%", "percent")
@@ -163,6 +176,12 @@ def map_columns(headers: list[str], explicit: dict[str, str | None] | None = Non
                 "mapped_column_not_found", [column], [repr(header)],
                 f"setup.census_columns.{column} names {header!r}, which the file does not have; "
                 f"its columns are {_quoted([h for h in headers if h.strip()])}"))
+        elif column == "employee_id" and is_personal(header):
+            mapping.problems.append(MappingProblem(
+                "personal_data_as_employee_id", [column], [repr(header)],
+                f"setup.census_columns.employee_id names {header!r}, personal data that would then be "
+                "in every published table, report and log; map a payroll or HR employee number instead "
+                "(docs/census.md)"))
         else:
             mapping.used[column], mapping.how[column] = ix[0], "config"
 
@@ -189,7 +208,7 @@ def map_columns(headers: list[str], explicit: dict[str, str | None] | None = Non
             continue
         spellings = [normalise(column), *SYNONYMS[column]]
         for i, norm in enumerate(norms):
-            if i in taken or len(norm) < 4:
+            if i in taken or len(norm) < 4 or is_personal(headers[i]):
                 continue
             if max(difflib.SequenceMatcher(None, norm, s).ratio() for s in spellings) >= LOOKALIKE_RATIO:
                 mapping.problems.append(MappingProblem(

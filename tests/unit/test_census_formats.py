@@ -406,3 +406,20 @@ def test_read_once_hashes_the_bytes_it_checked(tmp_path: Path) -> None:
     load_census(con, census)
     assert census.sha256 == hashlib.sha256(CONTRACT.encode()).hexdigest()
     assert con.execute("SELECT max(employee_deferral_rate) FROM raw_census").fetchone()[0] == 0.1
+
+
+def test_personal_data_is_never_suggested_or_accepted_as_the_employee_id(tmp_path: Path) -> None:
+    """A file without employee_id but with employee_ssn: the SSN is not offered as the id (it
+    would then be in every published table, report and log), and mapping it is refused."""
+    text = CONTRACT.replace("employee_id", "Staff Ref").replace("Staff Ref,", "Staff Ref,employee_ssn,", 1)
+    lines = text.splitlines()
+    lines[1:] = [line.replace(",", ",123-45-6789,", 1) for line in lines[1:]]
+    text = "\n".join(lines) + "\n"
+    report = validate_census(write(tmp_path, text), CD)
+    assert "missing_columns" in names(report)
+    assert "employee_ssn" not in " ".join(p.fix for p in report.problems if p.name != "missing_columns")
+    assert "unmapped_lookalike_column" not in names(report)
+    mapped = validate_census(write(tmp_path, text), CD, CensusOptions(columns={"employee_id": "employee_ssn"}))
+    assert names(mapped)[0] == "personal_data_as_employee_id"
+    assert "map a payroll or HR employee number instead" in mapped.problems[0].fix
+    assert validate_census(write(tmp_path, text), CD, CensusOptions(columns={"employee_id": "Staff Ref"})).ok
