@@ -57,12 +57,12 @@ class EnsembleResult:
 
 
 def _memory_limit_env(workers: int) -> dict[str, str]:
-    """DuckDB's memory limit per seed when the user set none: the usual 4 GB or, if the seeds
+    """DuckDB's memory limit per seed when the user set none: the usual 6 GB or, if the seeds
     running at once would not fit in it, an equal share of the available memory."""
     if "NAVIGATOR_DUCKDB_MEMORY_LIMIT" in os.environ:
         return {}
     share = available_memory() // max(workers, 1) // 2**20
-    return {"NAVIGATOR_DUCKDB_MEMORY_LIMIT": f"{min(4096, max(share, 256))}MB"}
+    return {"NAVIGATOR_DUCKDB_MEMORY_LIMIT": f"{min(6144, max(share, 256))}MB"}
 
 
 def run_ensemble(ensemble: Ensemble, executor: str = "local", workers: int | None = None, address: str | None = None,
