@@ -30,7 +30,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 @guarded
 def cmd_compare(args: argparse.Namespace) -> int:
-    from navigator_orchestrator.reporting.compare import load_comparison
+    from navigator_orchestrator.reporting.compare import CompareError, built_from, load_comparison
     from navigator_orchestrator.reporting.compare_html import describe_design
     from navigator_orchestrator.reporting.compare_output import check_out_path, print_console, write
     from navigator_orchestrator.reporting.summary import dq_results
@@ -43,16 +43,30 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if out is not None:
         ctx.refuse_an_input_as_out(out)
     identity, conn = ctx.read_database()
+    designs = config.designs()  # each design as this config defines it
     with conn:
         comparison = load_comparison(conn, identity.scenario_id, config.design_ids, baseline, years,
                                      str(identity.database))
         first, last = comparison.years
+        changed, unknown = built_from(conn, identity.scenario_id, {d: c.design_hash() for d, c in designs.items()},
+                                      comparison.years)
+        if changed:
+            ids = ",".join(changed)
+            raise CompareError(
+                f"{identity.database} holds design(s) {', '.join(changed)} built from another definition than "
+                f"{ctx.config_path} gives (their plan sections changed since the run that published them), so "
+                f"the descriptions would not match the figures; rerun `navigator run -c {ctx.config_path} "
+                f"--database {identity.database} --plan-designs {ids}`, or compare with the config that built them")
+        if unknown:
+            ctx.note(f"Warning: {identity.database} does not record which definition of design(s) "
+                     f"{', '.join(unknown)} its years were built from (written by an earlier version, or published "
+                     f"by hand): the descriptions come from {ctx.config_path}, unchecked against the figures")
         dq = [{"plan_design_id": d, **r} for d in comparison.designs
               for r in dq_results(conn, identity.scenario_id, d) or [] if first <= r["simulation_year"] <= last]
     if out is None:
         print_console(comparison)
         return 0
-    describe = {d: describe_design(config.design(d)) for d in comparison.designs}
+    describe = {d: describe_design(designs[d]) for d in comparison.designs}
     ctx.say(f"Wrote {write(comparison, out, describe, dq)}")
     return 0
 

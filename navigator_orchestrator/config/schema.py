@@ -200,6 +200,15 @@ class SimulationConfig(_Section):
         payload = json.dumps(self.to_dbt_vars(), sort_keys=True, default=str)
         return hashlib.sha256(payload.encode()).hexdigest()
 
+    def design_hash(self) -> str:
+        """Hash of this config's plan design alone (`plan_parameters`: every parameter the plan
+        models read, the match formula's name and tiers, core grades, vesting, accounts, NDT
+        options), stable across key order. Unlike `config_hash` it leaves out the workforce
+        assumptions, the years and every Python-only section, so it changes exactly when the design
+        does; `navigator compare` checks it against the run log before describing a design."""
+        payload = json.dumps(self.plan_parameters(), sort_keys=True, default=str)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
     def to_dbt_vars(self, plan_designs: list[str] | None = None) -> dict[str, Any]:
         """The only bridge from configuration to SQL: the scenario's dbt vars (flat values) and
         `plan_designs`, a list with one mapping of plan parameters per design (`plan_parameters`)

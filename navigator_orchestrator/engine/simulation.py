@@ -251,6 +251,7 @@ class Simulation:
                 first_year=self.first_year, random_seed=cfg.simulation.random_seed,
                 config_hash=hashes[design_id], census_hash=census_hash, resumed_after_year=resumed_after,
                 checkpoint_dir=str(self.checkpoint_dir.resolve()),
+                design_hash=self.designs[design_id].design_hash(),
             ), close_interrupted=design_id == designs[0])
         obs = self.observer
         started = time.perf_counter()

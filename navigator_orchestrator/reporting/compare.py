@@ -156,6 +156,33 @@ def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: li
     return first, last
 
 
+def built_from(conn: duckdb.DuckDBPyConnection, scenario_id: str, design_hashes: dict[str, str],
+               years: tuple[int, int]) -> tuple[list[str], list[str]]:
+    """Whether the published years [first, last] of each design were built from the definition
+    `design_hashes` gives (design id -> `SimulationConfig.design_hash()` of the config at hand):
+    returns (the designs some year of which a run built from another definition, the designs some
+    year of which cannot be checked: the run log of the run that published it records no design
+    hash (an earlier version) or has no row for it (a year published by hand)). Each year's run is
+    the `run_id` of its `fct_plan_year_summary` row; its run-log row gives the hash."""
+    from navigator_orchestrator.safety.runlog import RUN_LOG_TABLE
+
+    first, last = years
+    has_log = database.table_exists(conn, RUN_LOG_TABLE)
+    has_hash = has_log and any(r[0] == "design_hash" for r in conn.execute(f"describe {RUN_LOG_TABLE}").fetchall())
+    recorded = "l.design_hash" if has_hash else "null::varchar"
+    join = (f"left join {RUN_LOG_TABLE} as l on l.run_id = p.run_id and l.plan_design_id = p.plan_design_id"
+            if has_log else "")
+    rows = conn.execute(
+        f"""with p as (select distinct plan_design_id, run_id from {SUMMARY_TABLE}
+                       where scenario_id = $scenario and list_contains($designs, plan_design_id)
+                         and simulation_year between $first and $last)
+            select p.plan_design_id, {recorded} from p {join}""",
+        {"scenario": scenario_id, "designs": list(design_hashes), "first": first, "last": last}).fetchall()
+    changed = {d for d, h in rows if h is not None and h != design_hashes[d]}
+    unknown = {d for d, h in rows if h is None} - changed
+    return [d for d in design_hashes if d in changed], [d for d in design_hashes if d in unknown]
+
+
 _FIGURES_SQL = f"""
 with s as (
     select * from {SUMMARY_TABLE}

@@ -7,8 +7,11 @@ inserted with status `running` before the first year, updated after every publis
 `interrupted` (SIGINT or SIGTERM). A row still `running` when a later run takes the database lock
 belongs to a process that died; it is marked `interrupted` too.
 A run of several designs has one row per design (key: run_id, plan_design_id), each with
-that design's config hash and per-year row counts, and the checkpoint directory the run wrote
-to, so a resume from another working directory can say where this database's checkpoints are.
+that design's config hash (everything the SQL sees: workforce assumptions and the design), its
+design hash (the plan parameters alone, `SimulationConfig.design_hash`, so `compare` can tell
+whether a config still describes the design a year was built with; empty in rows of earlier
+versions) and per-year row counts, and the checkpoint directory the run wrote to, so a resume
+from another working directory can say where this database's checkpoints are.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ create table if not exists {RUN_LOG_TABLE} (
     year_seconds json,
     year_row_counts json,
     checkpoint_dir varchar,
+    design_hash varchar,
     primary key (run_id, plan_design_id)
 )
 """
@@ -65,6 +69,7 @@ class RunRecord:
     census_hash: str
     resumed_after_year: int | None = None
     checkpoint_dir: str | None = None
+    design_hash: str | None = None
 
 
 def code_version() -> str:
@@ -95,8 +100,9 @@ def tool_versions() -> tuple[str, str]:
 
 def ensure_table(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the table, or bring one written by an earlier version to this shape (keyed by
-    run and design, with the checkpoint directory) without losing a row."""
+    run and design, with the checkpoint directory and design hash) without losing a row."""
     conn.execute(_DDL)
+    conn.execute(f"alter table {RUN_LOG_TABLE} add column if not exists design_hash varchar")
     keys = conn.execute(
         "select constraint_column_names from duckdb_constraints() "
         "where table_name = ? and constraint_type = 'PRIMARY KEY' and database_name = current_database()",
@@ -137,11 +143,13 @@ def start(conn: duckdb.DuckDBPyConnection, record: RunRecord, close_interrupted:
     conn.execute(
         f"""insert into {RUN_LOG_TABLE} (run_id, scenario_id, plan_design_id, start_year, end_year,
             first_year, resumed_after_year, random_seed, config_hash, census_hash, code_version,
-            dbt_version, duckdb_version, status, started_at, year_seconds, year_row_counts, checkpoint_dir)
-            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, '{{}}', '{{}}', ?)""",
+            dbt_version, duckdb_version, status, started_at, year_seconds, year_row_counts, checkpoint_dir,
+            design_hash)
+            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running', ?, '{{}}', '{{}}', ?, ?)""",
         [record.run_id, record.scenario_id, record.plan_design_id, record.start_year, record.end_year,
          record.first_year, record.resumed_after_year, record.random_seed, record.config_hash,
-         record.census_hash, code_version(), dbt_version, duckdb_version, _now(), record.checkpoint_dir],
+         record.census_hash, code_version(), dbt_version, duckdb_version, _now(), record.checkpoint_dir,
+         record.design_hash],
     )
 
 

@@ -341,3 +341,49 @@ def test_a_design_without_test_results_is_named_not_left_out_silently(compared, 
     text = untested.read_text()
     assert f"No nondiscrimination or top-heavy results for {LEAN}: ndt.enabled was false" in text
     assert f'<td class="">{RICH}</td>' not in text and f'<td class="">{BASE}</td>' not in text
+
+
+def _edited(compared, tmp_path, edit) -> Path:
+    data = yaml.safe_load(compared["config"].read_text())
+    edit(data)
+    path = tmp_path / "edited.yaml"
+    path.write_text("# edited after the run\n" + yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_compare_refuses_a_design_whose_definition_changed_since_its_run(compared, tmp_path, capsys):
+    # The HTML report would describe the new formula next to the figures of the old one.
+    config = _edited(compared, tmp_path, lambda d: d["plan_designs"][RICH]["employer_match"].update(
+        active_formula="stretch_match"))
+    out = tmp_path / "cmp.html"
+    assert main(["compare", "-c", str(config), "--database", str(compared["db"]), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and len(err.strip().splitlines()) == 1
+    assert f"holds design(s) {RICH} built from another definition than {config} gives" in err
+    assert str(compared["db"]) in err and f"--plan-designs {RICH}`" in err
+    assert "or compare with the config that built them" in err
+    assert not out.exists()
+
+
+def test_compare_accepts_a_config_edited_outside_the_designs(compared, tmp_path, capsys):
+    # Comments, the backup and data-quality sections and the years change no design.
+    def edit(data):
+        data["setup"]["backup"]["keep"] = 5
+        data["data_quality"]["max_headcount_change"] = 0.3
+        data["simulation"]["end_year"] = 2030
+    config = _edited(compared, tmp_path, edit)
+    assert main(["compare", "-c", str(config), "--database", str(compared["db"]), "--out", str(tmp_path / "c.csv")]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_compare_on_a_database_without_design_hashes_warns_in_one_line(compared, tmp_path, capsys):
+    # A run log written by an earlier version records no design hash: the check cannot be made.
+    db = copy_database(compared["db"], tmp_path / "earlier.duckdb")
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("alter table int_simulation_run_log drop column design_hash")
+    config = _edited(compared, tmp_path, lambda d: d["plan_designs"][RICH]["employer_match"].update(
+        active_formula="stretch_match"))
+    assert main(["compare", "-c", str(config), "--database", str(db), "--out", str(tmp_path / "c.csv")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"Warning: {db} does not record which definition of design(s) "
+                                               f"{BASE}, {RICH}, {LEAN}")
