@@ -45,52 +45,62 @@ def cell_text(column: str, value: Any) -> str:
     return str(value)
 
 
-def print_console(comparison: Comparison, stream: TextIO | None = None) -> None:
-    """The comparison table and one gain/loss table per design, as Rich tables."""
-    from rich.console import Console
-    from rich.table import Table
+# The comparison's views when it is wider than the console (reporting/tables.py).
+COMPARISON_GROUPS = [
+    ("employer cost", ["employee_deferrals", "employer_match", "employer_core", "employer_cost",
+                       "employer_cost_vs_baseline", "employer_cost_vs_baseline_pct", "employer_cost_pct_of_pay"]),
+    ("participation", ["participation_rate", "average_deferral_rate", "employer_cost_per_participant"]),
+    ("forfeitures", ["forfeitures", "forfeitures_used", "net_employer_cost", "net_employer_cost_vs_baseline"]),
+]
 
-    console = Console(file=stream)
-    if not console.is_terminal:
-        console.width = max(console.width, 400)  # a file or a pipe: never cut a column
+
+def print_console(comparison: Comparison, stream: TextIO | None = None, console: Any = None) -> None:
+    """The comparison table, one gain/loss table per design and the test results, as Rich tables
+    on `console` (default: one on `stream`, stdout). A table wider than the console is split
+    into views of whole columns (reporting/tables.py): no number or design id is ever cut."""
+    from rich.console import Console
+
+    from navigator_orchestrator.reporting.tables import Grid, views
+
+    if console is None:
+        console = Console(file=stream)
+        if not console.is_terminal:
+            console.width = max(console.width, 400)  # a file or a pipe: one table of every column
     first, last = comparison.years
-    table = Table(title=f"Plan designs of scenario {comparison.scenario_id}, {year_span(first, last)} "
-                        f"(baseline {comparison.baseline})", title_justify="left")
     shown = COLUMNS[1:]
-    for column in shown:
-        table.add_column(column.replace("_", " "), overflow="fold",
-                         justify="left" if column in ("plan_design_id", "simulation_year") else "right")
-    for row in comparison.rows:
-        table.add_row(*(cell_text(c, row[c]) for c in shown),
-                      style="bold" if row["simulation_year"] == "total" else None,
-                      end_section=row["simulation_year"] == "total")
-    console.print(table)
+    grid = Grid(title=f"Plan designs of scenario {comparison.scenario_id}, {year_span(first, last)} "
+                      f"(baseline {comparison.baseline})",
+                header=[c.replace("_", " ") for c in shown],
+                rows=[[cell_text(c, row[c]) for c in shown] for row in comparison.rows], keys=2,
+                right=set(range(2, len(shown))),
+                styles=["bold" if row["simulation_year"] == "total" else None for row in comparison.rows],
+                sections=[row["simulation_year"] == "total" for row in comparison.rows])
+    groups = [(name, [shown.index(c) for c in columns]) for name, columns in COMPARISON_GROUPS]
+    for table in views(grid, console.width, groups):
+        console.print(table)
     for design in comparison.designs:
         rows = [r for r in comparison.gain_loss if r["plan_design_id"] == design]
         if not rows:
             continue
-        gl = Table(title=f"Who gains and who loses: {design} vs {comparison.baseline}, employer money per "
-                         f"employee over {year_span(first, last)}", title_justify="left")
-        for column in GAIN_COLUMNS[1:]:
-            gl.add_column(column.replace("_", " "), overflow="fold",
-                          justify="left" if column in ("dimension", "band") else "right")
-        previous = None
-        for r in rows:
-            gl.add_row(*(("" if c == "dimension" and r[c] == previous else cell_text(c, r[c])) for c in GAIN_COLUMNS[1:]))
-            previous = r["dimension"]
-        console.print(gl)
+        columns = GAIN_COLUMNS[1:]
+        cells = [[("" if c == "dimension" and r[c] == (rows[n - 1][c] if n else None) else cell_text(c, r[c]))
+                  for c in columns] for n, r in enumerate(rows)]
+        gl = Grid(title=f"Who gains and who loses: {design} vs {comparison.baseline}, employer money per "
+                        f"employee over {year_span(first, last)}",
+                  header=[c.replace("_", " ") for c in columns], rows=cells, keys=2, right=set(range(2, len(columns))))
+        for table in views(gl, console.width):
+            console.print(table)
     if comparison.ndt:
-        nd = Table(title="Nondiscrimination tests (ADP, ACP): pass, fail, or exempt as a qualifying safe harbor; "
-                         "corrective amount as ndt.correction selects. Top-heavy (IRC 416): key employees' share "
-                         "of the balances (hce average), limit 60%, minimum contribution owed", title_justify="left")
         shown = [c for c in NDT_COLUMNS if c != "in_words"]  # the sentences follow the table
-        for column in shown:
-            nd.add_column(column.replace("_", " "), overflow="fold",
-                          justify="right" if column in MONEY or column in SHARES else "left")
-        for r in comparison.ndt:
-            nd.add_row(*(cell_text(c, r[c]) for c in shown),
-                       style="bold" if r["result"] in ("fail", "top-heavy") else None)
-        console.print(nd)
+        nd = Grid(title="Nondiscrimination tests (ADP, ACP): pass, fail, or exempt as a qualifying safe harbor; "
+                        "corrective amount as ndt.correction selects. Top-heavy (IRC 416): key employees' share "
+                        "of the balances (hce average), limit 60%, minimum contribution owed",
+                  header=[c.replace("_", " ") for c in shown],
+                  rows=[[cell_text(c, r[c]) for c in shown] for r in comparison.ndt], keys=3,
+                  right={i for i, c in enumerate(shown) if c in MONEY or c in SHARES},
+                  styles=["bold" if r["result"] in ("fail", "top-heavy") else None for r in comparison.ndt])
+        for table in views(nd, console.width):
+            console.print(table)
         for r in comparison.ndt:
             console.print(f"  {r['plan_design_id']} {r['simulation_year']}: {r['in_words']}", highlight=False,
                           soft_wrap=True)

@@ -18,7 +18,6 @@ import sys
 
 import duckdb
 from rich.console import Console
-from rich.table import Table
 
 from navigator_orchestrator.config.safe_harbor import STATUS_TEXT
 from navigator_orchestrator.engine import database
@@ -208,44 +207,48 @@ def ndt_html(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: Sequenc
             '<p class="note">Definitions and sources: docs/ndt.md.</p>')
 
 
-def print_ndt(report: NdtReport, stream: TextIO | None = None) -> None:
-    out = stream or sys.stdout
-    # A pipe or file gets the whole table, not one cut to the default 80 columns.
-    console = Console(file=out, width=None if out.isatty() else 240)
+def print_ndt(report: NdtReport, stream: TextIO | None = None, console: Console | None = None) -> None:
+    """The ADP/ACP, corrective-distribution and top-heavy tables and the results in words, on
+    `console` (default: one on `stream`, stdout); a table wider than the console is split into
+    views of whole columns (reporting/tables.py), so no design id or number is cut."""
+    from navigator_orchestrator.reporting.tables import Grid, views
+
+    if console is None:
+        out = stream or sys.stdout
+        # A pipe or file gets the whole table, not one cut to the default 80 columns.
+        console = Console(file=out, width=None if out.isatty() else 240)
+    grids = []
     tested = [r for r in report.results if r["test"] != "top_heavy"]
     if tested:
-        table = Table(title=f"ADP/ACP tests, scenario {report.scenario_id}", title_justify="left")
-        for header in ("design", "year", "test", "method", "HCEs", "NHCEs", "HCE avg", "NHCE avg", "limit",
-                       "result", "excess", "distributions", "QNEC rate", "QNEC", "corrective amount"):
-            table.add_column(header, justify="right" if header not in ("design", "test", "method", "result") else "left")
-        for r in tested:
-            table.add_row(
-                r["plan_design_id"], str(r["simulation_year"]), r["test"].upper(), r["method"],
-                str(r["eligible_hce_count"]), "" if r["eligible_nhce_count"] is None else str(r["eligible_nhce_count"]),
-                _pct(r["hce_average"]), _pct(r["nhce_average"]), _pct(r["limit"]), result_word(r),
-                _money(r["excess_contributions"]), _money(r["corrective_distribution"]), _pct(r["qnec_rate"]),
-                _money(r["qnec_amount"]), _money(r["corrective_amount"]),
-            )
-        console.print(table)
+        header = ["design", "year", "test", "method", "HCEs", "NHCEs", "HCE avg", "NHCE avg", "limit", "result",
+                  "excess", "distributions", "QNEC rate", "QNEC", "corrective amount"]
+        grids.append(Grid(
+            title=f"ADP/ACP tests, scenario {report.scenario_id}", header=header, keys=3,
+            right={i for i, h in enumerate(header) if h not in ("design", "test", "method", "result")},
+            rows=[[r["plan_design_id"], str(r["simulation_year"]), r["test"].upper(), r["method"],
+                   str(r["eligible_hce_count"]),
+                   "" if r["eligible_nhce_count"] is None else str(r["eligible_nhce_count"]),
+                   _pct(r["hce_average"]), _pct(r["nhce_average"]), _pct(r["limit"]), result_word(r),
+                   _money(r["excess_contributions"]), _money(r["corrective_distribution"]), _pct(r["qnec_rate"]),
+                   _money(r["qnec_amount"]), _money(r["corrective_amount"])] for r in tested]))
     if report.distributions:
-        detail = Table(title="Corrective distributions to HCEs (dollar leveling, IRC 401(k)(8)(C))",
-                       title_justify="left")
-        for header in ("design", "year", "test", "employee", "HCE basis", "ratio", "contributions",
-                       "excess by leveling", "distribution"):
-            detail.add_column(header)
-        for d in report.distributions:
-            detail.add_row(d["plan_design_id"], str(d["simulation_year"]), d["test"].upper(), d["employee_id"],
-                           d["hce_basis"] or "", _pct(d["ratio"]), _money(d["contributions"]),
-                           _money(d["excess_by_leveling"]), _money(d["corrective_distribution"]))
-        console.print(detail)
+        grids.append(Grid(
+            title="Corrective distributions to HCEs (dollar leveling, IRC 401(k)(8)(C))", keys=4,
+            header=["design", "year", "test", "employee", "HCE basis", "ratio", "contributions", "excess by leveling",
+                    "distribution"],
+            rows=[[d["plan_design_id"], str(d["simulation_year"]), d["test"].upper(), d["employee_id"],
+                   d["hce_basis"] or "", _pct(d["ratio"]), _money(d["contributions"]),
+                   _money(d["excess_by_leveling"]), _money(d["corrective_distribution"])]
+                  for d in report.distributions]))
     top_heavy = [r for r in report.results if r["test"] == "top_heavy"]
     if top_heavy:
-        table = Table(title=f"Top-heavy test (IRC 416), scenario {report.scenario_id}", title_justify="left")
-        for header in TOP_HEAVY_HEAD:
-            table.add_column(header, justify="left" if header in ("design", "result") else "right")
-        for r in top_heavy:
-            table.add_row(*_top_heavy_cells(r))
-        console.print(table)
+        grids.append(Grid(
+            title=f"Top-heavy test (IRC 416), scenario {report.scenario_id}", header=list(TOP_HEAVY_HEAD), keys=2,
+            right={i for i, h in enumerate(TOP_HEAVY_HEAD) if h not in ("design", "result")},
+            rows=[_top_heavy_cells(r) for r in top_heavy]))
+    for grid in grids:
+        for table in views(grid, console.width):
+            console.print(table)
     console.print("In words:", highlight=False)
     for r in report.results:
         console.print(f"  {r['plan_design_id']} {r['simulation_year']}: {in_words(r)}", highlight=False, soft_wrap=True)

@@ -387,3 +387,49 @@ def test_compare_on_a_database_without_design_hashes_warns_in_one_line(compared,
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"Warning: {db} does not record which definition of design(s) "
                                                f"{BASE}, {RICH}, {LEAN}")
+
+
+def _scaled(comparison, factor: int):
+    """The comparison with every dollar figure `factor` times larger (a company that size)."""
+    from dataclasses import replace
+
+    from navigator_orchestrator.reporting.compare import MONEY
+
+    def scale(row):
+        return {k: v * factor if k in MONEY | {"mean_change", "total_change"} and v is not None else v
+                for k, v in row.items()}
+    return replace(comparison, rows=[scale(r) for r in comparison.rows],
+                   gain_loss=[scale(r) for r in comparison.gain_loss], ndt=[scale(r) for r in comparison.ndt])
+
+
+@pytest.mark.parametrize("width", [120, 160])
+def test_console_tables_show_every_number_and_design_id_whole(compared, width):
+    import io
+
+    from rich.console import Console
+
+    from navigator_orchestrator.reporting.compare import GAIN_COLUMNS, NDT_COLUMNS, load_comparison
+    from navigator_orchestrator.reporting.compare_output import cell_text, print_console
+    from navigator_orchestrator.reporting.ndt import _money, _pct, load_ndt, print_ndt
+
+    with duckdb.connect(str(compared["db"]), read_only=True) as conn:
+        comparison = load_comparison(conn, "baseline", [BASE, RICH, LEAN], BASE)
+        ndt = load_ndt(conn, "baseline", None, [BASE, RICH, LEAN])
+    for shown in (comparison, _scaled(comparison, 1000)):
+        buffer = io.StringIO()
+        print_console(shown, console=Console(file=buffer, width=width, color_system=None))
+        lines = buffer.getvalue().splitlines()
+        tables = [line for line in lines if line[:1] in "┏┃┡│├└"]
+        assert tables and max(map(len, tables)) <= width
+        cells = {line_cell.strip() for line in tables for line_cell in line.strip("┃│").split("│" if "│" in line else "┃")}
+        wanted = {cell_text(c, r[c]) for r in shown.rows for c in COLUMNS[1:]}
+        wanted |= {cell_text(c, r[c]) for r in shown.gain_loss for c in GAIN_COLUMNS[1:]}
+        wanted |= {cell_text(c, r[c]) for r in shown.ndt for c in NDT_COLUMNS if c != "in_words"}
+        assert wanted - {""} <= cells  # every figure and id a whole cell, none cut across lines
+    buffer = io.StringIO()
+    print_ndt(ndt, console=Console(file=buffer, width=width, color_system=None))
+    tables = [line for line in buffer.getvalue().splitlines() if line[:1] in "┏┃┡│├└"]
+    assert max(map(len, tables)) <= width
+    cells = {cell.strip() for line in tables for cell in line.strip("┃│").split("│" if "│" in line else "┃")}
+    assert {BASE, RICH, LEAN} <= cells
+    assert {_pct(r["hce_average"]) for r in ndt.results} | {_money(r["corrective_amount"]) for r in ndt.results} <= cells
