@@ -100,6 +100,8 @@ class Context:
 
     def configured(self) -> tuple[SimulationConfig, int]:
         """The config with CLI year overrides applied, and the first year to simulate.
+        --years and --start-year/--end-year are two spellings of the same thing: both at once is
+        a ConfigError.
 
         A range starting at or before the configured start year simulates from the census (whose
         date moves with it); a later start continues from the previous year's published snapshot.
@@ -107,6 +109,11 @@ class Context:
         args = self.args
         config = self.config
         start, end = getattr(args, "start_year", None), getattr(args, "end_year", None)
+        if getattr(args, "years", None) and (start is not None or end is not None):
+            given = " ".join(f"--{name}-year {value}" for name, value in (("start", start), ("end", end))
+                             if value is not None)
+            raise ConfigError(f"--years {args.years} and {given} both give the years to simulate; keep one: "
+                              f"--years {args.years} alone, or --start-year/--end-year without --years")
         if getattr(args, "years", None):
             start, end = parse_years(args.years)
         configured_start = config.simulation.start_year

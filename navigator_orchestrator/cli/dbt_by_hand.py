@@ -6,6 +6,7 @@ import argparse
 
 from navigator_orchestrator.cli.context import Context
 from navigator_orchestrator.cli.options import config_option, database_option, designs_option
+from navigator_orchestrator.config.schema import ConfigError
 from navigator_orchestrator.guard import guarded
 
 
@@ -15,6 +16,11 @@ def cmd_dbt_vars(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.dbt_runner import vars_json
 
     ctx = Context(args)
+    sim = ctx.config.simulation
+    if args.year is not None and not sim.start_year <= args.year <= sim.end_year:
+        raise ConfigError(f"--year {args.year} is not a simulation year of {ctx.config_path} "
+                          f"({sim.start_year}-{sim.end_year}); give a year in {sim.start_year}-{sim.end_year}, or "
+                          "widen simulation.start_year / end_year in the config")
     ctx.say(vars_json(dbt_vars(ctx.config, args.year, ctx.designs())))
     return 0
 
@@ -47,7 +53,8 @@ def cmd_dbt(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     dv = sub.add_parser("dbt-vars", help="print the dbt --vars JSON for running models by hand")
     config_option(dv)
-    dv.add_argument("--year", type=int, help="simulation year (default: the start year)")
+    dv.add_argument("--year", type=int,
+                    help="simulation year, from the config's start_year to its end_year (default: the start year)")
     designs_option(dv, "plan designs whose parameters the vars hold (default: every design of the config)")
     dv.set_defaults(func=cmd_dbt_vars)
 

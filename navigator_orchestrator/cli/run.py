@@ -46,9 +46,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def register(sub) -> None:
     run = sub.add_parser("run", help="simulate the configured years")
     config_option(run)
-    run.add_argument("--years", help="year range to simulate, e.g. 2025-2029")
-    run.add_argument("--start-year", type=int)
-    run.add_argument("--end-year", type=int)
+    run.add_argument("--years", help="year range to simulate, e.g. 2025-2029 (or --start-year/--end-year, not both)")
+    run.add_argument("--start-year", type=int, help="first year to simulate (default: simulation.start_year)")
+    run.add_argument("--end-year", type=int, help="last year to simulate (default: simulation.end_year)")
     database_option(run)
     threads_option(run)
     run.add_argument("-v", "--verbose", action="store_true")
