@@ -226,17 +226,22 @@ def guard_designs(conn: duckdb.DuckDBPyConnection, designs: dict[str, Simulation
                   echo: Callable[[str], None] = _stderr) -> dict[str, TripwireReport]:
     """Check the freshly built (unpublished) year of every design in `designs` (one query per
     check), record each design's results, print every result that did not pass (naming the
-    design when there are several) and raise TripwireError if any design's year must not be
+    design when there are several; a result several designs share once, naming them) and raise TripwireError if any design's year must not be
     published. Returns the report of each design."""
     reports = evaluate_designs(conn, designs, year, "year", database_path)
     failed: list[CheckResult] = []
     record(conn, reports, run_id, next(iter(designs.values())).effective_scenario_id)
     note_in_run_log(conn, run_id, list(reports))
+    # A result several designs share word for word (a workforce check: the designs share one
+    # workforce) is printed once, naming them all.
+    lines: dict[str, list[str]] = {}
     for design_id, report in reports.items():
         for result in report.results:
             if result.status != "pass":
-                echo(result.line() if len(designs) == 1 else f"{result.line()} (plan design {design_id})")
+                lines.setdefault(result.line(), []).append(design_id)
         failed += report.failed
+    for line, ids in lines.items():
+        echo(line if len(designs) == 1 else f"{line} (plan design{'s' if len(ids) > 1 else ''} {', '.join(ids)})")
     if failed:
         raise TripwireError(year, failed)
     return reports

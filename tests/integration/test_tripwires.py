@@ -301,12 +301,16 @@ def test_the_printed_rebuild_builds_the_failed_years_models_into_the_work_file(t
 
 
 def test_cli_fail_on_validation_error_stops_at_the_first_warning(tmp_path, small_census, capsys):
-    config = write_config(tmp_path, small_census, {"data_quality": {"max_headcount_change": 0.01}}, end_year=2025)
+    # Two designs share one workforce: its failed check and fix are printed once, naming both.
+    config = write_config(tmp_path, small_census, {
+        "data_quality": {"max_headcount_change": 0.01}, "plan_design_id": "standard",
+        "plan_designs": {"no_core": {"employer_core_contribution": {"enabled": False}}}}, end_year=2025)
     db = tmp_path / "simulation.duckdb"
     code = cli.main(["run", "-c", str(config), "--database", str(db), "--fail-on-validation-error"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "[FAILED] 2025 headcount_swing: actives" in err and "fix: " in err
+    failed = [line for line in err.splitlines() if line.startswith("[FAILED] 2025 headcount_swing: actives")]
+    assert len(failed) == 1 and "fix: " in failed[0] and failed[0].endswith("(plan designs standard, no_core)")
     assert err.strip().splitlines()[-1].startswith("Error: year 2025 not published")
     with database.connect(db) as conn:
         assert conn.execute("select count(*) from information_schema.tables "
