@@ -9,6 +9,7 @@ them errors.
 from __future__ import annotations
 
 import fnmatch
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterator
@@ -95,7 +96,31 @@ def lint(config: SimulationConfig, today: date | None = None) -> list[Finding]:
     findings.extend(_years(config, today or date.today()))
     findings.extend(_ndt(config))
     findings.extend(_payroll(config))
+    findings.extend(_same_designs(config))
     return findings
+
+
+def _same_designs(config: SimulationConfig) -> list[Finding]:
+    """A design of plan_designs whose plan parameters equal an earlier design's (an empty or
+    null override, or overrides that restate the baseline's values): it would be simulated and
+    compared for nothing. One finding per such design, naming the design it equals."""
+    out = []
+    seen: dict[str, str] = {}  # the parameters (JSON, without the id) -> the first design with them
+    for design_id, design in config.designs().items():
+        parameters = design.plan_parameters()
+        parameters.pop("plan_design_id")
+        key = json.dumps(parameters, sort_keys=True, default=str)
+        same = seen.setdefault(key, design_id)
+        if same == design_id:
+            continue
+        given = config.plan_designs.get(design_id)
+        what = ("it overrides nothing" if not given else
+                "its overrides restate the values it inherits")
+        equal = f"the baseline {same}" if same == config.effective_plan_design_id else f"design {same}"
+        out.append(Finding(f"plan_designs.{design_id}", given,
+                           f"design {design_id} equals {equal}: {what}; give it the plan sections that differ, "
+                           "or remove it"))
+    return out
 
 
 def _payroll(config: SimulationConfig) -> list[Finding]:

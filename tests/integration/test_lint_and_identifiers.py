@@ -55,6 +55,28 @@ def test_validate_warns_but_succeeds_and_strict_fails(make_config, capsys):
     assert "Error: 1 lint warning(s) and --strict" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("override, what", [
+    ({}, "it overrides nothing"), (None, "it overrides nothing"),
+    ({"employer_core_contribution": {"enabled": True}}, "its overrides restate the values it inherits"),
+])
+def test_a_design_equal_to_the_baseline_is_a_warning_and_fails_strict(make_config, capsys, override, what):
+    config = make_config({"plan_design_id": "standard", "plan_designs": {
+        "no_core": {"employer_core_contribution": {"enabled": False}}, "b": override}})
+    assert main(["validate", "-c", str(config)]) == 0
+    err = capsys.readouterr().err
+    assert f"Warning: plan_designs.b = {override!r}: design b equals the baseline standard: {what}" in err
+    assert "no_core" not in err  # a design that differs is not flagged
+    assert main(["validate", "-c", str(config), "--strict"]) == 1
+    assert "Error: 1 lint warning(s) and --strict" in capsys.readouterr().err
+
+
+def test_two_designs_with_the_same_plan_are_named(make_config):
+    same = {"employer_core_contribution": {"enabled": False}}
+    config = load_config(make_config({"plan_designs": {"a": same, "b": same}}))
+    findings = [f for f in lint(config, today=date(2025, 6, 1)) if f.key.startswith("plan_designs.")]
+    assert [(f.key, f.message.split(":")[0]) for f in findings] == [("plan_designs.b", "design b equals design a")]
+
+
 def test_missing_identifier_is_a_hint_without_the_flag_and_an_error_with_it(make_config, capsys):
     config = make_config({"plan_design_id": None})
     assert main(["validate", "-c", str(config)]) == 0
