@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import math
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from navigator_orchestrator.config.sections import (
 )
 from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems
 from navigator_orchestrator.config.disparity import integration_problems
+from navigator_orchestrator.config.messages import format_errors, yaml_kind
 from navigator_orchestrator.config.payroll import PayrollSettings
 from navigator_orchestrator.config.yaml_text import DuplicateKeyError, load_yaml
 # Re-exported: where the dbt project, default config and default database are (locations.py).
@@ -151,7 +151,7 @@ class SimulationConfig(_Section):
             try:
                 sections[key] = type(getattr(self, key)).model_validate(value)
             except ValidationError as exc:
-                raise ValueError(_format_errors(exc, f"{where}.{key}")) from None
+                raise ValueError(format_errors(exc, type(getattr(self, key)), f"{where}.{key}")) from None
         return self.model_copy(update={**sections, "plan_design_id": design_id, "plan_designs": {}})
 
     def designs(self, selected: list[str] | None = None) -> dict[str, "SimulationConfig"]:
@@ -173,7 +173,7 @@ class SimulationConfig(_Section):
         try:
             settings = SimulationSettings(**sim)
         except ValidationError as exc:
-            raise ConfigError(_format_errors(exc)) from None
+            raise ConfigError(format_errors(exc, SimulationSettings, "simulation")) from None
         config = self.model_copy(update={"simulation": settings})
         config.check_designs()
         return config
@@ -289,19 +289,6 @@ def unknown_keys(data: Any, model: type[BaseModel] = SimulationConfig, prefix: s
     return problems
 
 
-def _format_errors(exc: ValidationError, prefix: str = "") -> str:
-    lines = []
-    for err in exc.errors():
-        loc = ".".join([prefix] * bool(prefix) + [str(p) for p in err["loc"]]) or "(top level)"
-        msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
-        value = err.get("input")
-        if isinstance(value, float) and not math.isfinite(value):
-            # YAML's .nan / .inf fail a bound check first; say what is wrong with them.
-            msg = f"{value} is not a finite number; give a number"
-        lines.append(f"{loc}: {msg}")
-    return "; ".join(lines)
-
-
 def _refuse_ids_read_as_values(data: dict[str, Any]) -> None:
     """An id written off, no, yes, on, true, false, null or as a bare number is read by YAML as
     a value, not a name: refuse it with the fix (quote it) instead of a type error."""
@@ -327,8 +314,8 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
     designs = data.get("plan_designs")
     if designs is not None and not isinstance(designs, dict):
         raise ConfigError(
-            "plan_designs must be a mapping from a design id to its plan-section overrides, not a "
-            f"{'list' if isinstance(designs, list) else type(designs).__name__}; e.g. plan_designs: "
+            "plan_designs must be a mapping from a design id to its plan-section overrides, not "
+            f"{yaml_kind(designs)}; e.g. plan_designs: "
             "{safe_harbor: {employer_match: {active_formula: safe_harbor_basic}}, "
             "rich_core: {employer_core_contribution: {contribution_rate: 0.04}}}")
     _refuse_ids_read_as_values(data)
@@ -338,7 +325,7 @@ def parse_config(data: dict[str, Any], config_dir: Path) -> SimulationConfig:
     try:
         config = SimulationConfig(**data, config_dir=config_dir)
     except ValidationError as exc:
-        raise ConfigError(_format_errors(exc)) from None
+        raise ConfigError(format_errors(exc, SimulationConfig)) from None
     for design_id in config.plan_designs:
         if design_id == config.effective_plan_design_id:
             raise ConfigError(f"plan_designs.{design_id}: '{design_id}' is the baseline (plan_design_id, the "

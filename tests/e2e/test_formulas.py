@@ -99,7 +99,7 @@ def test_a_service_band_match_and_an_integrated_core_run_and_compare_shows_their
      "graded_by_points: list the bands from the lowest min_points up"),
     ({"graded_by_service": [{"min_years": 0, "max_years": 5, "rate": 0.02}, {"min_years": 5, "rate": 0.03}]},
      "graded_by_service: bands overlap"),
-    ({"graded_by_service": [{"min_years": 0, "rate": -0.02}]}, "graded_by_service.0.rate"),
+    ({"graded_by_service": [{"min_years": 0, "rate": -0.02}]}, "graded_by_service[0].rate"),
     ({"graded_by_service": [{"min_years": 0, "rate": 0.02}], "social_security_integration": {"enabled": True}},
      "uniform disparity"),
 ])
