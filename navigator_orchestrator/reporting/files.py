@@ -8,13 +8,16 @@ directory never overwrite each other's reports:
 - `multi_year_summary_<scenario>_<design>_FIRST_LAST.csv`, (re)written after every year; it covers
   every published year of the design from the census year on (a one-year run, a continued run and
   a run that failed part-way all leave a CSV of what the database holds), and its first columns
-  are scenario_id and plan_design_id.
+  are scenario_id and plan_design_id. The CSV of another range of the same database, scenario and
+  design (an interrupted run's, before a resume) is removed when the new one is written.
 """
 
 from __future__ import annotations
 
 import csv
+import glob
 import json
+import re
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -52,6 +55,33 @@ def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Pat
     return path
 
 
+def remove_other_ranges(root: Path, identity: Identity, keep: Path) -> list[Path]:
+    """Remove the multi-year CSVs of `identity` (its database's folder, its scenario and design)
+    for other year ranges than `keep`'s; returns them. A file is this identity's only when its
+    name has the identity's pattern and its rows say so (ids may hold `_`, so a name alone could
+    belong to another scenario and design); another database's folder is never looked at."""
+    prefix = f"multi_year_summary_{identity.scenario_id}_{identity.plan_design_id}_"
+    pattern = re.compile(re.escape(prefix) + r"\d{4}_\d{4}\.csv")
+    removed = []
+    for path in sorted(report_directory(root, identity).glob(f"{glob.escape(prefix)}*.csv")):
+        if path == keep or not pattern.fullmatch(path.name) or not _holds(path, identity):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _holds(path: Path, identity: Identity) -> bool:
+    """Whether every row of a multi-year CSV is of `identity`'s scenario and design."""
+    try:
+        with path.open(newline="") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return bool(rows) and all((r.get("scenario_id"), r.get("plan_design_id"))
+                              == (identity.scenario_id, identity.plan_design_id) for r in rows)
+
+
 def write_year_json(root: Path, identity: Identity, audit: YearAudit, meta: dict[str, Any]) -> Path:
     text = json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n"
     return write_atomically(year_json_path(root, identity, audit.year), text, durable=False)
@@ -73,12 +103,12 @@ class ReportFiles(RunObserver):
         meta = {"run_id": info.run_id, "database": info.database} if info else {}
         meta["target_ending_workforce"] = summary.target_ending_workforce
         self.written.append(write_year_json(self.directory, identity, audit, meta))
-        previous = self.csv_files.get(audit.plan_design_id)
         path = write_csv(self.directory, identity, audit.history)
-        if previous is not None and previous != path:
-            # The range grew by a year: the file for the shorter range was this run's own.
-            previous.unlink(missing_ok=True)
-            self.written.remove(previous)
+        # The range grew by a year, or the database holds other years than when an earlier
+        # (interrupted, resumed, rerun) run wrote its CSV: only the one of what it holds now stays.
+        for stale in remove_other_ranges(self.directory, identity, path):
+            if stale in self.written:
+                self.written.remove(stale)
         if path not in self.written:
             self.written.append(path)
         self.csv_files[audit.plan_design_id] = path

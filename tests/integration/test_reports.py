@@ -322,3 +322,19 @@ def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_
     last = json.loads(log.path.read_text().splitlines()[-1])
     assert last["event"] == "run_finished" and last["status"] == "failed"
     assert last["error"] == "simulated failure before building 2026" and last["years_completed"] == [2025]
+
+    # Resumed (a new process: new observers), the run leaves only the CSV of what the database
+    # now holds. Files of other identities stay: one whose name has this identity's pattern but
+    # whose rows are of scenario `baseline_standard` and design `401k`, and another database's.
+    stale = summary_csv(tmp_path / "reports", tmp_path / "f.duckdb", 2025, 2025)
+    lookalike = stale.with_name(f"multi_year_summary_{SCENARIO}_{DESIGN}_2024_2024.csv")
+    lookalike.write_text(stale.read_text().replace(f"{SCENARIO},{DESIGN},", "baseline_standard,401k,"))
+    other_db = summary_csv(tmp_path / "reports", tmp_path / "other.duckdb", 2025, 2025)
+    other_db.parent.mkdir(parents=True)
+    other_db.write_text(stale.read_text())
+    files = ReportFiles(tmp_path / "reports")
+    Simulation(config, tmp_path / "f.duckdb", resume=True, observer=files).run()
+    final = summary_csv(tmp_path / "reports", tmp_path / "f.duckdb", 2025, 2026)
+    assert [int(r["year"]) for r in read_csv(final)] == [2025, 2026] and files.csv_files == {DESIGN: final}
+    assert sorted(p.name for p in stale.parent.glob("multi_year_summary_*")) == sorted([final.name, lookalike.name])
+    assert other_db.exists()
