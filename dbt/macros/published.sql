@@ -9,16 +9,25 @@
 -#}
 {% materialization published, adapter='duckdb', supported_languages=['python'] %}
   {%- set target_relation = this.incorporate(type='table') -%}
+  {#- A refusal is written to this table (publish.REFUSAL_TABLE) and raised here, as one line:
+      raised inside the Python model it would reach the console as a Python traceback. -#}
+  {%- set refusal_table = 'simulation_work.main.publish_refusal' -%}
+  {% do run_query('create or replace table ' ~ refusal_table ~ ' (message varchar)') %}
   {% call statement('main', language='python') -%}
 {{ compiled_code }}
 
 
 def materialize(df, con):
-    from navigator_orchestrator.engine.publish import publish_from_dbt
+    from navigator_orchestrator.engine.publish import publish_by_hand
 
-    publish_from_dbt(con, {{ var('scenario_id') | string | tojson }}, {{ plan_design_ids() | tojson }},
-                     {{ var('simulation_year') | int }}, {{ var('start_year') | int }},
-                     build=({{ vars_digest() | tojson }}, {{ invocation_id | tojson }}))
+    publish_by_hand(con, {{ var('scenario_id') | string | tojson }}, {{ plan_design_ids() | tojson }},
+                    {{ var('simulation_year') | int }}, {{ var('start_year') | int }},
+                    build=({{ vars_digest() | tojson }}, {{ invocation_id | tojson }}))
   {%- endcall %}
+  {%- set refused = run_query('select message from ' ~ refusal_table) -%}
+  {% do run_query('drop table ' ~ refusal_table) %}
+  {%- if refused and refused.rows | length > 0 -%}
+    {{ exceptions.raise_compiler_error(refused.rows[0][0]) }}
+  {%- endif %}
   {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}

@@ -57,21 +57,39 @@ class PublishRefused(RuntimeError):
     what they hold and how to build the year."""
 
 
+# The by-hand publish's refusal, for the `published` materialization (dbt/macros/published.sql)
+# to raise as dbt's own one-line error: an exception raised inside a dbt Python model reaches
+# the console as a Python traceback. The materialization creates it empty before each fct_*
+# model and drops it after.
+REFUSAL_TABLE = f"{WORK_CATALOG}.main.publish_refusal"
+
+
 @contextmanager
-def work_tables_built() -> Iterator[None]:
-    """Around the refs of a by-hand `fct_*` model (dbt reads each year-only table as the model
-    names it): a table missing from the work file (a database copied or restored without it, a
-    year never built) raises PublishRefused naming it and the way on, instead of DuckDB's
-    catalog error. Nothing has been written at that point."""
+def refusal_recorded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Around a step of a by-hand publish: a PublishRefused is written as the one row of
+    REFUSAL_TABLE (its message) instead of raised. Nothing has been written at that point."""
     try:
         yield
-    except duckdb.CatalogException as exc:
-        found = re.search(r"Table with name (\w+) does not exist", str(exc))
-        missing = found.group(1) if found else str(exc).splitlines()[0]
-        raise PublishRefused(
-            f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
-            "published. Build the year first, then publish: navigator dbt -c CONFIG --database DB --year YEAR -- run --select "
-            "tag:year tag:publish") from None
+    except PublishRefused as refusal:
+        conn.execute(f"insert into {REFUSAL_TABLE} values (?)", [str(refusal)])
+
+
+@contextmanager
+def work_tables_built(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Around the refs of a by-hand `fct_*` model (dbt reads each year-only table as the model
+    names it): a table missing from the work file (a database copied or restored without it, a
+    year never built) is recorded as a refusal naming it and the way on (refusal_recorded),
+    instead of DuckDB's catalog error. Nothing has been written at that point."""
+    with refusal_recorded(conn):
+        try:
+            yield
+        except duckdb.CatalogException as exc:
+            found = re.search(r"Table with name (\w+) does not exist", str(exc))
+            missing = found.group(1) if found else str(exc).splitlines()[0]
+            raise PublishRefused(
+                f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
+                "published. Build the year first, then publish: navigator dbt -c CONFIG --database DB --year YEAR "
+                "-- run --select tag:year tag:publish") from None
 
 
 def _database_arg(conn: duckdb.DuckDBPyConnection) -> str:
@@ -269,6 +287,17 @@ def check_work_build(conn: duckdb.DuckDBPyConnection, vars_digest: str, invocati
                              f"another build); nothing was published. {fix}")
     if not row[2] and row[1] != invocation_id:
         raise PublishRefused(f"the last build of the work tables did not finish; nothing was published. {fix}")
+
+
+def publish_by_hand(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
+                    year: int, start_year: int, build: tuple[str, str]) -> None:
+    """The `published` materialization's step: publish_from_dbt, its refusal recorded
+    (refusal_recorded) instead of raised; nothing at all when the model's refs already
+    recorded one (work_tables_built)."""
+    if conn.execute(f"select count(*) from {REFUSAL_TABLE}").fetchone()[0]:
+        return
+    with refusal_recorded(conn):
+        publish_from_dbt(conn, scenario_id, plan_design_ids, year, start_year, build)
 
 
 def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],

@@ -11,7 +11,7 @@ def model(dbt, session):
     dbt.config(materialized="published")  # dbt gives a Python model `table` otherwise
     from navigator_orchestrator.engine.publish import work_tables_built
 
-    with work_tables_built():  # a year never built: one refusal, not a catalog error
+    with work_tables_built(session):  # a year never built: one refusal, not a catalog error
         dbt.ref("int_yearly_events")
         dbt.ref("int_yearly_snapshot")
         dbt.ref("int_employer_match_events")
