@@ -51,11 +51,15 @@ def vars_json(dbt_vars: dict[str, Any], sort_keys: bool = False) -> str:
 
 
 def installed_versions() -> str:
-    """Every installed distribution and its version, sorted: the whole dependency set that
-    constraints.txt pins (dbt-core, dbt-common, dbt-adapters, dbt-duckdb, mashumaro, Jinja2...)."""
-    from importlib.metadata import distributions
-
-    return "\n".join(sorted({f"{(d.metadata['Name'] or '').lower()}=={d.version}" for d in distributions()}))
+    """Every installed distribution and its version: the names of the metadata directories on
+    sys.path (`dbt_core-1.11.16.dist-info`, ...), sorted. They name the whole dependency set
+    that constraints.txt pins (dbt-core, dbt-common, dbt-adapters, dbt-duckdb, mashumaro,
+    Jinja2...) without reading each distribution's metadata file."""
+    names: set[str] = set()
+    for entry in sys.path:
+        with contextlib.suppress(OSError):
+            names.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
+    return "\n".join(sorted(names))
 
 
 def project_fingerprint(project_dir: Path) -> str:

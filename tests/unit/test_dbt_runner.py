@@ -31,6 +31,18 @@ def test_fingerprint_changes_with_any_model_seed_or_macro(tmp_path):
     assert project_fingerprint(project) == base
 
 
+def test_fingerprint_changes_when_an_installed_package_changes_version(tmp_path, monkeypatch):
+    project = _copy_project(tmp_path)
+    site = tmp_path / "site"
+    (site / "mashumaro-3.14.dist-info").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(site))
+    before = project_fingerprint(project)
+    (site / "mashumaro-3.14.dist-info").rename(site / "mashumaro-3.15.dist-info")
+    assert project_fingerprint(project) != before
+    (site / "mashumaro-3.15.dist-info").rename(site / "mashumaro-3.14.dist-info")
+    assert project_fingerprint(project) == before
+
+
 def test_cached_manifest_round_trips_and_a_corrupt_cache_is_ignored(tmp_path):
     from dbt.contracts.graph.manifest import Manifest
 
