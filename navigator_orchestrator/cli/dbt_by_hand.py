@@ -28,7 +28,7 @@ def cmd_dbt_vars(args: argparse.Namespace) -> int:
 @guarded
 def cmd_dbt(args: argparse.Namespace) -> int:
     from navigator_orchestrator.engine.by_hand import run_dbt
-    from navigator_orchestrator.engine.database import work_path
+    from navigator_orchestrator.engine.database import remove_work_file, work_file_is_empty, work_path
     from navigator_orchestrator.safety.permissions import refuse_read_only
     from navigator_orchestrator.sql import NotADuckDBFile, check_duckdb_file
 
@@ -45,8 +45,14 @@ def cmd_dbt(args: argparse.Namespace) -> int:
         kind = "a directory" if work.is_dir() else "not a DuckDB database"
         raise NotADuckDBFile(f"the work file {work} (the year-only tables dbt builds by hand) is {kind}; it holds "
                              "nothing that is not rebuilt: move or delete it, then run the command again") from None
+    created = not work.exists()
     with ctx.lock("dbt"):
-        run_dbt(config, db, args.year, dbt_args, designs)
+        try:
+            run_dbt(config, db, args.year, dbt_args, designs)
+        finally:
+            # A command that built nothing (refused before any model ran) leaves no empty work file.
+            if created and work_file_is_empty(db):
+                remove_work_file(db)
     return 0
 
 

@@ -136,6 +136,22 @@ def remove_work_file(path: Path) -> bool:
     return _remove_with_log(work_path(path))
 
 
+def work_file_is_empty(path: Path) -> bool:
+    """Whether database `path`'s work file exists and holds no table or view (False when it
+    cannot be read: it is then left alone)."""
+    work = work_path(path)
+    if not work.is_file():
+        return False
+    try:
+        with duckdb.connect(str(work), read_only=True) as conn:
+            return conn.execute("select count(*) from duckdb_tables() where database_name = current_database()"
+                                ).fetchone()[0] == 0 and conn.execute(
+                "select count(*) from duckdb_views() where database_name = current_database() and not internal"
+            ).fetchone()[0] == 0
+    except duckdb.Error:
+        return False
+
+
 def open_failure(path: Path, exc: duckdb.Error) -> str:
     """One line for a database (or its work file) that `connect` could not open for writing:
     a permission problem names the permissions; anything else points at `navigator restore`."""

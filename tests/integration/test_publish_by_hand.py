@@ -155,6 +155,13 @@ def test_publishing_by_hand_without_the_work_file_is_refused_in_one_line(finishe
     assert "has not been built in this database's work file" in err[-1]
     assert "--select tag:year tag:publish" in err[-1] and "Did you mean" not in err[-1]
     assert published(db) == before
+    assert not work_path(db).exists()  # refused before anything ran: no empty work file either
+    # The same for a year whose previous year is not published, refused before any model runs.
+    code = cli.main(["dbt", "-c", str(finished_run[1]), "--database", str(db), "--year", "2029",
+                     "--", "run", "--select", "tag:year"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 1 and "year 2029 continues from year 2028, which is not published" in err[-1]
+    assert published(db) == before and not work_path(db).exists()
 
 
 def test_dbt_without_vars_says_once_which_are_missing_and_how_to_get_them(finished_run, tmp_path):
