@@ -137,9 +137,8 @@ def _failure(exc: BaseException, args: argparse.Namespace) -> int:
         raise exc
     except CensusFileError as exc:  # nothing to list: the one line says what and how to fix
         return fail(str(exc))
-    except CensusError as exc:
-        print(exc.report.format() if hasattr(exc, "report") else str(exc), file=sys.stderr)
-        return fail(f"census refused: {exc}")
+    except CensusError as exc:  # the one line counts the problems; `census validate` lists them
+        return fail(f"census refused: {exc.describe(getattr(args, 'config', None))}")
     except TripwireError as exc:  # each failed check's line (numbers and fix) was printed as it ran
         return fail(str(exc))
     except (ConfigError, SimulationError, SafetyError, DbtError, PublishRefused, ValueError) as exc:

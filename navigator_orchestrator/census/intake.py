@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -118,18 +119,32 @@ class CensusReport:
 
 
 class CensusError(Exception):
-    """An unusable census; `.report` lists every problem found."""
+    """An unusable census; `.report` lists every problem found. `listed`: the caller has
+    printed the list (`navigator census validate`)."""
 
-    def __init__(self, report: CensusReport) -> None:
+    def __init__(self, report: CensusReport, listed: bool = False) -> None:
         self.report = report
+        self.listed = listed
+        super().__init__(self.describe())
+
+    def describe(self, config: Path | None = None) -> str:
+        """The one line of the refusal: one problem with its fix; or the problems counted, and
+        the command that lists each one's column, example ids and fix (`navigator census
+        validate PATH`, with `-c CONFIG` when the census was read with that config's settings)."""
+        report = self.report
         if len(report.problems) == 1:  # one problem: name it and its fix on the one line
             p = report.problems[0]
             where = f" in {', '.join(p.columns)}" if p.columns else ""
             detail = f"{p.name}{where}: {p.fix}"
         else:
             detail = ", ".join(f"{p.name} ({p.count})" for p in report.problems)
-            detail += f"; run `navigator census validate {report.path}` for the fixes"
-        super().__init__(f"census {report.path} is invalid: {detail}")
+            if self.listed:
+                detail += " (each with its fix above)"
+            else:
+                command = f"navigator census validate {shlex.quote(str(report.path))}"
+                command += f" -c {shlex.quote(str(config))}" if config is not None else ""
+                detail += f"; run `{command}` for each one's rows and fix"
+        return f"census {report.path} is invalid: {detail}"
 
 
 class CensusFileError(CensusError):

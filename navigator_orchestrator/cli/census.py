@@ -30,7 +30,8 @@ def cmd_census_validate(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         ctx.say(f"warning: {warning.format()}")
     if not report.ok:
-        raise CensusError(report)
+        ctx.say(report.format())  # every problem, its column, counts, example ids and fix
+        raise CensusError(report, listed=True)
     ctx.say(f"Census OK: {report.row_count:,} rows, {report.active_count:,} active as of {census_date}")
     return 0
 

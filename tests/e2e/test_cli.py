@@ -6,7 +6,7 @@ from pathlib import Path
 
 import duckdb
 
-from conftest import navigator, query
+from conftest import navigator, query, write_scenario
 
 
 def test_run_prints_a_summary_per_year_and_continues_a_range(tmp_path, make_config):
@@ -53,9 +53,19 @@ def test_census_validate_names_each_problem(tmp_path):
         conn.execute(f"copy c to '{bad}' (format parquet)")
     proc = navigator("census", "validate", str(bad), "--census-date", "2024-12-31", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "non_positive_compensation [employee_gross_compensation ('employee_gross_compensation')]: 3 rows" in proc.stderr
-    assert "deferral_rate_out_of_range [employee_deferral_rate ('employee_deferral_rate')]: 1 row" in proc.stderr
-    assert proc.stderr.strip().splitlines()[-1].startswith("Error: census refused")
+    assert "non_positive_compensation [employee_gross_compensation ('employee_gross_compensation')]: 3 rows" in proc.stdout
+    assert "deferral_rate_out_of_range [employee_deferral_rate ('employee_deferral_rate')]: 1 row" in proc.stdout
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("Error: census refused") and "(each with its fix above)" in line
+
+    # A run on it: one line that counts the problems and names the command listing them.
+    config = write_scenario(tmp_path, bad)
+    db = tmp_path / "sim.duckdb"
+    run = navigator("run", "-c", str(config), "--database", str(db), cwd=tmp_path)
+    assert run.returncode == 1 and not db.exists()
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("Error: census refused: ") and "non_positive_compensation (3)" in line
+    assert f"run `navigator census validate {bad} -c {config}` for each one's rows and fix" in line
 
 
 def test_census_validate_of_a_directory_or_another_format_is_one_error_line(tmp_path):
