@@ -143,12 +143,12 @@ def work_file_is_empty(path: Path) -> bool:
     if not work.is_file():
         return False
     try:
-        with duckdb.connect(str(work), read_only=True) as conn:
+        with connect_duckdb(work, read_only=True) as conn:
             return conn.execute("select count(*) from duckdb_tables() where database_name = current_database()"
                                 ).fetchone()[0] == 0 and conn.execute(
                 "select count(*) from duckdb_views() where database_name = current_database() and not internal"
             ).fetchone()[0] == 0
-    except duckdb.Error:
+    except (duckdb.Error, ValueError, OSError):  # not a DuckDB file, unreadable: left alone
         return False
 
 

@@ -43,9 +43,9 @@ def _table_width(widths: Sequence[int]) -> int:
 
 def views(grid: Grid, width: int, groups: Sequence[tuple[str, Sequence[int]]] | None = None) -> list[Table]:
     """The tables that show `grid` within `width` columns: one when it fits (headers on one line
-    when that fits too); otherwise, per group
-    (name, non-key column indexes; default: one group of every non-key column), as many views as
-    the group's columns need, each titled with the group's name and repeating the key columns."""
+    when that fits too); otherwise, per group (name, non-key column indexes; the columns no group
+    names form one more), as many views as the group's columns need, each titled with the
+    group's name and repeating the key columns."""
     widths = grid.widths()
     keys = list(range(grid.keys))
     every = list(range(len(widths)))
@@ -54,7 +54,11 @@ def views(grid: Grid, width: int, groups: Sequence[tuple[str, Sequence[int]]] | 
         return [_table(grid, grid.title, every, unwrapped)]
     if _table_width(widths) <= width:
         return [_table(grid, grid.title, every, widths)]
-    groups = groups or [("", range(grid.keys, len(widths)))]
+    groups = list(groups or [])
+    grouped = {i for _, members in groups for i in members}
+    rest = [i for i in range(grid.keys, len(widths)) if i not in grouped]
+    if rest:  # a column no group names is shown all the same
+        groups.append(("", rest))
     tables = []
     for name, members in groups:
         chunk: list[int] = []
