@@ -30,6 +30,36 @@ def deep_merge(base: dict, overrides: dict) -> dict:
     return out
 
 
+# The files that take longest (a minute or more each on the 2-core CI machine, measured with
+# --durations), longest first. xdist (--dist loadfile) hands files to its workers in collection
+# order, one at a time as a worker frees up: sent first, these files run beside each other and
+# the short files even out the end, so the workers finish together. The rest keep collection
+# order (e2e/, integration/, unit/).
+LONGEST_FILES = (
+    "integration/test_publish_by_hand.py",
+    "e2e/test_interrupts.py",
+    "e2e/test_faults.py",
+    "e2e/test_crash_resume.py",
+    "e2e/test_ensemble.py",
+    "integration/test_plan_designs.py",
+    "integration/test_publish.py",
+    "integration/test_workforce.py",
+    "integration/test_tripwires.py",
+    "integration/test_money.py",
+    "integration/test_checkpoints.py",
+)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FILES)}
+    tests = Path(__file__).parent
+
+    def file_rank(item) -> int:
+        return rank.get(Path(item.path).relative_to(tests).as_posix(), len(rank))
+
+    items.sort(key=file_rank)  # stable: each file's tests, and the other files, keep their order
+
+
 @pytest.fixture(autouse=True)
 def _work_in_tmp(tmp_path: Path, monkeypatch) -> None:
     """Runs write .navigator_checkpoints/ (and reports) under the working directory: keep it per test."""
