@@ -24,6 +24,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     elif result.kept:
         ctx.say(f"Kept the replaced database as {' and '.join(map(str, result.kept))}")
     ctx.say(f"Restored {db} from {result.source} (every row verified)")
+    if result.work_removed is not None:
+        ctx.say(f"removed {result.work_removed}: year-only tables built by hand from the replaced database's years")
     return 0
 
 

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from navigator_orchestrator.engine.database import remove_work_file, work_path
 from navigator_orchestrator.safety.backup import (
     _sync_directory, backup_path, copy_private, disk_full, human_bytes, install, read_every_row, verify_copy,
 )
@@ -46,6 +47,8 @@ class RestoreResult:
     # Where the replaced database was moved because it could not be read in full.
     damaged: Path | None = None
     damaged_reason: str = ""
+    # The work file removed: year-only tables built by hand from the replaced database's years.
+    work_removed: Path | None = None
 
 
 def verify_source(source: Path, manifest: Manifest) -> dict[str, dict[str, object]]:
@@ -157,6 +160,10 @@ def restore(database: Path, source: Path | None = None, keep: int = 3) -> Restor
         Path(str(database) + ".wal").unlink(missing_ok=True)
         os.replace(tmp, database)
         _sync_directory(database.parent)
+        # Year-only tables built by hand continue the replaced database's years, not the
+        # restored ones: a by-hand publish of them would break the chain from year to year.
+        if remove_work_file(database):
+            result.work_removed = work_path(database)
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
             raise disk_full(exc, database.parent, f"restoring {database}") from None

@@ -46,6 +46,18 @@ def test_restore_brings_back_the_backup_and_keeps_the_replaced_database(db_with_
     assert rows(db) == 7
 
 
+def test_restore_removes_the_work_file_built_from_the_replaced_databases_years(db_with_backup, capsys):
+    from navigator_orchestrator.engine.database import work_path
+
+    db = db_with_backup
+    with duckdb.connect(str(work_path(db))) as conn:  # year-only tables built by hand before the restore
+        conn.execute("create table int_yearly_events as select 2027 as simulation_year")
+    assert main(["restore", "--database", str(db)]) == 0
+    assert not work_path(db).exists()
+    assert f"removed {work_path(db)}" in capsys.readouterr().out
+    assert rows(db) == 100
+
+
 @pytest.mark.parametrize("fault", ["truncated", "damaged block", "empty file", "empty database",
                                    "unrelated database", "not a database"])
 def test_restore_refuses_a_source_that_is_not_a_whole_simulation_database(db_with_backup, tmp_path, capsys, fault):
