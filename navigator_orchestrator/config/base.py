@@ -4,14 +4,17 @@ build their sections from these."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import types
 import typing
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
+from navigator_orchestrator.config.messages import yaml_value
 from navigator_orchestrator.sql import SLUG
 
 
@@ -87,6 +90,21 @@ class _Section(BaseModel):
             raise ValueError(f"{what} (YAML reads yes/no/on/off/true/false as true or false); give a number")
         return value
 
+
+def _date(value: Any) -> Any:
+    # YAML reads 2025-01-31 as a date; a quoted '2025-01-31' is text of one. Anything else (a
+    # number pydantic would read as seconds since 1970, a day that does not exist) is refused.
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        with contextlib.suppress(ValueError):
+            return date.fromisoformat(value.strip())
+    shown = value.strip() if isinstance(value, str) else yaml_value(value)
+    raise ValueError(f"{shown} is not a date; write YYYY-MM-DD")
+
+
+# A calendar date written YYYY-MM-DD.
+ConfigDate = Annotated[date, BeforeValidator(_date)]
 
 Rate = Field(ge=0.0, le=1.0)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Callable, Iterator
 
+from navigator_orchestrator.config.messages import yaml_value
 from navigator_orchestrator.config.schema import ConfigError, SimulationConfig
 
 
@@ -31,7 +32,7 @@ class Finding:
     message: str
 
     def format(self) -> str:
-        return f"{self.key} = {self.value!r}: {self.message}"
+        return f"{self.key} = {yaml_value(self.value)}: {self.message}"
 
 
 def _num(predicate: Callable[[float], bool]) -> Callable[[Any], bool]:

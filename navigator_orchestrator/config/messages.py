@@ -15,11 +15,36 @@ import difflib
 import math
 import types
 import typing
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 _UNKNOWN = object()  # past a union: the member is not known, keys are kept as they come
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, also writing the numbers and paths a parsed config holds."""
+
+
+_Dumper.add_representer(Decimal, lambda d, v: d.represent_scalar("tag:yaml.org,2002:float", str(v)))
+_Dumper.add_multi_representer(Path, lambda d, v: d.represent_str(str(v)))
+_Dumper.add_representer(tuple, lambda d, v: d.represent_list(list(v)))
+
+
+def yaml_value(value: Any) -> str:
+    """`value` on one line as YAML writes it (null, true, 0.5, {employer_match: {}}, [a, b]),
+    never in Python's notation (None, True, {'employer_match': {}})."""
+    text = yaml.dump(value, Dumper=_Dumper, default_flow_style=True, width=float("inf"), sort_keys=False)
+    return text.removesuffix("\n").removesuffix("\n...").strip()
+
+
+def yaml_key(key: Any) -> str:
+    """A mapping key as the YAML wrote it: text as is, other values as YAML writes them."""
+    return key if isinstance(key, str) else yaml_value(key)
 
 
 def yaml_kind(value: Any) -> str:
@@ -32,6 +57,8 @@ def yaml_kind(value: Any) -> str:
         return f"the number {value}"
     if isinstance(value, str):
         return f"the text {value!r}"
+    if isinstance(value, date):
+        return f"the date {value.isoformat()}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -58,19 +85,34 @@ def _is_union(annotation: Any) -> bool:
     return typing.get_origin(annotation) in (typing.Union, types.UnionType)
 
 
+def _member(union: Any, tag: Any) -> Any:
+    """The member of a tagged union (`Annotated[X, Tag(tag)]`) named `tag`; _UNKNOWN otherwise."""
+    for member in typing.get_args(union):
+        if any(getattr(meta, "tag", None) == tag for meta in getattr(member, "__metadata__", ())):
+            return member
+    return _UNKNOWN
+
+
+# pydantic's location part for a mapping's key that failed (the value was fine).
+KEY_MARKER = "[key]"
+
+
 def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any]:
-    """The YAML key path of `loc` (union member names dropped, list positions as [i]) and the
-    annotation at its end (_UNKNOWN past a union)."""
+    """The YAML key path of `loc` (union member names and pydantic's key marker dropped, list
+    positions as [i]) and the annotation at its end (_UNKNOWN past an untagged union)."""
     path, current = "", model
     for part in loc:
         current = _strip(current) if current is not _UNKNOWN else current
         if _is_union(current):
-            current = _UNKNOWN  # `part` names the member tried, not a key of the YAML
+            current = _member(current, part)  # `part` names the member tried, not a key of the YAML
             continue
-        if isinstance(part, int):
+        if part == KEY_MARKER:
+            current = _UNKNOWN
+            continue
+        if isinstance(part, int) and typing.get_origin(current) is not dict:  # a list position
             path += f"[{part}]"
         else:
-            path += f"{'.' if path else ''}{part}"
+            path += f"{'.' if path else ''}{yaml_key(part)}"
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             current = field.annotation if field is not None else _UNKNOWN
@@ -81,8 +123,37 @@ def _walk(model: type[BaseModel], loc: tuple[Any, ...]) -> tuple[str, Any]:
     return path, current
 
 
+# pydantic's error types of a scalar of the wrong kind -> what to give instead.
+_WANTED = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float", "int_parsing_size"), "a whole number"),
+    **dict.fromkeys(("float_type", "float_parsing", "decimal_type", "decimal_parsing"), "a number"),
+    **dict.fromkeys(("bool_type", "bool_parsing"), "true or false"),
+}
+
+
+def _text_expected(value: Any) -> str:
+    """A key that takes text (a name) was given another kind of YAML value."""
+    if isinstance(value, (bool, int, float, date)) or value is None:
+        # Quoted, these are text; the spelling of a yes/no value is lost (no, off and false are
+        # all false), so the example for one is the usual spelling.
+        example = ("no" if value is False else "yes") if isinstance(value, bool) \
+            else "null" if value is None else yaml_value(value)
+        return (f"give text, not {yaml_kind(value)}; YAML reads off, on, yes, no, true, false, null, bare "
+                f"numbers and dates as values: quote it, e.g. '{example}'")
+    return f"give text, not {yaml_kind(value)}"
+
+
 def _message(err: dict[str, Any], model: type[BaseModel], prefix: str) -> str:
     kind, value = err["type"], err.get("input")
+    loc = tuple(err["loc"])
+    if loc and loc[-1] == KEY_MARKER:
+        # The config's only mapping keyed by numbers is keyed by calendar year.
+        owner = _key(prefix, _walk(model, loc[:-2])[0])
+        return f"the keys of {owner} must be years (e.g. 2026: 0.05), not {yaml_kind(value)}"
+    if kind in _WANTED:
+        return f"give {_WANTED[kind]}, not {yaml_kind(value)}"
+    if kind == "string_type":
+        return _text_expected(value)
     if kind in ("model_type", "dict_type", "model_attributes_type"):
         return f"give a mapping of keys (key: value), not {yaml_kind(value)}"
     if kind in ("list_type", "tuple_type"):
@@ -95,7 +166,7 @@ def _message(err: dict[str, Any], model: type[BaseModel], prefix: str) -> str:
         owner = _strip(owner)
         known = ([n for n in owner.model_fields if n != "config_dir"]
                  if isinstance(owner, type) and issubclass(owner, BaseModel) else [])
-        close = difflib.get_close_matches(str(err["loc"][-1]), known, n=1, cutoff=0.6)
+        close = difflib.get_close_matches(yaml_key(err["loc"][-1]), known, n=1, cutoff=0.6)
         return ("unknown key" + (f"; did you mean '{parent + '.' if parent else ''}{close[0]}'?" if close
                                  else f"; known keys: {', '.join(known)}" if known else ""))
     msg = err["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")

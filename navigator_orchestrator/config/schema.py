@@ -40,7 +40,7 @@ from navigator_orchestrator.config.sections import (
 )
 from navigator_orchestrator.config.accounts import AccountsSettings, VestingSettings, plan_account_problems
 from navigator_orchestrator.config.disparity import integration_problems
-from navigator_orchestrator.config.messages import format_errors, yaml_kind
+from navigator_orchestrator.config.messages import format_errors, yaml_key, yaml_kind
 from navigator_orchestrator.config.payroll import PayrollSettings
 from navigator_orchestrator.config.yaml_text import DuplicateKeyError, load_yaml
 # Re-exported: where the dbt project, default config and default database are (locations.py).
@@ -134,11 +134,11 @@ class SimulationConfig(_Section):
                 raise ValueError(f"{where}.{key}: only plan sections differ between designs "
                                  f"({', '.join(PLAN_SECTIONS)}); put {key} in a config of its own scenario")
         # A design holds plan sections only: an unknown key is matched against those.
-        typos = [f"unknown key '{where}.{key}'" + (
+        typos = [f"unknown key '{where}.{yaml_key(key)}'" + (
                      f"; did you mean '{where}.{close[0]}'?" if close
                      else f"; a design overrides plan sections: {', '.join(PLAN_SECTIONS)}")
                  for key in others
-                 for close in [difflib.get_close_matches(str(key), PLAN_SECTIONS, n=1, cutoff=0.6)]]
+                 for close in [difflib.get_close_matches(yaml_key(key), PLAN_SECTIONS, n=1, cutoff=0.6)]]
         typos += [p for k in PLAN_SECTIONS if k in overrides
                   for p in unknown_keys({k: overrides[k]}, SimulationConfig, f"{where}.")]
         if typos:
@@ -277,9 +277,9 @@ def unknown_keys(data: Any, model: type[BaseModel] = SimulationConfig, prefix: s
         return problems
     known = _known_keys(model)
     for key, value in data.items():
-        path = f"{prefix}{key}"
+        path = f"{prefix}{yaml_key(key)}"  # true, null, 3: as the YAML writes them
         if key not in known:
-            close = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(yaml_key(key), known, n=1, cutoff=0.6)
             hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(known)}"
             problems.append(f"unknown key '{path}'{hint}")
             continue

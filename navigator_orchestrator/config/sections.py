@@ -20,7 +20,7 @@ from navigator_orchestrator.census.columns import CENSUS_COLUMNS
 from navigator_orchestrator.census.rules import DEFAULT_PAY_FLOOR
 from navigator_orchestrator.locations import DBT_PROJECT_DIR
 from navigator_orchestrator.config.base import (  # noqa: F401  (re-exported: the sections' building blocks)
-    ConfigError, Label, Rate, Rate_default, Slug, _Section, _label, _slug,
+    ConfigDate, ConfigError, Label, Rate, Rate_default, Slug, _Section, _label, _slug,
 )
 from navigator_orchestrator.config.formulas import (  # noqa: F401  (re-exported: plan formulas)
     ContributionEligibility, EmployerCoreSettings, MatchFormula, MatchTier, ServiceRate, _default_formulas,
@@ -177,7 +177,7 @@ class EligibilitySettings(_Section):
 class AutoEnrollmentSettings(_Section):
     enabled: bool = True
     scope: Literal["new_hires_only", "all_eligible_employees"] = "all_eligible_employees"
-    hire_date_cutoff: date | None = None
+    hire_date_cutoff: ConfigDate | None = None
     window_days: int = Field(45, ge=0, le=365)
     default_deferral_rate: float = Field(0.06, gt=0.0, le=1.0)
     opt_out_grace_period_days: int = Field(90, ge=0, le=365)
@@ -223,7 +223,7 @@ class EscalationSettings(_Section):
     effective_day: MonthDay = "01-01"
     increment_amount: float = Field(0.01, gt=0.0, le=1.0)
     maximum_rate: float = Field(0.10, gt=0.0, le=1.0)
-    hire_date_cutoff: date | None = None
+    hire_date_cutoff: ConfigDate | None = None
     first_escalation_delay_days: int = Field(0, ge=0, le=3650)
 
 
@@ -292,7 +292,18 @@ class DataQualitySettings(_Section):
     event_count_min_base: int = Field(50, ge=0)
     raw_to_staged_loss_tolerance: float = Field(0.005, ge=0.0, le=1.0)
     fail_on_warning: bool = False
-    skip_checks: list[Slug] = Field(default_factory=list)
+    skip_checks: list[Slug] = Field(default_factory=list)  # names of quality/checks.py's CHECKS
+
+    @field_validator("skip_checks")
+    @classmethod
+    def _known_checks(cls, names: list[str]) -> list[str]:
+        # The check catalog imports the schema, so it is read when a config is validated.
+        from navigator_orchestrator.quality.checks import unknown_checks
+
+        problem = unknown_checks(names)
+        if problem:
+            raise ValueError(problem)
+        return names
 
 
 # The plan sections: what may differ between the designs of one scenario (`plan_designs`).

@@ -1,5 +1,7 @@
 """YAML as the config reads it: PyYAML's safe loader, except that a key given twice in one
-mapping is refused instead of the last one silently winning (YAML 1.2 requires unique keys)."""
+mapping is refused instead of the last one silently winning (YAML 1.2 requires unique keys), and
+a date that does not exist (2025-13-45, 2025-02-30) is kept as the text written, for the schema
+to refuse under its key, instead of failing the whole file without naming one."""
 
 from __future__ import annotations
 
@@ -33,7 +35,15 @@ def _unique_mapping(loader: UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any
     return loader.construct_mapping(node, deep=True)
 
 
+def _timestamp(loader: UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:  # shaped like a date, but no such day: the schema names its key
+        return loader.construct_scalar(node)
+
+
 UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
 def load_yaml(text: str) -> Any:

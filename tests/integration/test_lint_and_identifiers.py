@@ -55,16 +55,17 @@ def test_validate_warns_but_succeeds_and_strict_fails(make_config, capsys):
     assert "Error: 1 lint warning(s) and --strict" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("override, what", [
-    ({}, "it overrides nothing"), (None, "it overrides nothing"),
-    ({"employer_core_contribution": {"enabled": True}}, "its overrides restate the values it inherits"),
+@pytest.mark.parametrize("override, shown, what", [
+    ({}, "{}", "it overrides nothing"), (None, "null", "it overrides nothing"),
+    ({"employer_core_contribution": {"enabled": True}}, "{employer_core_contribution: {enabled: true}}",
+     "its overrides restate the values it inherits"),
 ])
-def test_a_design_equal_to_the_baseline_is_a_warning_and_fails_strict(make_config, capsys, override, what):
+def test_a_design_equal_to_the_baseline_is_a_warning_and_fails_strict(make_config, capsys, override, shown, what):
     config = make_config({"plan_design_id": "standard", "plan_designs": {
         "no_core": {"employer_core_contribution": {"enabled": False}}, "b": override}})
     assert main(["validate", "-c", str(config)]) == 0
     err = capsys.readouterr().err
-    assert f"Warning: plan_designs.b = {override!r}: design b equals the baseline standard: {what}" in err
+    assert f"Warning: plan_designs.b = {shown}: design b equals the baseline standard: {what}" in err
     assert "no_core" not in err  # a design that differs is not flagged
     assert main(["validate", "-c", str(config), "--strict"]) == 1
     assert "Error: 1 lint warning(s) and --strict" in capsys.readouterr().err
