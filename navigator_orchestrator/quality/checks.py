@@ -8,6 +8,8 @@ query per check. `tripwires.py` runs them.
 
 from __future__ import annotations
 
+import difflib
+
 from navigator_orchestrator.quality.check_context import Check
 
 # ----- the checks -------------------------------------------------------------
@@ -341,3 +343,16 @@ CHECKS: list[Check] = [
 
 CHECK_NAMES: tuple[str, ...] = tuple(c.name for c in CHECKS)
 
+
+def unknown_checks(names: list[str]) -> str | None:
+    """What is wrong with `data_quality.skip_checks` = `names` (each unknown name with a
+    did-you-mean, then the known checks), or None when every name is a check of CHECKS."""
+    unknown = [n for n in dict.fromkeys(names) if n not in CHECK_NAMES]
+    if not unknown:
+        return None
+    shown = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, CHECK_NAMES, n=1, cutoff=0.6)
+        shown.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return (f"unknown check{'s' if len(unknown) > 1 else ''} {', '.join(shown)}; "
+            f"the checks are {', '.join(CHECK_NAMES)}")
