@@ -363,6 +363,11 @@ class CheckedPublish:
         self._counts: dict[str, int] = {}
         self.design_rows: dict[str, dict[str, int]] = {}  # design -> rows per published table, once committed
         self._error: BaseException | None = None
+        # Set by the thread as it ends. Waited on instead of Thread.join: a KeyboardInterrupt
+        # (Ctrl-C) that stops a join can leave the thread marked as ended while it still runs
+        # (CPython's join releases the running thread's own lock), and the process would then
+        # close the cursor under it and exit with DuckDB still appending: an abort.
+        self._done = threading.Event()
         self._thread = threading.Thread(target=self._publish, args=(scenario_id, tuple(plan_design_ids), year),
                                         name=f"navigator-publish-{year}", daemon=True)
         self._thread.start()
@@ -374,6 +379,8 @@ class CheckedPublish:
                                         parts=self._parts, design_rows=self.design_rows)
         except BaseException as exc:  # handed to the caller's thread by commit()
             self._error = exc
+        finally:
+            self._done.set()
 
     def _await_decision(self) -> None:
         self._decided.wait()
@@ -384,7 +391,7 @@ class CheckedPublish:
         """Wait for the appends, commit them; row counts per published table."""
         self._approved = True
         self._decided.set()
-        self._thread.join()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         return self._counts
@@ -394,5 +401,14 @@ class CheckedPublish:
 
     def __exit__(self, *exc_info: Any) -> None:
         self._decided.set()  # not approved unless commit() ran: the transaction rolls back
-        self._thread.join()
+        # The thread holds the cursor until it ends: wait for it whatever else is raised
+        # meanwhile (a second Ctrl-C once the run's handler is gone), then raise that.
+        interrupted: BaseException | None = None
+        while not self._done.is_set():
+            try:
+                self._done.wait()
+            except KeyboardInterrupt as exc:
+                interrupted = exc
         self._cursor.close()
+        if interrupted is not None and exc_info[0] is None:
+            raise interrupted

@@ -343,3 +343,38 @@ def test_a_commit_that_fails_reports_its_own_reason_not_the_rollback_after_it(fi
         with pytest.raises(duckdb.IOException, match="No space left on device"):
             publish_year(conn, "baseline", ["standard_401k"], 2026, before_commit=commit_fails)
         assert conn.execute("select count(*) from fct_yearly_events").fetchone() == before
+
+
+def test_ctrl_c_while_a_checked_publish_commits_waits_for_its_thread_before_closing(monkeypatch):
+    import signal
+    import threading
+    import time
+
+    release, finished = threading.Event(), []
+
+    def slow_publish(cursor, scenario_id, plan_design_ids, year, before_commit=None, parts=1, design_rows=None):
+        release.wait(5)  # the appends, still running when Ctrl-C arrives
+        before_commit()
+        cursor.execute("select 1").fetchall()  # the thread still uses its cursor
+        finished.append(time.monotonic())
+        return {}
+
+    def ctrl_c(signum, frame):
+        threading.Timer(0.5, release.set).start()
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(publish, "publish_year", slow_publish)
+    previous = signal.signal(signal.SIGALRM, ctrl_c)
+    conn = duckdb.connect()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with publish.CheckedPublish(conn, "s", ["d"], 2025) as checked:
+                signal.setitimer(signal.ITIMER_REAL, 0.2)
+                checked.commit()
+        # The block ended only once the thread had: its cursor was never closed under it.
+        assert finished and finished[0] <= time.monotonic()
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        release.set()
+        conn.close()
