@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 import yaml
@@ -181,3 +181,21 @@ def copy_database(source: Path, target: Path) -> Path:
     if work_path(source).exists():
         shutil.copy(work_path(source), work_path(target))
     return target
+
+
+@pytest.fixture
+def make_immutable() -> Iterator[Callable[[Path], None]]:
+    """`make_immutable(path)`: `chattr +i` (root, on ext4/xfs/btrfs; skips the test elsewhere): not even
+    root can replace or remove the file until the fixture undoes it."""
+    import shutil
+
+    made: list[Path] = []
+
+    def immutable(path: Path) -> None:
+        if not shutil.which("chattr") or subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode:
+            pytest.skip("chattr +i is not available here (needs root on ext4, xfs or btrfs)")
+        made.append(path)
+
+    yield immutable
+    for path in made:
+        subprocess.run(["chattr", "-i", str(path)], capture_output=True)

@@ -113,7 +113,7 @@ def register(sub) -> None:
     config_option(rep)
     database_option(rep)
     rep.add_argument("--out", type=Path, default=None,
-                     help="HTML file (default: reports/<database>/simulation_report_<scenario>_<design>_FIRST_LAST.html)")
+                     help="HTML file (default: reports/<database>/<scenario>/<design>/simulation_report_<scenario>_<design>_FIRST_LAST.html)")
     design_option(rep)
     rep.set_defaults(func=cmd_report)
 

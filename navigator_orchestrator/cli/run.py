@@ -31,7 +31,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                          plan_designs=designs)
         ctx.say("\n".join(describe(sim, args.verbose)))  # the plan of the run; touches no file
         return 0
-    log, files = JsonlLog(), ReportFiles()
+    log, files = JsonlLog(), ReportFiles(notify=print)
     args.run_log = log  # the guard points at it when a defect stops the run
     observer = Observers([console_observer(), log, files, *getattr(args, "observers", ())])
     sim = Simulation(config, args.database, threads=args.threads, first_year=first, resume=args.resume,

@@ -22,7 +22,7 @@ from navigator_orchestrator.engine.dbt_runner import DbtRunner
 from navigator_orchestrator.engine.simulation import SimulationError, new_run_id
 from navigator_orchestrator.files import write_atomically
 from navigator_orchestrator.identity import Identity
-from navigator_orchestrator.reporting.files import REPORTS_DIR, report_directory
+from navigator_orchestrator.reporting.files import REPORTS_DIR, database_directory
 from navigator_orchestrator.safety.permissions import refuse_read_only
 
 DBT_TEST_SELECTION = ("tag:publish",)
@@ -124,7 +124,7 @@ def run_dq(config: SimulationConfig, database_path: Path, year: int | None = Non
                                     "status": result.status, "observed": result.observed,
                                     "message": result.message, "recovery": result.recovery})
     identity = Identity(database_path, scenario, config.effective_plan_design_id)
-    path = report_directory(reports_dir, identity) / f"dq_{scenario}_{summary.run_id}.json"
+    path = database_directory(reports_dir, identity) / f"dq_{scenario}_{summary.run_id}.json"
     checked = {d: [year] if year is not None else y for d, y in published.items()}
     body = {"run_id": summary.run_id, "database": str(database_path), "scenario_id": scenario,
             "plan_design_ids": list(designs), "years": checked,

@@ -1,95 +1,168 @@
 """`reports/`: the multi-year CSV and one JSON file per year, written as a run goes.
 
-Every file is keyed by (database, scenario, design): it lies in `reports/<database tag>/` (the
-database file's stem and a digest of its resolved path, as for checkpoints) and its name carries
-the scenario and design ids, so two databases, scenarios or designs run from one working
-directory never overwrite each other's reports:
+Every file is keyed by (database, scenario, design): it lies in the identity's own folder
+`reports/<database tag>/<scenario>/<design>/` (the database file's stem and a digest of its
+resolved path, then the two ids, as for checkpoints), so two databases, scenarios or designs run
+from one working directory never overwrite each other's reports, whatever `_` or `-` the ids
+hold. The names still carry the scenario and design ids, so a copied file says whose it is:
 - `year_YYYY_<scenario>_<design>.json`, written as soon as the design's year is published;
 - `multi_year_summary_<scenario>_<design>_FIRST_LAST.csv`, (re)written after every year; it covers
   every published year of the design from the census year on (a one-year run, a continued run and
   a run that failed part-way all leave a CSV of what the database holds), and its first columns
-  are scenario_id and plan_design_id. The CSV of another range of the same database, scenario and
-  design (an interrupted run's, before a resume) is removed when the new one is written.
+  are scenario_id and plan_design_id.
+
+When a CSV is written, the CSVs of the same folder whose year range lies inside the new one (an
+interrupted run's 2025_2025 or 2025_2026, replaced by 2025_2027) are removed, each with a
+`removed PATH` line; any other range stays (a database since moved away, another start year).
+Only regular files whose rows are all of the identity's scenario and design are read or removed,
+and a removal that fails is one warning line: the run goes on.
 """
 
 from __future__ import annotations
 
 import csv
-import glob
+import errno
+import io
 import json
+import os
 import re
+import stat
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from navigator_orchestrator.files import atomic_path, write_atomically
+from navigator_orchestrator.files import atomic_path
 from navigator_orchestrator.identity import Identity
-from navigator_orchestrator.reporting.observe import RunInfo, RunObserver, RunOutcome
+from navigator_orchestrator.reporting.observe import RunInfo, RunObserver
 from navigator_orchestrator.reporting.summary import YearAudit, YearFigures
 
 REPORTS_DIR = Path("reports")
 ID_COLUMNS = ["scenario_id", "plan_design_id"]
 
 
-def report_directory(root: Path, identity: Identity) -> Path:
+def database_directory(root: Path, identity: Identity) -> Path:
+    """root/<database tag>: files of one database that are unique by run id (`navigator dq`'s)."""
     return Path(root) / identity.database_tag
 
 
+def report_directory(root: Path, identity: Identity) -> Path:
+    """root/<database tag>/<scenario>/<design>: the CSV, year JSONs and HTML report of one identity."""
+    return identity.subdirectory(root)
+
+
+def _csv_prefix(identity: Identity) -> str:
+    return f"multi_year_summary_{identity.scenario_id}_{identity.plan_design_id}_"
+
+
 def csv_path(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
-    return report_directory(root, identity) / (
-        f"multi_year_summary_{identity.scenario_id}_{identity.plan_design_id}_{figures[0].year}_{figures[-1].year}.csv")
+    return report_directory(root, identity) / f"{_csv_prefix(identity)}{figures[0].year}_{figures[-1].year}.csv"
 
 
 def year_json_path(root: Path, identity: Identity, year: int) -> Path:
     return report_directory(root, identity) / f"year_{year}_{identity.scenario_id}_{identity.plan_design_id}.json"
 
 
-def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
-    path = csv_path(root, identity, figures)
-    with atomic_path(path, durable=False) as tmp, tmp.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
-        writer.writeheader()
-        for f in figures:
-            writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
-                             **{k: "" if v is None else v for k, v in asdict(f).items()}})
+def write_report_file(path: Path, write: Callable[[Path], None]) -> Path:
+    """Write `path` whole through `write(temporary path)`; returns `path`.
+
+    Raises OSError naming `path` (never the temporary file): with the fix in its message when
+    something at that name cannot be replaced (a directory, an immutable or another user's file),
+    otherwise with the system's errno, for the CLI's guard to add its fix (a full disk)."""
+    try:
+        with atomic_path(path, durable=False) as tmp:
+            write(tmp)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if path.is_dir() or (path.exists() and not path.is_file()):
+            raise OSError(f"cannot write {path}: something other than a file is at that name; "
+                          "move it away and run again") from exc
+        if exc.errno in (errno.EPERM, errno.EACCES) and path.exists():
+            raise OSError(f"cannot write {path}: {reason}; that file cannot be replaced (read-only, immutable "
+                          "or another user's): move it away and run again") from exc
+        raise OSError(exc.errno, reason, str(path)) from exc
     return path
 
 
-def remove_other_ranges(root: Path, identity: Identity, keep: Path) -> list[Path]:
-    """Remove the multi-year CSVs of `identity` (its database's folder, its scenario and design)
-    for other year ranges than `keep`'s; returns them. A file is this identity's only when its
-    name has the identity's pattern and its rows say so (ids may hold `_`, so a name alone could
-    belong to another scenario and design); another database's folder is never looked at."""
-    prefix = f"multi_year_summary_{identity.scenario_id}_{identity.plan_design_id}_"
-    pattern = re.compile(re.escape(prefix) + r"\d{4}_\d{4}\.csv")
+def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
+            writer.writeheader()
+            for f in figures:
+                writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
+                                 **{k: "" if v is None else v for k, v in asdict(f).items()}})
+
+    return write_report_file(csv_path(root, identity, figures), write)
+
+
+def remove_other_ranges(root: Path, identity: Identity, keep: Path,
+                        notify: Callable[[str], None] = print) -> list[Path]:
+    """Remove the multi-year CSVs of `identity` whose year range lies inside `keep`'s (and is
+    not `keep`'s own); returns the removed ones. Each removal is told as `removed PATH: …`; a
+    removal that fails is told as one `warning: …` line and the file stays (a clean-up never
+    stops a run). Other ranges stay: a CSV of 2025_2027 is kept when a run writes 2025_2025 or
+    2026_2027, since those years may be of a database moved away or still in this one. Only
+    regular files whose every row is of the identity's scenario and design are touched."""
+    first, last = _range(keep, identity)
     removed = []
-    for path in sorted(report_directory(root, identity).glob(f"{glob.escape(prefix)}*.csv")):
-        if path == keep or not pattern.fullmatch(path.name) or not _holds(path, identity):
+    for path in sorted(report_directory(root, identity).glob("multi_year_summary_*.csv")):
+        span = _range(path, identity)
+        if path == keep or span is None or not (first <= span[0] and span[1] <= last):
             continue
-        path.unlink(missing_ok=True)
+        if not _holds(path, identity):
+            continue
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            notify(f"warning: could not remove {path} ({exc.strerror or exc}), the CSV of years {span[0]}-{span[1]} "
+                   f"that {keep.name} replaces; remove it by hand")
+            continue
+        notify(f"removed {path}: the CSV of years {span[0]}-{span[1]}, replaced by {keep.name}")
         removed.append(path)
     return removed
 
 
+def _range(path: Path, identity: Identity) -> tuple[int, int] | None:
+    """(FIRST, LAST) of a CSV named with `identity`'s pattern; None for any other name."""
+    match = re.fullmatch(re.escape(_csv_prefix(identity)) + r"(\d{4})_(\d{4})\.csv", path.name)
+    return (int(match[1]), int(match[2])) if match else None
+
+
 def _holds(path: Path, identity: Identity) -> bool:
-    """Whether every row of a multi-year CSV is of `identity`'s scenario and design."""
+    """Whether `path` is a regular file (not a link, pipe or device: opening those could block
+    or reach elsewhere) whose every row is of `identity`'s scenario and design."""
     try:
-        with path.open(newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            rows = list(csv.DictReader(io.TextIOWrapper(fh, newline="")))
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
+    finally:
+        os.close(fd)
     return bool(rows) and all((r.get("scenario_id"), r.get("plan_design_id"))
                               == (identity.scenario_id, identity.plan_design_id) for r in rows)
 
 
 def write_year_json(root: Path, identity: Identity, audit: YearAudit, meta: dict[str, Any]) -> Path:
     text = json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n"
-    return write_atomically(year_json_path(root, identity, audit.year), text, durable=False)
+    path = year_json_path(root, identity, audit.year)
+    return write_report_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 class ReportFiles(RunObserver):
-    def __init__(self, directory: Path = REPORTS_DIR):
+    """The report-file observer. notify: where `removed PATH` and warning lines go (the run's
+    console; silent by default)."""
+
+    def __init__(self, directory: Path = REPORTS_DIR, notify: Callable[[str], None] | None = None):
         self.directory = Path(directory)
+        self.notify = notify or (lambda message: None)
         self.info: RunInfo | None = None
         self.written: list[Path] = []
         self.csv_files: dict[str, Path] = {}  # design -> its multi-year CSV
@@ -104,9 +177,9 @@ class ReportFiles(RunObserver):
         meta["target_ending_workforce"] = summary.target_ending_workforce
         self.written.append(write_year_json(self.directory, identity, audit, meta))
         path = write_csv(self.directory, identity, audit.history)
-        # The range grew by a year, or the database holds other years than when an earlier
-        # (interrupted, resumed, rerun) run wrote its CSV: only the one of what it holds now stays.
-        for stale in remove_other_ranges(self.directory, identity, path):
+        # The range grew by a year: the CSV of the shorter range (this run's previous year, or an
+        # interrupted run's before a resume) is replaced; other ranges stay.
+        for stale in remove_other_ranges(self.directory, identity, path, self.notify):
             if stale in self.written:
                 self.written.remove(stale)
         if path not in self.written:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import duckdb
 
-from navigator_orchestrator.files import write_atomically
+from navigator_orchestrator.reporting.files import REPORTS_DIR, report_directory, write_report_file
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.console import dq_line
 from navigator_orchestrator.reporting.ndt import ndt_html
@@ -248,7 +248,9 @@ def render(scenario_id: str, plan_design_id: str, figures: list[YearFigures], di
 
 def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path | None = None) -> Path:
     """Write the report of one (database, scenario, design); the default file is
-    reports/<database tag>/simulation_report_<scenario>_<design>_FIRST_LAST.html."""
+    reports/<database tag>/<scenario>/<design>/simulation_report_<scenario>_<design>_FIRST_LAST.html.
+    Raises ValueError when the database holds no published year of the pair, OSError naming the
+    file when it cannot be written."""
     scenario_id, design, database = identity.scenario_id, identity.plan_design_id, str(identity.database)
     figures = scenario_figures(conn, scenario_id, design)
     if not figures:
@@ -256,6 +258,6 @@ def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path 
                          "run `navigator run` first or pass the right -c/--database/--plan-design")
     html = render(scenario_id, design, figures, deferral_distribution(conn, scenario_id, design),
                   dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id, [design]))
-    out = Path(out or Path("reports") / identity.database_tag /
+    out = Path(out or report_directory(REPORTS_DIR, identity) /
                f"simulation_report_{scenario_id}_{design}_{figures[0].year}_{figures[-1].year}.html")
-    return write_atomically(out, html, durable=False)
+    return write_report_file(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))

@@ -205,11 +205,10 @@ def test_two_designs_and_two_databases_in_one_directory_resume_each(tmp_path, sm
             assert f"design {design}:" in out
         assert out.count("Last valid checkpoint: 2026") == len(designs)
     # Reports of the two databases and two designs lie side by side, none overwritten.
-    csvs = sorted(p.relative_to(tmp_path / "reports").as_posix()
-                  for p in (tmp_path / "reports").rglob("*_2025_2026.csv"))
-    assert csvs == sorted([f"{Identity(a, SCENARIO, BASE).database_tag}/multi_year_summary_{SCENARIO}_{BASE}_2025_2026.csv",
-                           f"{Identity(a, SCENARIO, RICH).database_tag}/multi_year_summary_{SCENARIO}_{RICH}_2025_2026.csv",
-                           f"{Identity(b, SCENARIO, RICH).database_tag}/multi_year_summary_{SCENARIO}_{RICH}_2025_2026.csv"])
+    csvs = sorted((tmp_path / "reports").rglob("*_2025_2026.csv"))
+    assert csvs == sorted(Identity(db, SCENARIO, design).subdirectory(tmp_path / "reports")
+                          / f"multi_year_summary_{SCENARIO}_{design}_2025_2026.csv"
+                          for db, design in ((a, BASE), (a, RICH), (b, RICH)))
 
 
 def test_a_moved_database_or_another_directory_is_told_why_checkpoints_do_not_apply(

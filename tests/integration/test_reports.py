@@ -40,8 +40,8 @@ SCENARIO, DESIGN = "baseline", "standard_401k"
 
 
 def reports_of(root: Path, db: Path) -> Path:
-    """The report folder of one database under a reports root."""
-    return root / database_tag(db)
+    """The report folder of one database, scenario and design under a reports root."""
+    return root / database_tag(db) / SCENARIO / DESIGN
 
 
 def summary_csv(root: Path, db: Path, first: int, last: int) -> Path:
@@ -268,6 +268,14 @@ def test_html_report_lists_recorded_data_quality_results(run2, tmp_path):
     assert "match_present" in html and "no match events" in html
 
 
+def test_html_report_goes_to_the_folder_of_its_database_scenario_and_design(run2, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with duckdb.connect(str(run2["db"]), read_only=True) as conn:
+        out = write_report(conn, Identity(run2["db"], SCENARIO, DESIGN))
+    assert out == reports_of(Path("reports"), run2["db"]) / f"simulation_report_{SCENARIO}_{DESIGN}_2025_2026.html"
+    assert (tmp_path / out).read_text().startswith("<!DOCTYPE html>")
+
+
 def test_employee_timeline_shows_a_known_employees_events(run2, capsys):
     employee, = query(run2["db"], """
         select employee_id from fct_yearly_events where simulation_year = 2025
@@ -338,3 +346,30 @@ def test_a_failed_run_still_leaves_the_csv_of_its_published_years_and_a_closing_
     assert [int(r["year"]) for r in read_csv(final)] == [2025, 2026] and files.csv_files == {DESIGN: final}
     assert sorted(p.name for p in stale.parent.glob("multi_year_summary_*")) == sorted([final.name, lookalike.name])
     assert other_db.exists()
+
+
+def test_a_stale_csv_that_cannot_be_removed_warns_and_the_cli_run_simulates_every_year(
+        tmp_path, small_census, capsys, make_immutable):
+    db = tmp_path / "s.duckdb"
+    stuck = summary_csv(tmp_path / "reports", db, 2026, 2026)  # inside 2025-2026: removed when it can be
+    stuck.parent.mkdir(parents=True)
+    stuck.write_text(f"scenario_id,plan_design_id,year\n{SCENARIO},{DESIGN},2026\n")
+    make_immutable(stuck)
+    config = write_config(tmp_path, small_census, 2026)
+    assert main(["run", "-c", str(config), "--database", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if line.startswith("warning: could not remove")] == [
+        f"warning: could not remove {summary_csv(Path('reports'), db, 2026, 2026)} (Operation not permitted), the CSV of years 2026-2026 that "
+        f"multi_year_summary_{SCENARIO}_{DESIGN}_2025_2026.csv replaces; remove it by hand"]
+    assert f"removed {summary_csv(Path('reports'), db, 2025, 2025)}: " in out  # this run's 2025 CSV, replaced
+    assert [int(r["year"]) for r in read_csv(summary_csv(tmp_path / "reports", db, 2025, 2026))] == [2025, 2026]
+
+
+def test_a_directory_at_the_csvs_name_stops_the_run_with_the_path_to_move(tmp_path, small_census, capsys):
+    db = tmp_path / "d.duckdb"
+    blocked = summary_csv(tmp_path / "reports", db, 2025, 2025)
+    blocked.mkdir(parents=True)
+    assert main(["run", "-c", str(write_config(tmp_path, small_census, 2025)), "--database", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: cannot write {summary_csv(Path('reports'), db, 2025, 2025)}: ") and ".tmp" not in err
+    assert "move it away and run again" in err
