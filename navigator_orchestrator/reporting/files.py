@@ -67,19 +67,21 @@ def write_report_file(path: Path, write: Callable[[Path], None]) -> Path:
 
     Raises OSError naming `path` (never the temporary file): with the fix in its message when
     something at that name cannot be replaced (a directory, an immutable or another user's file),
-    otherwise with the system's errno, for the CLI's guard to add its fix (a full disk)."""
+    otherwise with the system's errno and the file concerned (`path`, or a folder on its way that
+    cannot be made), for the CLI's guard to add its fix (a full disk)."""
     try:
         with atomic_path(path, durable=False) as tmp:
             write(tmp)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if path.is_dir() or (path.exists() and not path.is_file()):
-            raise OSError(f"cannot write {path}: something other than a file is at that name; "
-                          "move it away and run again") from exc
-        if exc.errno in (errno.EPERM, errno.EACCES) and path.exists():
+            kind = "a directory" if path.is_dir() else "something other than a file"
+            raise OSError(f"cannot write {path}: {kind} is at that name; move it away and run again") from exc
+        if exc.errno in (errno.EPERM, errno.EACCES) and exc.filename2 is not None:  # the rename over it
             raise OSError(f"cannot write {path}: {reason}; that file cannot be replaced (read-only, immutable "
                           "or another user's): move it away and run again") from exc
-        raise OSError(exc.errno, reason, str(path)) from exc
+        internal = exc.filename is None or Path(exc.filename).name.startswith(f".{path.name}.")
+        raise OSError(exc.errno, reason, str(path) if internal else exc.filename) from exc
     return path
 
 
