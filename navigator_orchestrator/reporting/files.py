@@ -29,7 +29,7 @@ import re
 import stat
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from navigator_orchestrator.files import atomic_path
 from navigator_orchestrator.identity import Identity
@@ -98,13 +98,14 @@ def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Pat
 
 
 def remove_other_ranges(root: Path, identity: Identity, keep: Path,
-                        notify: Callable[[str], None] = print) -> list[Path]:
+                        notify: Callable[[str], None] = print, own: Collection[Path] = ()) -> list[Path]:
     """Remove the multi-year CSVs of `identity` whose year range lies inside `keep`'s (and is
     not `keep`'s own); returns the removed ones. Each removal is told as `removed PATH: …`; a
     removal that fails is told as one `warning: …` line and the file stays (a clean-up never
     stops a run). Other ranges stay: a CSV of 2025_2027 is kept when a run writes 2025_2025 or
     2026_2027, since those years may be of a database moved away or still in this one. Only
-    regular files whose every row is of the identity's scenario and design are touched."""
+    regular files whose every row is of the identity's scenario and design are touched. `own`:
+    files the caller wrote itself (a run's CSV of its previous year), removed without a line."""
     first, last = _range(keep, identity)
     removed = []
     for path in sorted(report_directory(root, identity).glob("multi_year_summary_*.csv")):
@@ -121,7 +122,8 @@ def remove_other_ranges(root: Path, identity: Identity, keep: Path,
             notify(f"warning: could not remove {path} ({exc.strerror or exc}), the CSV of years {span[0]}-{span[1]} "
                    f"that {keep.name} replaces; remove it by hand")
             continue
-        notify(f"removed {path}: the CSV of years {span[0]}-{span[1]}, replaced by {keep.name}")
+        if path not in own:
+            notify(f"removed {path}: the CSV of years {span[0]}-{span[1]}, replaced by {keep.name}")
         removed.append(path)
     return removed
 
@@ -181,7 +183,7 @@ class ReportFiles(RunObserver):
         path = write_csv(self.directory, identity, audit.history)
         # The range grew by a year: the CSV of the shorter range (this run's previous year, or an
         # interrupted run's before a resume) is replaced; other ranges stay.
-        for stale in remove_other_ranges(self.directory, identity, path, self.notify):
+        for stale in remove_other_ranges(self.directory, identity, path, self.notify, own=set(self.written)):
             if stale in self.written:
                 self.written.remove(stale)
         if path not in self.written:
