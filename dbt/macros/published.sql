@@ -12,7 +12,7 @@
   {#- A refusal is written to this table (publish.REFUSAL_TABLE) and raised here, as one line:
       raised inside the Python model it would reach the console as a Python traceback. -#}
   {%- set refusal_table = 'simulation_work.main.publish_refusal' -%}
-  {% do run_query('create or replace table ' ~ refusal_table ~ ' (message varchar)') %}
+  {% do run_query('create or replace table ' ~ refusal_table ~ ' (message varchar, missing_table varchar)') %}
   {% call statement('main', language='python') -%}
 {{ compiled_code }}
 

@@ -45,7 +45,7 @@
         {%- endfor -%}
       {%- endif -%}
     {%- endfor -%}
-    {%- set step = "navigator dbt -c CONFIG --database DB --year " ~ year ~ " -- run --select " -%}
+    {%- set step = navigator_dbt_step(year) -%}
     {%- if unselected_inputs -%}
       {%- set held = none -%}
       {%- if work_table_exists('int_employee_compensation_by_year') -%}
@@ -80,10 +80,17 @@
             ~ slug_var('scenario_id') ~ ' and simulation_year = ' ~ (year - 1)) -%}
       {%- endif -%}
       {%- if rows == 0 -%}
+        {#- Published years run on from start_year: the first missing is the one after the latest. -#}
+        {%- set latest = read_value('select max(simulation_year) from simulation.main.fct_workforce_snapshot '
+            ~ 'where scenario_id = ' ~ slug_var('scenario_id') ~ ' and simulation_year < ' ~ year)
+            if read_value("select count(*) from information_schema.tables where table_catalog = 'simulation' "
+                          ~ "and table_schema = 'main' and table_name = 'fct_workforce_snapshot'") > 0 else none -%}
+        {%- set first_missing = var('start_year') | int if latest is none else latest | int + 1 -%}
         {{ exceptions.raise_compiler_error(
             "year " ~ year ~ " continues from year " ~ (year - 1) ~ ", which is not published for scenario "
-            ~ var('scenario_id') ~ " in this database; nothing was built. Publish the years in order "
-            ~ "(" ~ step ~ "tag:year tag:publish, from the first year missing) or simulate them: navigator run") }}
+            ~ var('scenario_id') ~ " in this database; nothing was built. Publish the years in order from "
+            ~ first_missing ~ " (" ~ navigator_dbt_step(first_missing) ~ "tag:year tag:publish, then each later "
+            ~ "year) or simulate them: navigator run") }}
       {%- endif -%}
     {%- endif -%}
     {%- if year_models -%}
@@ -104,6 +111,16 @@
           '{{ invocation_id }}' as invocation_id, {{ consistent | string | lower }} as consistent, false as finished
     {%- endif -%}
   {%- endif -%}
+{% endmacro %}
+
+{#- The fix a refusal prints: `navigator dbt` on this database, for `year` and the plan designs
+    of the vars (without --plan-designs it would rebuild and republish every design of the
+    config), up to the models to select. -#}
+{% macro navigator_dbt_step(year) %}
+  {%- set db = env_var('NAVIGATOR_DB_PATH', 'DB') -%}
+  {%- set db = db if modules.re.fullmatch('[A-Za-z0-9_./@%+=:,-]+', db) else "'" ~ db.replace("'", "'\"'\"'") ~ "'" -%}
+  {{- return("navigator dbt -c CONFIG --database " ~ db ~ " --year " ~ year ~ " --plan-designs "
+             ~ (plan_design_ids() | join(',')) ~ " -- run --select ") -}}
 {% endmacro %}
 
 {#- on-run-end: the year models this invocation built all succeeded: its build finished. -#}

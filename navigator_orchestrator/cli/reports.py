@@ -46,7 +46,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     designs = config.designs()  # each design as this config defines it
     with conn:
         comparison = load_comparison(conn, identity.scenario_id, config.design_ids, baseline, years,
-                                     str(identity.database))
+                                     str(identity.database), str(ctx.config_path))
         first, last = comparison.years
         changed, unknown = built_from(conn, identity.scenario_id, {d: c.design_hash() for d, c in designs.items()},
                                       comparison.years)

@@ -60,18 +60,28 @@ class PublishRefused(RuntimeError):
 # The by-hand publish's refusal, for the `published` materialization (dbt/macros/published.sql)
 # to raise as dbt's own one-line error: an exception raised inside a dbt Python model reaches
 # the console as a Python traceback. The materialization creates it empty before each fct_*
-# model and drops it after.
+# model and drops it after. Columns: message, and the year-only table the model's refs did not
+# find (null for other refusals).
 REFUSAL_TABLE = f"{WORK_CATALOG}.main.publish_refusal"
 
 
 @contextmanager
-def refusal_recorded(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def refusal_recorded(conn: duckdb.DuckDBPyConnection, missing_table: str | None = None) -> Iterator[None]:
     """Around a step of a by-hand publish: a PublishRefused is written as the one row of
-    REFUSAL_TABLE (its message) instead of raised. Nothing has been written at that point."""
+    REFUSAL_TABLE (its message, and `missing_table`) instead of raised. Nothing has been
+    written at that point."""
     try:
         yield
     except PublishRefused as refusal:
-        conn.execute(f"insert into {REFUSAL_TABLE} values (?)", [str(refusal)])
+        conn.execute(f"insert into {REFUSAL_TABLE} values (?, ?)", [str(refusal), missing_table])
+
+
+def _not_built(conn: duckdb.DuckDBPyConnection, missing: str, year: int | None,
+               plan_design_ids: Sequence[str] = ()) -> PublishRefused:
+    return PublishRefused(
+        f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
+        f"published. Build the year first, then publish: {_by_hand(conn, year, plan_design_ids)} "
+        "-- run --select tag:year tag:publish")
 
 
 @contextmanager
@@ -79,17 +89,16 @@ def work_tables_built(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Around the refs of a by-hand `fct_*` model (dbt reads each year-only table as the model
     names it): a table missing from the work file (a database copied or restored without it, a
     year never built) is recorded as a refusal naming it and the way on (refusal_recorded),
-    instead of DuckDB's catalog error. Nothing has been written at that point."""
-    with refusal_recorded(conn):
-        try:
-            yield
-        except duckdb.CatalogException as exc:
-            found = re.search(r"Table with name (\w+) does not exist", str(exc))
-            missing = found.group(1) if found else str(exc).splitlines()[0]
-            raise PublishRefused(
-                f"{missing} has not been built in this database's work file ({WORK_CATALOG}); nothing was "
-                "published. Build the year first, then publish: navigator dbt -c CONFIG --database DB --year YEAR "
-                "-- run --select tag:year tag:publish") from None
+    instead of DuckDB's catalog error. The model does not know the year and designs of its
+    vars; `publish_by_hand`, run next, completes the fix with them. Nothing has been written
+    at that point."""
+    try:
+        yield
+    except duckdb.CatalogException as exc:
+        found = re.search(r"Table with name (\w+) does not exist", str(exc))
+        missing = found.group(1) if found else str(exc).splitlines()[0]
+        with refusal_recorded(conn, missing):
+            raise _not_built(conn, missing, None) from None
 
 
 def _database_arg(conn: duckdb.DuckDBPyConnection) -> str:
@@ -98,10 +107,13 @@ def _database_arg(conn: duckdb.DuckDBPyConnection) -> str:
     return shlex.quote(row[0]) if row and row[0] else "DB"
 
 
-def _by_hand(conn: duckdb.DuckDBPyConnection, year: int) -> str:
-    """`navigator dbt` for this database and year, as a refusal's fix names it (the config is
-    the one the vars came from: CONFIG)."""
-    return f"navigator dbt -c CONFIG --database {_database_arg(conn)} --year {year}"
+def _by_hand(conn: duckdb.DuckDBPyConnection, year: int | None, plan_design_ids: Sequence[str] = ()) -> str:
+    """`navigator dbt` for this database, year and plan designs, as a refusal's fix names it (the
+    config is the one the vars came from: CONFIG). The designs are always named: without
+    --plan-designs the command would rebuild and republish every design of the config,
+    removing the later years of those the refused command left alone."""
+    designs = f" --plan-designs {','.join(plan_design_ids)}" if plan_design_ids else ""
+    return f"navigator dbt -c CONFIG --database {_database_arg(conn)} --year {year or 'YEAR'}{designs}"
 
 
 def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_ids: Sequence[str],
@@ -118,7 +130,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             raise PublishRefused(
                 f"{source} (the source of {table}) has not been built in this database's work file; "
                 f"nothing was published. Build year {year} first: "
-                f"{_by_hand(conn, year)} -- run --select tag:year")
+                f"{_by_hand(conn, year, plan_design_ids)} -- run --select tag:year")
         # One grouped scan: a few rows (scenario, design) instead of per-row tests over every row.
         groups = conn.execute(
             f"select scenario_id, plan_design_id, min(simulation_year), max(simulation_year), "
@@ -133,7 +145,8 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
         if any(design not in plan_design_ids for _, design, *_ in groups):
             raise PublishRefused(
                 f"{source} holds rows of plan designs other than {', '.join(plan_design_ids)}; nothing was "
-                f"published. Build the year with those designs' vars first ({_by_hand(conn, year)} --plan-designs ID,ID -- run --select tag:year tag:publish)")
+                f"published. Build the year with those designs' vars first ({_by_hand(conn, year, plan_design_ids)} "
+                "-- run --select tag:year tag:publish)")
         if table == "fct_workforce_snapshot":
             # Every design has a workforce: a design without snapshot rows was not built.
             have = {design for _, design, *_ in groups}
@@ -141,7 +154,7 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
             if absent and rows:
                 raise PublishRefused(
                     f"{source} holds no rows of plan design(s) {', '.join(absent)}; nothing was published. "
-                    f"Build the year again: {_by_hand(conn, year)} -- run --select tag:year")
+                    f"Build the year again: {_by_hand(conn, year, plan_design_ids)} -- run --select tag:year")
         found_scenarios = sorted({scenario for scenario, *_ in groups}, key=lambda x: (x == scenario_id, str(x)))
         scenarios = len(found_scenarios)
         other = found_scenarios[0] if found_scenarios else None  # another scenario first, if any
@@ -154,7 +167,8 @@ def check_work_tables(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_de
                      + (f" ({yearless:,} rows without a year)" if yearless else "")) if rows else "no rows"
             raise PublishRefused(
                 f"{source} holds {found}, not scenario {scenario_id!r} year {year}; nothing was published. "
-                f"Build that year first, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish")
+                f"Build that year first, then publish: {_by_hand(conn, year, plan_design_ids)} "
+                "-- run --select tag:year tag:publish")
     return design_rows
 
 
@@ -269,12 +283,15 @@ def publish_year(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_design_
     return counts
 
 
-def check_work_build(conn: duckdb.DuckDBPyConnection, vars_digest: str, invocation_id: str, year: int) -> None:
+def check_work_build(conn: duckdb.DuckDBPyConnection, vars_digest: str, invocation_id: str, year: int,
+                     plan_design_ids: Sequence[str] = ()) -> None:
     """Raise PublishRefused unless the work tables were built with these vars (`vars_digest`,
     dbt macro vars_digest) by a build that finished, or by this very dbt invocation (a
     `run --select tag:year tag:publish`: dbt runs a fct_* model only once its inputs are
-    built). The record is the work catalog's `work_build` row (dbt/macros/year_inputs.sql)."""
-    fix = f"Build the year whole, then publish: {_by_hand(conn, year)} -- run --select tag:year tag:publish"
+    built). The record is the work catalog's `work_build` row (dbt/macros/year_inputs.sql).
+    The fix names `plan_design_ids`, the designs of the vars."""
+    fix = (f"Build the year whole, then publish: {_by_hand(conn, year, plan_design_ids)} "
+           "-- run --select tag:year tag:publish")
     if not table_exists(conn, "work_build", WORK_CATALOG):
         raise PublishRefused(f"the work file holds no record of which vars built it; nothing was published. {fix}")
     row = conn.execute(f"select vars_digest, invocation_id, finished, consistent "
@@ -293,8 +310,14 @@ def publish_by_hand(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_desi
                     year: int, start_year: int, build: tuple[str, str]) -> None:
     """The `published` materialization's step: publish_from_dbt, its refusal recorded
     (refusal_recorded) instead of raised; nothing at all when the model's refs already
-    recorded one (work_tables_built)."""
-    if conn.execute(f"select count(*) from {REFUSAL_TABLE}").fetchone()[0]:
+    recorded one (work_tables_built), except that a missing table's fix gets the year and
+    designs of the vars."""
+    recorded = conn.execute(f"select missing_table from {REFUSAL_TABLE}").fetchall()
+    if recorded:
+        missing = recorded[0][0]
+        if missing is not None:
+            conn.execute(f"update {REFUSAL_TABLE} set message = ?",
+                         [str(_not_built(conn, missing, year, plan_design_ids))])
         return
     with refusal_recorded(conn):
         publish_from_dbt(conn, scenario_id, plan_design_ids, year, start_year, build)
@@ -319,18 +342,23 @@ def publish_from_dbt(conn: duckdb.DuckDBPyConnection, scenario_id: str, plan_des
         raise PublishRefused("the vars name no plan design; take the vars from navigator dbt-vars")
     use_catalogs(conn)  # dbt's connection: resolve names as the orchestrator's does
     check_work_tables(conn, scenario_id, plan_design_ids, year)  # the year they hold, named first
-    check_work_build(conn, build[0], build[1], year)
+    check_work_build(conn, build[0], build[1], year, plan_design_ids)
     if year > start_year:
         for plan_design_id in plan_design_ids:
-            have = table_exists(conn, "fct_workforce_snapshot") and conn.execute(
-                "select count(*) > 0 from fct_workforce_snapshot "
-                "where scenario_id = ? and plan_design_id = ? and simulation_year = ?",
-                [scenario_id, plan_design_id, year - 1]).fetchone()[0]
-            if not have:
+            # The latest published year before this one (published years run on from start_year).
+            latest = conn.execute(
+                "select max(simulation_year) from fct_workforce_snapshot "
+                "where scenario_id = ? and plan_design_id = ? and simulation_year < ?",
+                [scenario_id, plan_design_id, year]).fetchone()[0] \
+                if table_exists(conn, "fct_workforce_snapshot") else None
+            if latest != year - 1:
+                first_missing = start_year if latest is None else latest + 1
                 raise PublishRefused(
                     f"year {year} continues from year {year - 1}, which is not published for scenario "
-                    f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish {year - 1} "
-                    f"first, or simulate: navigator run -c CONFIG --database {_database_arg(conn)}")
+                    f"{scenario_id!r}, plan design {plan_design_id!r}; nothing was published. Publish the years in "
+                    f"order from {first_missing} ({_by_hand(conn, first_missing, plan_design_ids)} -- run --select "
+                    f"tag:year tag:publish, then each later year), or simulate: navigator run -c CONFIG "
+                    f"--database {_database_arg(conn)}")
     return publish_year(conn, scenario_id, list(plan_design_ids), year)
 
 

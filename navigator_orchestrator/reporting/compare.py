@@ -22,6 +22,8 @@ averages; employer_cost_per_participant = total cost / participant-years, half u
 
 from __future__ import annotations
 
+import shlex
+
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -126,9 +128,9 @@ def _other_scenarios(conn: duckdb.DuckDBPyConnection, scenario_id: str) -> dict[
 
 
 def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
-                  years: tuple[int, int] | None, database_name: str) -> tuple[int, int]:
+                  years: tuple[int, int] | None, database_name: str, config_name: str = "CONFIG") -> tuple[int, int]:
     """The year range to compare; CompareError when the database lacks a design or a year, or
-    the baseline is not among the designs."""
+    the baseline is not among the designs. The fix names the config as `config_name`."""
     if baseline not in designs:
         raise CompareError(f"--baseline {baseline!r} names no design of the config; designs: {', '.join(designs)}")
     have = _published(conn, scenario_id)
@@ -137,11 +139,11 @@ def check_request(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: li
         held = ", ".join(have) or "none"
         others = _other_scenarios(conn, scenario_id) if not have else {}
         elsewhere = ("; it holds " + "; ".join(f"scenario '{s}' (designs {', '.join(ds)})" for s, ds in others.items())
-                     + ": pass -c with the config that names that scenario, or") if others else "; "
+                     + ": pass -c with the config that names that scenario, or") if others else ";"
         raise CompareError(
             f"{database_name} holds no published years of design(s) {', '.join(missing)} for scenario "
-            f"'{scenario_id}' (designs there: {held}){elsewhere} run `navigator run -c CONFIG --database "
-            f"{database_name}` first")
+            f"'{scenario_id}' (designs there: {held}){elsewhere} run `navigator run -c {shlex.quote(config_name)} "
+            f"--database {shlex.quote(database_name)}` first")
     common = sorted(set.intersection(*(set(have[d]) for d in designs)))
     if not common:
         raise CompareError(f"the designs {', '.join(designs)} share no published year in {database_name}; "
@@ -310,20 +312,23 @@ def estimated_limit_years(conn: duckdb.DuckDBPyConnection, first: int, last: int
 
 
 def figure_rows(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
-                years: tuple[int, int] | None = None,
-                database_name: str = "the database") -> tuple[tuple[int, int], list[dict[str, Any]]]:
+                years: tuple[int, int] | None = None, database_name: str = "the database",
+                config_name: str = "CONFIG") -> tuple[tuple[int, int], list[dict[str, Any]]]:
     """The comparison view alone: the years compared and one row per design and year, then each
-    design's total (COLUMNS; money as Decimal, shares as float fractions). CompareError on bad input."""
-    first, last = check_request(conn, scenario_id, designs, baseline, years, database_name)
+    design's total (COLUMNS; money as Decimal, shares as float fractions). CompareError on bad
+    input, its fix naming the config as `config_name`."""
+    first, last = check_request(conn, scenario_id, designs, baseline, years, database_name, config_name)
     params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     rows = [dict(zip(COLUMNS, (scenario_id, *row))) for row in conn.execute(_FIGURES_SQL, params).fetchall()]
     return (first, last), rows
 
 
 def load_comparison(conn: duckdb.DuckDBPyConnection, scenario_id: str, designs: list[str], baseline: str,
-                    years: tuple[int, int] | None = None, database_name: str = "the database") -> Comparison:
-    """Both views for `designs` (baseline among them) of one scenario; CompareError on bad input."""
-    (first, last), rows = figure_rows(conn, scenario_id, designs, baseline, years, database_name)
+                    years: tuple[int, int] | None = None, database_name: str = "the database",
+                    config_name: str = "CONFIG") -> Comparison:
+    """Both views for `designs` (baseline among them) of one scenario; CompareError on bad input
+    (its fix naming the config as `config_name`)."""
+    (first, last), rows = figure_rows(conn, scenario_id, designs, baseline, years, database_name, config_name)
     params = {"scenario": scenario_id, "designs": designs, "baseline": baseline, "first": first, "last": last}
     return Comparison(scenario_id, baseline, designs, (first, last), rows, _gain_loss(conn, params),
                       estimated_limit_years(conn, first, last), _ndt(conn, params))

@@ -216,6 +216,8 @@ def test_compare_on_a_database_without_the_designs_is_refused(compared, tmp_path
     assert main(["compare", "-c", str(other), "--database", str(compared["db"]), "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "holds no published years of design(s) unheard_of for scenario 'baseline'" in err
+    assert f"); run `navigator run -c {other} --database {compared['db']}` first" in err
+    assert "  " not in err
     assert not out.exists()
 
 
