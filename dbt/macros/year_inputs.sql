@@ -118,7 +118,8 @@
     config), up to the models to select. -#}
 {% macro navigator_dbt_step(year) %}
   {%- set db = env_var('NAVIGATOR_DB_PATH', 'DB') -%}
-  {%- set db = db if modules.re.fullmatch('[A-Za-z0-9_./@%+=:,-]+', db) else "'" ~ db.replace("'", "'\"'\"'") ~ "'" -%}
+  {#- Quoted for a shell (this is a command line, never SQL) unless it needs no quotes. -#}
+  {%- set db = db if modules.re.fullmatch('[A-Za-z0-9_./@%+=:,-]+', db) else "'%s'" | format(db.replace("'", "'\\''")) -%}
   {{- return("navigator dbt -c CONFIG --database " ~ db ~ " --year " ~ year ~ " --plan-designs "
              ~ (plan_design_ids() | join(',')) ~ " -- run --select ") -}}
 {% endmacro %}

@@ -42,7 +42,8 @@ KEY, ITEM = "<key>", "<item>"
 # Mappings whose keys are a fixed set: the key a new entry goes under, and what it holds.
 MAPPING_KEYS = {("setup", "census_columns"): ("employee_id", None)}
 # Fields whose plain value has a shape of its own.
-PLAIN = {("setup", "census_date_format"): "%m/%d/%Y", ("setup", "census_columns", KEY): "employee_id"}
+PLAIN = {("setup", "census_date_format"): "%m/%d/%Y", ("setup", "census_columns", KEY): "employee_id",
+         ("data_quality", "skip_checks", ITEM): "hires_without_pay"}  # the name of a check
 
 
 def _unwrap(annotation: Any) -> list[Any]:
