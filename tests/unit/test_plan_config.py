@@ -15,7 +15,8 @@ RUNTIME_VARS = {"simulation_year", "run_id"}
 def _vars_read_by_dbt() -> set[str]:
     found: set[str] = set()
     for path in list(DBT_PROJECT_DIR.glob("models/**/*.sql")) + list(DBT_PROJECT_DIR.glob("macros/**/*.sql")):
-        found |= set(re.findall(r"""(?:var|rate)\(\s*['"](\w+)['"]""", path.read_text()))
+        # env_var(...) reads the environment, not a dbt var.
+        found |= set(re.findall(r"""(?:(?<!env_)var|rate)\(\s*['"](\w+)['"]""", path.read_text()))
     return found
 
 
