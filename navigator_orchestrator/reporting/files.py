@@ -21,7 +21,6 @@ and a removal that fails is one warning line: the run goes on.
 from __future__ import annotations
 
 import csv
-import errno
 import io
 import json
 import os
@@ -31,7 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Callable, Collection
 
-from navigator_orchestrator.files import atomic_path
+from navigator_orchestrator.files import atomic_path, write_atomically
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.observe import RunInfo, RunObserver
 from navigator_orchestrator.reporting.summary import YearAudit, YearFigures
@@ -62,39 +61,15 @@ def year_json_path(root: Path, identity: Identity, year: int) -> Path:
     return report_directory(root, identity) / f"year_{year}_{identity.scenario_id}_{identity.plan_design_id}.json"
 
 
-def write_report_file(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write `path` whole through `write(temporary path)`; returns `path`.
-
-    Raises OSError naming `path` (never the temporary file): with the fix in its message when
-    something at that name cannot be replaced (a directory, an immutable or another user's file),
-    otherwise with the system's errno and the file concerned (`path`, or a folder on its way that
-    cannot be made), for the CLI's guard to add its fix (a full disk)."""
-    try:
-        with atomic_path(path, durable=False) as tmp:
-            write(tmp)
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if path.is_dir() or (path.exists() and not path.is_file()):
-            kind = "a directory" if path.is_dir() else "something other than a file"
-            raise OSError(f"cannot write {path}: {kind} is at that name; move it away and run again") from exc
-        if exc.errno in (errno.EPERM, errno.EACCES) and exc.filename2 is not None:  # the rename over it
-            raise OSError(f"cannot write {path}: {reason}; that file cannot be replaced (read-only, immutable "
-                          "or another user's): move it away and run again") from exc
-        internal = exc.filename is None or Path(exc.filename).name.startswith(f".{path.name}.")
-        raise OSError(exc.errno, reason, str(path) if internal else exc.filename) from exc
-    return path
-
-
 def write_csv(root: Path, identity: Identity, figures: list[YearFigures]) -> Path:
-    def write(tmp: Path) -> None:
-        with tmp.open("w", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
-            writer.writeheader()
-            for f in figures:
-                writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
-                                 **{k: "" if v is None else v for k, v in asdict(f).items()}})
-
-    return write_report_file(csv_path(root, identity, figures), write)
+    path = csv_path(root, identity, figures)
+    with atomic_path(path, durable=False) as tmp, tmp.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=ID_COLUMNS + YearFigures.columns())
+        writer.writeheader()
+        for f in figures:
+            writer.writerow({"scenario_id": identity.scenario_id, "plan_design_id": identity.plan_design_id,
+                             **{k: "" if v is None else v for k, v in asdict(f).items()}})
+    return path
 
 
 def remove_other_ranges(root: Path, identity: Identity, keep: Path,
@@ -157,7 +132,7 @@ def _holds(path: Path, identity: Identity) -> bool:
 def write_year_json(root: Path, identity: Identity, audit: YearAudit, meta: dict[str, Any]) -> Path:
     text = json.dumps({**meta, **audit.to_json()}, indent=2, default=str) + "\n"
     path = year_json_path(root, identity, audit.year)
-    return write_report_file(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_atomically(path, text, durable=False)
 
 
 class ReportFiles(RunObserver):

@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 import duckdb
 
-from navigator_orchestrator.reporting.files import REPORTS_DIR, report_directory, write_report_file
+from navigator_orchestrator.files import write_atomically
+from navigator_orchestrator.reporting.files import REPORTS_DIR, report_directory
 from navigator_orchestrator.identity import Identity
 from navigator_orchestrator.reporting.console import dq_line
 from navigator_orchestrator.reporting.ndt import ndt_html
@@ -260,4 +261,4 @@ def write_report(conn: duckdb.DuckDBPyConnection, identity: Identity, out: Path 
                   dq_results(conn, scenario_id, design), database, ndt_html(conn, scenario_id, [design]))
     out = Path(out or report_directory(REPORTS_DIR, identity) /
                f"simulation_report_{scenario_id}_{design}_{figures[0].year}_{figures[-1].year}.html")
-    return write_report_file(out, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+    return write_atomically(out, html, durable=False)

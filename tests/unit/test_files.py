@@ -83,3 +83,18 @@ def test_a_symlink_at_the_target_is_replaced_not_written_through(tmp_path):
     write_atomically(target, "<html></html>", durable=False)
     assert not target.is_symlink() and target.read_text() == "<html></html>"
     assert elsewhere.read_text() == "not ours"
+
+
+def test_a_failed_write_names_the_target_never_the_temporary_file(tmp_path):
+    taken = tmp_path / "checkpoint.json"
+    taken.mkdir()  # a directory where the file belongs
+    with pytest.raises(OSError) as raised:
+        write_atomically(taken, "x")
+    assert str(raised.value).startswith(f"cannot write {taken}: a directory is at that name")
+    assert ".tmp" not in str(raised.value) and leftovers(tmp_path) == []
+
+    blocked = tmp_path / "not_a_directory"
+    blocked.write_text("a file where a folder of the path belongs")
+    with pytest.raises(OSError) as raised:
+        write_atomically(blocked / "reports" / "summary.json", "x")
+    assert raised.value.filename == str(blocked / "reports") and ".tmp" not in str(raised.value)
